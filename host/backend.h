@@ -1,0 +1,116 @@
+/* The one seam between the math and the devices.
+ *
+ * A backend is a table of operations over device buffers. The model, the
+ * optimiser, training and sampling are written once against this table; each
+ * device family (native CPU, OpenCL) implements it. Nothing above this header
+ * includes OpenCL or BLAS headers.
+ *
+ * Conventions:
+ * - A view is a buffer plus an element offset; the element type (float or
+ *   uint8) is fixed by the operation. Float tensors are row-major, activations
+ *   NHWC, so an activation is a matrix [rows = B*H*W, cols = channels].
+ * - Operations are queued in order; read() waits for everything before it.
+ * - Every operation returns a status; a failure sets the message. */
+#ifndef PCNN_BACKEND_H
+#define PCNN_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pcnn/error.h"
+
+typedef struct bbuf bbuf; /* a device buffer; defined by each backend */
+
+typedef struct {
+    bbuf *buf;
+    size_t off; /* in elements of the operation's type */
+} bview;
+
+static inline bview bview_at(bview v, size_t elements) { return (bview){v.buf, v.off + elements}; }
+
+typedef struct backend backend;
+
+typedef struct {
+    void (*destroy)(backend *be);
+
+    /* Memory. `what` names the tensor in error messages ("activations of res.3"). */
+    bbuf *(*alloc)(backend *be, size_t bytes, const char *what);
+    void (*release)(backend *be, bbuf *buf);
+    pcnn_status (*write)(backend *be, bbuf *dst, size_t offset_bytes, const void *src, size_t bytes);
+    pcnn_status (*read)(backend *be, bbuf *src, size_t offset_bytes, void *dst, size_t bytes);
+
+    /* x[0..n) = value */
+    pcnn_status (*fill)(backend *be, bview x, size_t n, float value);
+    /* dst[0..n) = src[0..n) */
+    pcnn_status (*copy)(backend *be, bview dst, bview src, size_t n);
+
+    /* Row-major C[m,n] = alpha * op(A) op(B) + beta * C, op = transpose if trans_*. */
+    pcnn_status (*gemm)(backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                        bview a, int lda, bview b, int ldb, float beta, bview c, int ldc);
+
+    /* Masked-conv im2col over the live taps (the first `taps` taps of a kh x kw
+     * kernel in row-major order), zero padding 'same':
+     * col[(b,y,x), t*cin + ci] = in[b, y + dy_t, x + dx_t, ci]  (0 outside),
+     * dy_t = t / kw - kh/2, dx_t = t % kw - kw/2.  col is [B*H*W, taps*cin]. */
+    pcnn_status (*im2col)(backend *be, bview col, bview in, int B, int H, int W, int cin, int kh, int kw,
+                          int taps);
+    /* The adjoint of im2col: din (+)= sum over taps of dcol scattered back.
+     * Overwrites din unless accumulate. */
+    pcnn_status (*col2im)(backend *be, bview din, bview dcol, int B, int H, int W, int cin, int kh, int kw,
+                          int taps, int accumulate);
+
+    /* y[r, c] = act(y[r, c] + bias[c]), act = ReLU if relu. y is [rows, cols]. */
+    pcnn_status (*bias_act)(backend *be, bview y, bview bias, size_t rows, int cols, int relu);
+    /* dbias[c] = sum_r dy[r, c] (overwrites). */
+    pcnn_status (*bias_grad)(backend *be, bview dbias, bview dy, size_t rows, int cols);
+    /* dst = max(src, 0) */
+    pcnn_status (*relu)(backend *be, bview dst, bview src, size_t n);
+    /* dy *= (y > 0): the ReLU backward, with y the ReLU's output or input. */
+    pcnn_status (*relu_backward)(backend *be, bview dy, bview y, size_t n);
+    /* y += x (residual connections, gradient accumulation) */
+    pcnn_status (*add)(backend *be, bview y, bview x, size_t n);
+
+    /* Zeroes the centre-tap weights that the colour mask cuts (i -> o with
+     * group(i) > group(o), or >= for mode A) in an HWIO kernel. */
+    pcnn_status (*mask_centre)(backend *be, bview w, int kh, int kw, int cin, int cout, int colours,
+                               int mode);
+
+    /* x[i] = pixels[i] / 255 (pixels: uint8 view). */
+    pcnn_status (*pixels_to_input)(backend *be, bview x, bview pixels, size_t n);
+
+    /* Fused softmax cross-entropy over rows of `classes` logits with uint8
+     * targets: loss[r] = logsumexp(z[r]) - z[r, t[r]] (nats). If want_grad, z is
+     * overwritten with grad_scale * (softmax(z[r]) - onehot(t[r])). */
+    pcnn_status (*softmax_xent)(backend *be, bview logits, bview targets, bview loss, size_t rows,
+                                int classes, int want_grad, float grad_scale);
+
+    /* Keras Adam over n parameters (step_size = lr_t * sqrt(1-b2^t) / (1-b1^t)):
+     * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= step_size * m / (sqrt(v) + eps). */
+    pcnn_status (*adam)(backend *be, bview w, bview g, bview m, bview v, size_t n, float step_size,
+                        float beta1, float beta2, float eps);
+    /* Keras RMSProp: v = rho v + (1-rho) g^2; w -= lr g / (sqrt(v) + eps). */
+    pcnn_status (*rmsprop)(backend *be, bview w, bview g, bview v, size_t n, float lr, float rho, float eps);
+
+    /* Waits for all queued work (for timing). */
+    pcnn_status (*finish)(backend *be);
+} backend_ops;
+
+struct backend {
+    const backend_ops *ops;
+    char name[128];      /* "CPU (OpenBLAS, 2 threads)", "pthread-haswell (PoCL 3.1)" */
+    size_t bytes_in_use; /* device bytes allocated now, and the peak */
+    size_t bytes_peak;
+};
+
+/* The native CPU backend (always available). */
+backend *backend_cpu_create(void);
+
+/* Accounting shared by every backend's alloc/release. */
+static inline void backend_note_alloc(backend *be, size_t bytes)
+{
+    be->bytes_in_use += bytes;
+    if (be->bytes_in_use > be->bytes_peak)
+        be->bytes_peak = be->bytes_in_use;
+}
+
+#endif

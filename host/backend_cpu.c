@@ -1,0 +1,332 @@
+/* The native CPU backend: plain C loops parallel with OpenMP, GEMMs through
+ * CBLAS (OpenBLAS). Buffers are host memory; views are pointers plus offsets.
+ * Every reduction runs in a fixed order, so results do not depend on the
+ * number of threads. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+struct bbuf {
+    size_t bytes;
+    void *data;
+};
+
+static inline float *F(bview v) { return (float *)v.buf->data + v.off; }
+static inline const uint8_t *U8(bview v) { return (const uint8_t *)v.buf->data + v.off; }
+
+static void cpu_destroy(backend *be) { free(be); }
+
+static bbuf *cpu_alloc(backend *be, size_t bytes, const char *what)
+{
+    bbuf *b = malloc(sizeof *b);
+    /* 64-byte alignment for vector loads; round up so aligned_alloc accepts it. */
+    void *data = b ? aligned_alloc(64, (bytes + 63) / 64 * 64 + 64) : NULL;
+    if (!data) {
+        free(b);
+        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): reduce the batch or the model",
+                  what, (double)bytes / (1 << 20));
+        return NULL;
+    }
+    memset(data, 0, bytes);
+    b->bytes = bytes;
+    b->data = data;
+    backend_note_alloc(be, bytes);
+    return b;
+}
+
+static void cpu_release(backend *be, bbuf *b)
+{
+    if (!b)
+        return;
+    be->bytes_in_use -= b->bytes;
+    free(b->data);
+    free(b);
+}
+
+static pcnn_status cpu_write(backend *be, bbuf *dst, size_t off, const void *src, size_t bytes)
+{
+    (void)be;
+    if (off + bytes > dst->bytes)
+        return pcnn_fail(PCNN_ERR_ARG, "write of %zu bytes at %zu past a buffer of %zu", bytes, off, dst->bytes);
+    memcpy((char *)dst->data + off, src, bytes);
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_read(backend *be, bbuf *src, size_t off, void *dst, size_t bytes)
+{
+    (void)be;
+    if (off + bytes > src->bytes)
+        return pcnn_fail(PCNN_ERR_ARG, "read of %zu bytes at %zu past a buffer of %zu", bytes, off, src->bytes);
+    memcpy(dst, (const char *)src->data + off, bytes);
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_fill(backend *be, bview x, size_t n, float value)
+{
+    (void)be;
+    float *p = F(x);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        p[i] = value;
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_copy(backend *be, bview dst, bview src, size_t n)
+{
+    (void)be;
+    memmove(F(dst), F(src), n * sizeof(float));
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda,
+                            bview b, int ldb, float beta, bview c, int ldc)
+{
+    (void)be;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha,
+                F(a), lda, F(b), ldb, beta, F(c), ldc);
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_im2col(backend *be, bview colv, bview inv, int B, int H, int W, int cin, int kh, int kw,
+                              int taps)
+{
+    (void)be;
+    float *col = F(colv);
+    const float *in = F(inv);
+    size_t row_len = (size_t)taps * cin;
+#pragma omp parallel for schedule(static)
+    for (long p = 0; p < (long)B * H * W; p++) {
+        int b = (int)(p / ((long)H * W)), y = (int)(p / W % H), x = (int)(p % W);
+        float *dst = col + (size_t)p * row_len;
+        for (int t = 0; t < taps; t++, dst += cin) {
+            int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
+            if (sy < 0 || sy >= H || sx < 0 || sx >= W)
+                memset(dst, 0, (size_t)cin * sizeof(float));
+            else
+                memcpy(dst, in + (((size_t)b * H + sy) * W + sx) * cin, (size_t)cin * sizeof(float));
+        }
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_col2im(backend *be, bview dinv, bview dcolv, int B, int H, int W, int cin, int kh, int kw,
+                              int taps, int accumulate)
+{
+    (void)be;
+    float *din = F(dinv);
+    const float *dcol = F(dcolv);
+    size_t row_len = (size_t)taps * cin;
+    /* Gather form: each input position sums what every tap took from it, in tap
+     * order, so no two threads write the same element. */
+#pragma omp parallel for schedule(static)
+    for (long p = 0; p < (long)B * H * W; p++) {
+        int b = (int)(p / ((long)H * W)), y = (int)(p / W % H), x = (int)(p % W);
+        float *dst = din + (size_t)p * cin;
+        if (!accumulate)
+            memset(dst, 0, (size_t)cin * sizeof(float));
+        for (int t = 0; t < taps; t++) {
+            int oy = y - (t / kw - kh / 2), ox = x - (t % kw - kw / 2);
+            if (oy < 0 || oy >= H || ox < 0 || ox >= W)
+                continue;
+            const float *src = dcol + (((size_t)b * H + oy) * W + ox) * row_len + (size_t)t * cin;
+            for (int c = 0; c < cin; c++)
+                dst[c] += src[c];
+        }
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_bias_act(backend *be, bview yv, bview biasv, size_t rows, int cols, int relu)
+{
+    (void)be;
+    float *y = F(yv);
+    const float *bias = F(biasv);
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        float *row = y + r * cols;
+        if (relu)
+            for (int c = 0; c < cols; c++)
+                row[c] = fmaxf(row[c] + bias[c], 0.0f);
+        else
+            for (int c = 0; c < cols; c++)
+                row[c] += bias[c];
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_bias_grad(backend *be, bview dbv, bview dyv, size_t rows, int cols)
+{
+    (void)be;
+    float *db = F(dbv);
+    const float *dy = F(dyv);
+    enum { BLOCK = 64 };
+    /* Each thread owns a block of columns and sums all rows in order. */
+#pragma omp parallel for schedule(static)
+    for (int c0 = 0; c0 < cols; c0 += BLOCK) {
+        int c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
+        double acc[BLOCK] = {0};
+        for (size_t r = 0; r < rows; r++)
+            for (int c = c0; c < c1; c++)
+                acc[c - c0] += dy[r * cols + c];
+        for (int c = c0; c < c1; c++)
+            db[c] = (float)acc[c - c0];
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_relu(backend *be, bview dst, bview src, size_t n)
+{
+    (void)be;
+    float *d = F(dst);
+    const float *s = F(src);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        d[i] = fmaxf(s[i], 0.0f);
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_relu_backward(backend *be, bview dyv, bview yv, size_t n)
+{
+    (void)be;
+    float *dy = F(dyv);
+    const float *y = F(yv);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_add(backend *be, bview yv, bview xv, size_t n)
+{
+    (void)be;
+    float *y = F(yv);
+    const float *x = F(xv);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        y[i] += x[i];
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_mask_centre(backend *be, bview wv, int kh, int kw, int cin, int cout, int colours, int mode)
+{
+    (void)be;
+    float *centre = F(wv) + (size_t)((kh / 2) * kw + kw / 2) * cin * cout;
+    int gin = cin / colours, gout = cout / colours;
+    for (int i = 0; i < cin; i++)
+        for (int o = 0; o < cout; o++) {
+            int cut = mode == 'A' ? i / gin >= o / gout : i / gin > o / gout;
+            if (cut)
+                centre[(size_t)i * cout + o] = 0.0f;
+        }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_pixels_to_input(backend *be, bview xv, bview pixels, size_t n)
+{
+    (void)be;
+    float *x = F(xv);
+    const uint8_t *p = U8(pixels);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)p[i] / 255.0f;
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bview lossv, size_t rows, int classes,
+                                    int want_grad, float grad_scale)
+{
+    (void)be;
+    float *z = F(logits), *loss = F(lossv);
+    const uint8_t *t = U8(targets);
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        float *row = z + r * classes;
+        float max = row[0];
+        for (int c = 1; c < classes; c++)
+            max = fmaxf(max, row[c]);
+        double sum = 0.0;
+        for (int c = 0; c < classes; c++)
+            sum += exp((double)(row[c] - max));
+        loss[r] = (float)(log(sum) - (double)(row[t[r]] - max));
+        if (want_grad) {
+            double inv = 1.0 / sum;
+            for (int c = 0; c < classes; c++)
+                row[c] = grad_scale * (float)(exp((double)(row[c] - max)) * inv - (c == t[r]));
+        }
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size,
+                            float b1, float b2, float eps)
+{
+    (void)be;
+    float *w = F(wv), *m = F(mv), *v = F(vv);
+    const float *g = F(gv);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        w[i] -= step_size * m[i] / (sqrtf(v[i]) + eps);
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_rmsprop(backend *be, bview wv, bview gv, bview vv, size_t n, float lr, float rho, float eps)
+{
+    (void)be;
+    float *w = F(wv), *v = F(vv);
+    const float *g = F(gv);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+        w[i] -= lr * g[i] / (sqrtf(v[i]) + eps);
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_finish(backend *be)
+{
+    (void)be;
+    return PCNN_OK;
+}
+
+static const backend_ops cpu_ops = {
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .write = cpu_write,
+    .read = cpu_read,
+    .fill = cpu_fill,
+    .copy = cpu_copy,
+    .gemm = cpu_gemm,
+    .im2col = cpu_im2col,
+    .col2im = cpu_col2im,
+    .bias_act = cpu_bias_act,
+    .bias_grad = cpu_bias_grad,
+    .relu = cpu_relu,
+    .relu_backward = cpu_relu_backward,
+    .add = cpu_add,
+    .mask_centre = cpu_mask_centre,
+    .pixels_to_input = cpu_pixels_to_input,
+    .softmax_xent = cpu_softmax_xent,
+    .adam = cpu_adam,
+    .rmsprop = cpu_rmsprop,
+    .finish = cpu_finish,
+};
+
+backend *backend_cpu_create(void)
+{
+    backend *be = calloc(1, sizeof *be);
+    if (!be) {
+        pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the CPU backend");
+        return NULL;
+    }
+    be->ops = &cpu_ops;
+    snprintf(be->name, sizeof be->name, "CPU (%s)", openblas_get_config());
+    return be;
+}

@@ -1,0 +1,38 @@
+/* Command-line plumbing shared by the commands: flag tables, parsing with
+ * one-line errors, and the global context (the chosen device). */
+#ifndef PCNN_CLI_H
+#define PCNN_CLI_H
+
+#include "pcnn/device.h"
+
+/* Exit codes: 0 success, 1 the job failed, 2 the command line was wrong. */
+enum { EXIT_JOB_FAILED = 1, EXIT_USAGE = 2 };
+
+typedef enum { FLAG_STRING, FLAG_INT, FLAG_LONG, FLAG_DOUBLE, FLAG_SWITCH } flag_kind;
+
+typedef struct {
+    const char *name; /* "--batch" */
+    flag_kind kind;
+    void *dst;        /* const char **, int *, long *, double *, or int * for switches */
+    const char *help; /* one line; "(required)" is added for required flags */
+    double min, max;  /* accepted range for numbers */
+    int required;
+    int seen;
+} cli_flag;
+
+typedef struct {
+    const char *device; /* --device / PCNN_DEVICE, or NULL */
+    const char *program;
+} cli_context;
+
+/* Parses argv against the table. Returns 0 to go on, EXIT_USAGE after printing
+ * a one-line error, or -1 after printing --help (the caller exits 0). */
+int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflags, int argc, char **argv);
+
+/* Opens the device the context names; prints the error and returns 0 on failure. */
+int cli_open_device(const cli_context *ctx, pcnn_device **dev);
+
+/* Prints "pcnn-cl: <message>" for the last library error. */
+void cli_report_error(void);
+
+#endif

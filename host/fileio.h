@@ -1,0 +1,33 @@
+/* File helpers shared by every format: read a whole file, and write one
+ * atomically (temp file in the same directory, fsync, rename, fsync of the
+ * directory) so a crash never leaves a half-written file under the final name. */
+#ifndef PCNN_FILEIO_H
+#define PCNN_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pcnn/error.h"
+
+/* Reads all of `path` into a malloc'd buffer (NUL-terminated for text use). */
+pcnn_status read_whole_file(const char *path, unsigned char **bytes, size_t *size);
+
+typedef struct {
+    FILE *f;
+    char *path;     /* final name */
+    char *tmp_path; /* where the bytes go until commit */
+} atomic_file;
+
+pcnn_status atomic_file_open(atomic_file *af, const char *path);
+/* Writes n bytes; on failure names the file (disk full shows here or at commit). */
+pcnn_status atomic_file_write(atomic_file *af, const void *data, size_t n);
+/* Flushes, fsyncs and renames over the final name; on failure the temp file is
+ * removed and whatever was under the final name is untouched. */
+pcnn_status atomic_file_commit(atomic_file *af);
+/* Drops the temp file (after a failed write). Safe to call twice. */
+void atomic_file_abort(atomic_file *af);
+
+/* Creates a directory if it does not exist (one level). */
+pcnn_status make_dir(const char *path);
+
+#endif

@@ -1,0 +1,40 @@
+/* The model's inside, shared by model.c (layers, tensors, init) and
+ * model_pass.c (forward and backward). */
+#ifndef PCNN_MODEL_INTERNAL_H
+#define PCNN_MODEL_INTERNAL_H
+
+#include "backend.h"
+#include "conv.h"
+#include "pcnn/model.h"
+
+/* Activations and scratch for one batch shape. Offsets are in floats. In eval
+ * mode the per-block slots alias one another (nothing is kept for backward). */
+typedef struct {
+    size_t rows; /* positions B*H*W this workspace was sized for */
+    int train;
+    bbuf *pixels;  /* uint8 [rows, C]: the input and the targets */
+    bbuf *act;     /* forward activations */
+    bbuf *loss;    /* [rows * C] per-sub-pixel losses */
+    bbuf *scratch; /* backward gradients */
+    size_t x0, col, r, o1, r2, o2, logits;
+    size_t *y, *h1, *h2, *h3; /* y[0..n_layers], the others [0..n_layers) */
+    size_t d_y, d_h3, d_h2, d_h1, d_col, d_o2, d_o1;
+    int B, H, W; /* the last forward's batch shape */
+} workspace;
+
+struct pcnn_model {
+    pcnn_config cfg;
+    backend *be;
+    int n_convs;
+    conv_layer *convs; /* input_conv, res.i.conv_{in,mid,out}..., output_conv1, output_conv2, final_conv */
+    size_t n_params;
+    bbuf *params, *grads;
+    workspace ws;
+};
+
+static inline bview model_params(const pcnn_model *m) { return (bview){m->params, 0}; }
+static inline bview model_grads(const pcnn_model *m) { return (bview){m->grads, 0}; }
+
+void workspace_release(backend *be, workspace *ws);
+
+#endif

@@ -1,0 +1,200 @@
+/* The forward pass, the loss and the backward pass of the whole model, over
+ * the activations workspace. Shapes: rows = B*H*W positions; y [rows, 2H],
+ * h1/h2 [rows, H], h3 [rows, 2H], o1/o2 [rows, O], logits [rows, 256C]. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+#include "try.h"
+
+void workspace_release(backend *be, workspace *ws)
+{
+    be->ops->release(be, ws->pixels);
+    be->ops->release(be, ws->act);
+    be->ops->release(be, ws->loss);
+    be->ops->release(be, ws->scratch);
+    free(ws->y);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* Hands out consecutive offsets. */
+static size_t take(size_t *cursor, size_t n)
+{
+    size_t at = *cursor;
+    *cursor += n;
+    return at;
+}
+
+static size_t max_col_width(const pcnn_model *m)
+{
+    size_t w = 0;
+    for (int i = 0; i < m->n_convs; i++)
+        if (conv_col_width(&m->convs[i]) > w)
+            w = conv_col_width(&m->convs[i]);
+    return w;
+}
+
+static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
+{
+    workspace *ws = &m->ws;
+    if (ws->act && ws->rows >= rows && ws->train >= train)
+        return PCNN_OK;
+    backend *be = m->be;
+    workspace_release(be, ws);
+    int L = m->cfg.n_layers, C = m->cfg.channels;
+    size_t H2 = 2 * (size_t)m->cfg.hidden_dim * C, Hd = (size_t)m->cfg.hidden_dim * C,
+           O = (size_t)m->cfg.out_dim * C;
+    ws->rows = rows;
+    ws->train = train;
+    ws->y = malloc(sizeof(size_t) * (4 * (size_t)L + 1));
+    if (!ws->y)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory sizing the activations");
+    ws->h1 = ws->y + L + 1;
+    ws->h2 = ws->h1 + L;
+    ws->h3 = ws->h2 + L;
+
+    size_t a = 0;
+    ws->x0 = take(&a, rows * C);
+    ws->col = take(&a, rows * max_col_width(m));
+    ws->y[0] = take(&a, rows * H2);
+    for (int i = 0; i < L; i++) {
+        /* Training keeps every block's activations for backward; eval reuses one set. */
+        int keep = train || i == 0;
+        ws->y[i + 1] = train ? take(&a, rows * H2) : ws->y[0];
+        ws->h1[i] = keep ? take(&a, rows * Hd) : ws->h1[0];
+        ws->h2[i] = keep ? take(&a, rows * Hd) : ws->h2[0];
+        ws->h3[i] = keep ? take(&a, rows * H2) : ws->h3[0];
+    }
+    ws->r = take(&a, rows * H2);
+    ws->o1 = take(&a, rows * O);
+    ws->r2 = take(&a, rows * O);
+    ws->o2 = take(&a, rows * O);
+    ws->logits = take(&a, rows * 256 * C);
+
+    size_t s = 0;
+    if (train) {
+        ws->d_y = take(&s, rows * H2);
+        ws->d_h3 = take(&s, rows * H2);
+        ws->d_h2 = take(&s, rows * Hd);
+        ws->d_h1 = take(&s, rows * Hd);
+        ws->d_col = take(&s, rows * max_col_width(m));
+        ws->d_o2 = take(&s, rows * O);
+        ws->d_o1 = take(&s, rows * O);
+    }
+    ws->pixels = be->ops->alloc(be, rows * C, "the input images");
+    ws->act = ws->pixels ? be->ops->alloc(be, a * sizeof(float), "the activations") : NULL;
+    ws->loss = ws->act ? be->ops->alloc(be, rows * C * sizeof(float), "the per-sub-pixel losses") : NULL;
+    ws->scratch = ws->loss && train ? be->ops->alloc(be, s * sizeof(float), "the activation gradients") : NULL;
+    if (!ws->loss || (train && !ws->scratch)) {
+        char why[1024];
+        strncpy(why, pcnn_last_error(), sizeof why - 1);
+        why[sizeof why - 1] = 0;
+        workspace_release(be, ws);
+        return pcnn_fail(PCNN_ERR_MEMORY, "%s (batch of %zu positions)", why, rows);
+    }
+    return PCNN_OK;
+}
+
+static bview A(const pcnn_model *m, size_t off) { return (bview){m->ws.act, off}; }
+static bview S(const pcnn_model *m, size_t off) { return (bview){m->ws.scratch, off}; }
+
+static pcnn_status forward(pcnn_model *m, int B, int H, int W)
+{
+    backend *be = m->be;
+    const backend_ops *o = be->ops;
+    workspace *ws = &m->ws;
+    bview p = model_params(m), col = A(m, ws->col);
+    size_t rows = (size_t)B * H * W;
+    int L = m->cfg.n_layers, C = m->cfg.channels;
+    const conv_layer *c = m->convs;
+    TRY(o->pixels_to_input(be, A(m, ws->x0), (bview){ws->pixels, 0}, rows * C));
+    TRY(conv_forward(be, &c[0], p, A(m, ws->y[0]), A(m, ws->x0), col, B, H, W));
+    for (int i = 0; i < L; i++) {
+        const conv_layer *blk = &c[1 + 3 * i];
+        TRY(conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, ws->y[i]), col, B, H, W));
+        TRY(conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
+        TRY(conv_forward(be, &blk[2], p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
+        if (ws->y[i + 1] != ws->y[i])
+            TRY(o->copy(be, A(m, ws->y[i + 1]), A(m, ws->y[i]), rows * blk[2].cout));
+        TRY(o->add(be, A(m, ws->y[i + 1]), A(m, ws->h3[i]), rows * blk[2].cout));
+    }
+    const conv_layer *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
+    TRY(o->relu(be, A(m, ws->r), A(m, ws->y[L]), rows * out1->cin));
+    TRY(conv_forward(be, out1, p, A(m, ws->o1), A(m, ws->r), col, B, H, W));
+    TRY(o->relu(be, A(m, ws->r2), A(m, ws->o1), rows * out2->cin));
+    TRY(conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
+    return conv_forward(be, final, p, A(m, ws->logits), A(m, ws->o2), col, B, H, W);
+}
+
+static pcnn_status backward(pcnn_model *m, int B, int H, int W)
+{
+    backend *be = m->be;
+    const backend_ops *o = be->ops;
+    workspace *ws = &m->ws;
+    bview p = model_params(m), g = model_grads(m), col = A(m, ws->col), dcol = S(m, ws->d_col);
+    size_t rows = (size_t)B * H * W;
+    int L = m->cfg.n_layers, C = m->cfg.channels;
+    const conv_layer *c = m->convs, *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
+    /* The logits buffer already holds d(loss)/d(logits). */
+    TRY(conv_backward(be, final, p, g, S(m, ws->d_o2), 0, A(m, ws->logits), A(m, ws->logits), A(m, ws->o2), col,
+                      dcol, B, H, W, C));
+    TRY(conv_backward(be, out2, p, g, S(m, ws->d_o1), 0, S(m, ws->d_o2), A(m, ws->o2), A(m, ws->r2), col, dcol, B,
+                      H, W, C));
+    TRY(o->relu_backward(be, S(m, ws->d_o1), A(m, ws->r2), rows * out2->cin));
+    TRY(conv_backward(be, out1, p, g, S(m, ws->d_y), 0, S(m, ws->d_o1), A(m, ws->o1), A(m, ws->r), col, dcol, B, H,
+                      W, C));
+    TRY(o->relu_backward(be, S(m, ws->d_y), A(m, ws->r), rows * out1->cin));
+    for (int i = L - 1; i >= 0; i--) {
+        const conv_layer *blk = &c[1 + 3 * i];
+        /* d_y holds d(loss)/d(y[i+1]); the block adds its path to it in place. */
+        TRY(o->copy(be, S(m, ws->d_h3), S(m, ws->d_y), rows * blk[2].cout));
+        TRY(conv_backward(be, &blk[2], p, g, S(m, ws->d_h2), 0, S(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
+                          col, dcol, B, H, W, C));
+        TRY(conv_backward(be, &blk[1], p, g, S(m, ws->d_h1), 0, S(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
+                          col, dcol, B, H, W, C));
+        TRY(conv_backward(be, &blk[0], p, g, S(m, ws->d_y), 1, S(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
+                          col, dcol, B, H, W, C));
+    }
+    return conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, S(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
+                         dcol, B, H, W, C);
+}
+
+pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, int W, int want_grad,
+                            double *loss_sum)
+{
+    int C = m->cfg.channels;
+    if (B < 1 || H < 1 || W < 1)
+        return pcnn_fail(PCNN_ERR_ARG, "batch shape %dx%dx%d must be positive", B, H, W);
+    size_t rows = (size_t)B * H * W, n = rows * C;
+    TRY(workspace_prepare(m, rows, want_grad));
+    workspace *ws = &m->ws;
+    backend *be = m->be;
+    TRY(be->ops->write(be, ws->pixels, 0, images, n));
+    TRY(forward(m, B, H, W));
+    TRY(be->ops->softmax_xent(be, A(m, ws->logits), (bview){ws->pixels, 0}, (bview){ws->loss, 0}, n, 256,
+                              want_grad, (float)(1.0 / (double)n)));
+    ws->B = B;
+    ws->H = H;
+    ws->W = W;
+    if (want_grad)
+        TRY(backward(m, B, H, W));
+    float *loss = malloc(n * sizeof(float));
+    if (!loss)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory reading back %zu losses", n);
+    pcnn_status st = be->ops->read(be, ws->loss, 0, loss, n * sizeof(float));
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += loss[i];
+    free(loss);
+    *loss_sum = sum;
+    return st;
+}
+
+pcnn_status pcnn_model_get_logits(pcnn_model *m, float *dst)
+{
+    workspace *ws = &m->ws;
+    if (!ws->act || !ws->B)
+        return pcnn_fail(PCNN_ERR_ARG, "no forward pass has run yet");
+    size_t n = (size_t)ws->B * ws->H * ws->W * 256 * m->cfg.channels;
+    return m->be->ops->read(m->be, ws->act, ws->logits * sizeof(float), dst, n * sizeof(float));
+}

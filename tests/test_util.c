@@ -1,0 +1,88 @@
+/* Test helpers: see test_util.h. */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcnn/npy.h"
+
+const char *test_data_path(const char *rel)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", PCNN_TEST_DATA, rel);
+    return path;
+}
+
+void test_load_npy(const char *rel, pcnn_array *out)
+{
+    const char *path = test_data_path(rel);
+    if (pcnn_npy_read(path, out) != PCNN_OK)
+        fail_msg("cannot load %s: %s", path, pcnn_last_error());
+}
+
+double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= m)) /* also catches NaN */
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}
+
+double max_abs(const float *a, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs((double)a[i]) > m)
+            m = fabs((double)a[i]);
+    return m;
+}
+
+void assert_close(const char *what, const float *got, const float *want, size_t n, double tol)
+{
+    double err = max_abs_diff(got, want, n);
+    print_message("  %-40s max abs error %.3g (tolerance %.3g, n=%zu)\n", what, err, tol, n);
+    if (!(err <= tol))
+        fail_msg("%s: max abs error %.6g exceeds %.6g", what, err, tol);
+}
+
+char *test_tmpdir(void)
+{
+    char tmpl[] = "/tmp/pcnn-test-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    return strdup(dir);
+}
+
+void test_rmtree(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        print_message("could not remove %s\n", dir);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void test_random_bytes(uint8_t *buf, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(splitmix(&seed) >> 56);
+}
+
+void test_random_floats(float *buf, size_t n, float scale, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = scale * (float)((double)(splitmix(&seed) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}

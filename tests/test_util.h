@@ -1,0 +1,40 @@
+/* Helpers shared by the tests: golden data paths, loading .npy files that must
+ * exist, and comparisons that print what they compared. */
+#ifndef PCNN_TEST_UTIL_H
+#define PCNN_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the headers above first. */
+#include <cmocka.h>
+
+#include "pcnn/array.h"
+
+#ifndef PCNN_TEST_DATA
+#error "PCNN_TEST_DATA must point at tests/data"
+#endif
+
+/* PCNN_TEST_DATA "/" rel, in a static buffer (one at a time). */
+const char *test_data_path(const char *rel);
+
+/* Reads a .npy under tests/data; fails the test if it cannot. */
+void test_load_npy(const char *rel, pcnn_array *out);
+
+/* Largest |a - b| over n floats, and the largest |b|. */
+double max_abs_diff(const float *a, const float *b, size_t n);
+double max_abs(const float *a, size_t n);
+
+/* Fails unless max|a - b| <= tol; prints the error either way. */
+void assert_close(const char *what, const float *got, const float *want, size_t n, double tol);
+
+/* A temporary directory for one test (removed by test_rmtree). */
+char *test_tmpdir(void);
+void test_rmtree(const char *dir);
+
+/* Fills buf with bytes/floats from a seeded generator. */
+void test_random_bytes(uint8_t *buf, size_t n, uint64_t seed);
+void test_random_floats(float *buf, size_t n, float scale, uint64_t seed);
+
+#endif
