@@ -65,6 +65,10 @@ pcnn_status atomic_file_open(atomic_file *af, const char *path)
         atomic_file_abort(af);
         return st;
     }
+    /* mkstemp makes the file 0600; give it the mode a plain create would have. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     af->f = fdopen(fd, "wb");
     if (!af->f) {
         close(fd);
