@@ -158,6 +158,16 @@ pcnn_status pcnn_model_get_params(pcnn_model *m, float *dst)
     return m->be->ops->read(m->be, m->params, 0, dst, m->n_params * sizeof(float));
 }
 
+pcnn_status pcnn_model_get_grads(pcnn_model *m, float *dst)
+{
+    return m->be->ops->read(m->be, m->grads, 0, dst, m->n_params * sizeof(float));
+}
+
+pcnn_status pcnn_model_set_grads(pcnn_model *m, const float *src)
+{
+    return m->be->ops->write(m->be, m->grads, 0, src, m->n_params * sizeof(float));
+}
+
 pcnn_status pcnn_model_set_params(pcnn_model *m, const float *src)
 {
     TRY(m->be->ops->write(m->be, m->params, 0, src, m->n_params * sizeof(float)));

@@ -52,6 +52,10 @@ size_t pcnn_model_param_count(const pcnn_model *m);
 pcnn_status pcnn_model_get_params(pcnn_model *m, float *dst);
 pcnn_status pcnn_model_set_params(pcnn_model *m, const float *src);
 
+/* All gradients as one flat vector, laid out as the parameters (for all-reduce). */
+pcnn_status pcnn_model_get_grads(pcnn_model *m, float *dst);
+pcnn_status pcnn_model_set_grads(pcnn_model *m, const float *src);
+
 /* Runs the model on uint8 images [B, H, W, C] and returns the sum of the
  * per-sub-pixel losses in nats (divide by B*H*W*C for the mean). With
  * want_grad, also runs the backward pass for the mean loss and leaves the
