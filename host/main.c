@@ -20,6 +20,8 @@ static const command commands[] = {
     {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
     {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
     {"export", cmd_export, "a checkpoint's weights into a weights directory"},
+    {"masks", cmd_masks, "draw or print the masks the model uses, as the seed's figure"},
+    {"summary", cmd_summary, "the model's layers, parameters, multiply-adds, receptive field, memory"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
