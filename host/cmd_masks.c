@@ -76,7 +76,7 @@ int cmd_masks(const cli_context *ctx, int argc, char **argv)
         return EXIT_JOB_FAILED;
     }
     if (png)
-        printf("wrote mask %c for a %d x %d kernel (%d -> %d channels, %d colours) to %s\n", (char)s.mode, s.kh,
-               s.kw, f_in, f_out, colours, png);
+        printf("wrote mask %c for a %d x %d kernel (%d -> %d channels, %d colour%s) to %s\n", (char)s.mode, s.kh,
+               s.kw, f_in, f_out, colours, colours > 1 ? "s" : "", png);
     return 0;
 }
