@@ -8,5 +8,6 @@
 int cmd_import(const cli_context *ctx, int argc, char **argv);
 int cmd_export(const cli_context *ctx, int argc, char **argv);
 int cmd_eval(const cli_context *ctx, int argc, char **argv);
+int cmd_sample(const cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
     {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
     {"export", cmd_export, "a checkpoint's weights into a weights directory"},
+    {"sample", cmd_sample, "draw images from a checkpoint (PNG grid + .npy); --bench times fast vs naive"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
