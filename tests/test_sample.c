@@ -3,7 +3,7 @@
  * forcing), naive and fast draw the same images for a seed, and samples follow
  * softmax(logits / T) (chi-square at a fixed seed). Every test runs on each
  * device of `devices` that implements the sampling ops; the others are
- * reported as skipped. */
+ * reported as skipped. The same seed gives the same images on every device. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,8 @@
 #include "sample_internal.h"
 #include "test_util.h"
 
-static const int devices[] = {0};
+/* Device 0 is the CPU backend; 1 is the first OpenCL device where there is one. */
+static const int devices[] = {0, 1};
 enum { N_DEVICES = sizeof devices / sizeof devices[0] };
 
 /* Opens device d, or returns NULL after reporting it skipped. */
@@ -251,6 +252,50 @@ static void test_samples_follow_the_softmax(void **state)
     }
 }
 
+/* The same weights and seed give the same images on every device as on
+ * device 0 (the draws are keyed by position, and the inversion is the same
+ * recipe everywhere). */
+static void test_same_images_on_every_device(void **state)
+{
+    (void)state;
+    pcnn_device *cpu = open_device(0);
+    assert_non_null(cpu);
+    pcnn_model *ref = random_model(cpu, 3, 6, 5, 41);
+    size_t np = pcnn_model_param_count(ref);
+    float *params = malloc(np * sizeof(float));
+    assert_int_equal(pcnn_model_get_params(ref, params), PCNN_OK);
+    pcnn_sample_opts o = pcnn_sample_defaults();
+    o.n = 4;
+    o.seed = 77;
+    size_t bytes = (size_t)o.n * 6 * 5 * 3;
+    uint8_t *want = malloc(bytes), *got = malloc(bytes);
+    assert_int_equal(pcnn_sample(ref, &o, want), PCNN_OK);
+    for (int d = 1; d < N_DEVICES; d++) {
+        pcnn_device *dev = open_device(d);
+        if (!dev)
+            continue;
+        pcnn_model *m = random_model(dev, 3, 6, 5, 41);
+        assert_int_equal(pcnn_model_set_params(m, params), PCNN_OK);
+        for (int method = 0; method < 2; method++) {
+            o.method = method ? PCNN_SAMPLE_NAIVE : PCNN_SAMPLE_FAST;
+            assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);
+            size_t differ = 0;
+            for (size_t i = 0; i < bytes; i++)
+                differ += want[i] != got[i];
+            print_message("  device %d (%s) %s: %zu of %zu sub-pixels differ from device 0\n", devices[d],
+                          pcnn_device_name(dev), method ? "naive" : "fast", differ, bytes);
+            assert_int_equal(differ, 0);
+        }
+        pcnn_model_free(m);
+        pcnn_device_close(dev);
+    }
+    free(want);
+    free(got);
+    free(params);
+    pcnn_model_free(ref);
+    pcnn_device_close(cpu);
+}
+
 /* The public entry points: options are checked, seeds matter, grids are written. */
 static void test_sample_api(void **state)
 {
@@ -303,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_teacher_forcing_matches_full_forward),
         cmocka_unit_test(test_naive_and_fast_draw_the_same_images),
         cmocka_unit_test(test_samples_follow_the_softmax),
+        cmocka_unit_test(test_same_images_on_every_device),
         cmocka_unit_test(test_sample_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
