@@ -95,7 +95,8 @@ typedef struct {
                               size_t rows, int cols, int relu);
 
     /* im2col at one position (y, x) for n images, reading a ring of rows: ring
-     * is [n, R, W, cin] and holds image row yy in slot yy % R (R > kh/2).
+     * is [n, R, W, cin] and holds image row yy in slot yy % R (R = kh/2 + 1, or
+     * the image height if that is less: the rows a tap reaches never share a slot).
      *   col[i, t*cin + c] = ring[i, (y + dy_t) % R, x + dx_t, c]
      *                       if y + dy_t >= 0 and 0 <= x + dx_t < W, else 0,
      * for the first `taps` taps, dy_t = t / kw - kh/2 (<= 0), dx_t = t % kw - kw/2.

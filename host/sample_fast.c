@@ -251,9 +251,11 @@ pcnn_status fast_sampler_teacher(fast_sampler *s, const uint8_t *images, float *
                                              (bview){NULL, 0}, 0, (size_t)n, 1, 0);
             }
             if (!st)
-                st = be->ops->read(be, s->state, s->logits * sizeof(float), step_logits, (size_t)n * row * sizeof(float));
+                st = be->ops->read(be, s->state, s->logits * sizeof(float), step_logits,
+                                   (size_t)n * row * sizeof(float));
             for (int i = 0; i < n && !st; i++)
-                memcpy(logits + (((size_t)i * H + y) * W + x) * row, step_logits + (size_t)i * row, row * sizeof(float));
+                memcpy(logits + (((size_t)i * H + y) * W + x) * row, step_logits + (size_t)i * row,
+                       row * sizeof(float));
         }
     free(step_logits);
     be->ops->release(be, given);

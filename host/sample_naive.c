@@ -37,8 +37,8 @@ pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, 
                 TRY(model_forward_resident(m, n, H, W, &logits));
                 size_t at = (size_t)y * W + x;
                 TRY(be->ops->sample_draw(be, bview_at(pixels, at * C + g), image_bytes, (bview){NULL, 0}, 0,
-                                         bview_at(logits, at * logits_row + (size_t)g * 256), (size_t)H * W * logits_row,
-                                         n, seed, image_base, y, x, g, inv_temperature));
+                                         bview_at(logits, at * logits_row + (size_t)g * 256),
+                                         (size_t)H * W * logits_row, n, seed, image_base, y, x, g, inv_temperature));
             }
 done:
     return be->ops->read(be, pixels.buf, pixels.off, out_images, (size_t)n * image_bytes);

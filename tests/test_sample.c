@@ -210,7 +210,8 @@ static void test_samples_follow_the_softmax(void **state)
         if (!dev)
             continue;
         pcnn_model *m = random_model(dev, C, H, W, 31);
-        int kernel = pcnn_model_tensor_find(m, "final_conv.kernel"), bias = pcnn_model_tensor_find(m, "final_conv.bias");
+        int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
+        int bias = pcnn_model_tensor_find(m, "final_conv.bias");
         pcnn_tensor_info info;
         pcnn_model_tensor_info(m, kernel, &info);
         float *zeros = calloc(info.count, sizeof(float)), logits[C * 256];
@@ -238,7 +239,7 @@ static void test_samples_follow_the_softmax(void **state)
                 softmax(logits + c * 256, 1.0, q);
                 double stat = chi_square(counts, p, total, &df), limit = chi_square_limit(df);
                 double wrong = chi_square(counts, q, total, &df_wrong);
-                print_message("  device %d T=%.1f colour %d: chi2 %.1f (df %d, limit %.1f); vs T=1 probabilities %.1f\n",
+                print_message("  device %d T=%.1f colour %d: chi2 %.1f (df %d, limit %.1f); vs T=1 probs %.1f\n",
                               devices[d], temps[t], c, stat, df, limit, wrong);
                 assert_true(stat < limit);
                 if (t == 1)
