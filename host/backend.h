@@ -84,6 +84,44 @@ typedef struct {
     pcnn_status (*softmax_xent)(backend *be, bview logits, bview targets, bview loss, size_t rows,
                                 int classes, int want_grad, float grad_scale);
 
+    /* --- Sampling (host/sample_fast.c, host/sample_naive.c) --- */
+
+    /* Strided elementwise over a [rows, cols] block:
+     *   dst[r*ld_dst + c] = act(a[r*ld_a + c] + b[r*ld_b + c]),  act = ReLU if relu.
+     * b.buf == NULL adds nothing; ld_b == 0 (or ld_a == 0) broadcasts one row,
+     * which makes this a strided bias + activation. dst may alias a or b
+     * element for element (each element is read before it is written). */
+    pcnn_status (*add_act_2d)(backend *be, bview dst, size_t ld_dst, bview a, size_t ld_a, bview b, size_t ld_b,
+                              size_t rows, int cols, int relu);
+
+    /* im2col at one position (y, x) for n images, reading a ring of rows: ring
+     * is [n, R, W, cin] and holds image row yy in slot yy % R (R = kh/2 + 1, or
+     * the image height if that is less: the rows a tap reaches never share a slot).
+     *   col[i, t*cin + c] = ring[i, (y + dy_t) % R, x + dx_t, c]
+     *                       if y + dy_t >= 0 and 0 <= x + dx_t < W, else 0,
+     * for the first `taps` taps, dy_t = t / kw - kh/2 (<= 0), dx_t = t % kw - kw/2.
+     * col is [n, taps*cin]. */
+    pcnn_status (*gather_taps)(backend *be, bview col, bview ring, int n, int R, int W, int cin, int kh, int kw,
+                               int taps, int y, int x);
+
+    /* Draws sub-pixel (y, x, colour) of images image_base + i, i < n, from
+     * softmax(logits_i * inv_temperature), logits_i = logits[i*ld_logits + v],
+     * v < 256. The uniform u = w0 * 2^-32 comes from rng_sample_block()
+     * (host/rng.h: Philox4x32-10, key seed, counter (image, y, x, tag|colour)).
+     * The inversion, in this exact order so that every device makes the same
+     * choice given the same logits:
+     *   m = max_v z_v;  e_v = exp((double)(z_v - m) * inv_temperature)  (z_v - m in float)
+     *   S = e_0 + ... + e_255 summed in order;  t = u * S
+     *   value = the first v with t < e_0 + ... + e_v  (else the last v with e_v > 0)
+     * in double precision (an OpenCL device without fp64 may use float: then a
+     * choice can differ from the CPU's only when t falls within float rounding of
+     * a partial sum, about 1e-6 of draws; in double about 1e-15).
+     * Writes pixels[i*pixel_stride] = value (uint8 view) and, if input.buf,
+     * input[i*input_stride] = value / 255.0f (the model's input for it). */
+    pcnn_status (*sample_draw)(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
+                               bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
+                               int x, int colour, float inv_temperature);
+
     /* Keras Adam over n parameters (step_size = lr_t * sqrt(1-b2^t) / (1-b1^t)):
      * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= step_size * m / (sqrt(v) + eps). */
     pcnn_status (*adam)(backend *be, bview w, bview g, bview m, bview v, size_t n, float step_size,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "rng.h"
 
 struct bbuf {
     size_t bytes;
@@ -261,6 +262,91 @@ static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bv
     return PCNN_OK;
 }
 
+/* The sampling ops work on one position for n images: a few thousand
+ * elements, where starting threads costs more than the loop. */
+enum { PARALLEL_MIN = 1 << 15 };
+
+static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview av, size_t ld_a, bview bv,
+                                  size_t ld_b, size_t rows, int cols, int relu)
+{
+    (void)be;
+    float *dst = F(dstv);
+    const float *a = F(av), *b = bv.buf ? F(bv) : NULL;
+#pragma omp parallel for schedule(static) if (rows * (size_t)cols >= PARALLEL_MIN)
+    for (size_t r = 0; r < rows; r++) {
+        float *d = dst + r * ld_dst;
+        const float *ar = a + r * ld_a, *br = b ? b + r * ld_b : NULL;
+        for (int c = 0; c < cols; c++) {
+            float v = br ? ar[c] + br[c] : ar[c];
+            d[c] = relu ? fmaxf(v, 0.0f) : v;
+        }
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, int R, int W, int cin, int kh,
+                                   int kw, int taps, int y, int x)
+{
+    (void)be;
+    float *col = F(colv);
+    const float *ring = F(ringv);
+    size_t row_len = (size_t)taps * cin, image = (size_t)R * W * cin;
+#pragma omp parallel for schedule(static) if ((size_t)n * row_len >= PARALLEL_MIN)
+    for (int i = 0; i < n; i++) {
+        float *dst = col + (size_t)i * row_len;
+        for (int t = 0; t < taps; t++, dst += cin) {
+            int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
+            if (sy < 0 || sx < 0 || sx >= W)
+                memset(dst, 0, (size_t)cin * sizeof(float));
+            else
+                memcpy(dst, ring + i * image + ((size_t)(sy % R) * W + sx) * cin, (size_t)cin * sizeof(float));
+        }
+    }
+    return PCNN_OK;
+}
+
+/* The inversion documented in backend.h, step for step. */
+static int draw_one(const float *z, float inv_t, uint32_t bits)
+{
+    float m = z[0];
+    for (int v = 1; v < 256; v++)
+        m = fmaxf(m, z[v]);
+    double e[256], sum = 0.0;
+    int last_live = 0;
+    for (int v = 0; v < 256; v++) {
+        e[v] = exp((double)(z[v] - m) * (double)inv_t);
+        sum += e[v];
+        if (e[v] > 0.0)
+            last_live = v;
+    }
+    double t = (double)bits * (1.0 / 4294967296.0) * sum, cum = 0.0;
+    for (int v = 0; v < 256; v++) {
+        cum += e[v];
+        if (t < cum)
+            return v;
+    }
+    return last_live;
+}
+
+static pcnn_status cpu_sample_draw(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
+                                   bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
+                                   int x, int colour, float inv_temperature)
+{
+    (void)be;
+    uint8_t *px = (uint8_t *)pixels.buf->data + pixels.off;
+    float *in = input.buf ? F(input) : NULL;
+    const float *z = F(logits);
+#pragma omp parallel for schedule(static) if (n >= 64)
+    for (int i = 0; i < n; i++) {
+        philox_block r = rng_sample_block(seed, image_base + (uint32_t)i, y, x, colour);
+        int v = draw_one(z + (size_t)i * ld_logits, inv_temperature, r.v[0]);
+        px[(size_t)i * pixel_stride] = (uint8_t)v;
+        if (in)
+            in[(size_t)i * input_stride] = (float)v / 255.0f;
+    }
+    return PCNN_OK;
+}
+
 static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size,
                             float b1, float b2, float eps)
 {
@@ -314,6 +400,9 @@ static const backend_ops cpu_ops = {
     .mask_centre = cpu_mask_centre,
     .pixels_to_input = cpu_pixels_to_input,
     .softmax_xent = cpu_softmax_xent,
+    .add_act_2d = cpu_add_act_2d,
+    .gather_taps = cpu_gather_taps,
+    .sample_draw = cpu_sample_draw,
     .adam = cpu_adam,
     .rmsprop = cpu_rmsprop,
     .finish = cpu_finish,

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"export", cmd_export, "a checkpoint's weights into a weights directory"},
     {"masks", cmd_masks, "draw or print the masks the model uses, as the seed's figure"},
     {"summary", cmd_summary, "the model's layers, parameters, multiply-adds, receptive field, memory"},
+    {"sample", cmd_sample, "draw images from a checkpoint (PNG grid + .npy); --bench times fast vs naive"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

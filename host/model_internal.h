@@ -37,4 +37,11 @@ static inline bview model_grads(const pcnn_model *m) { return (bview){m->grads, 
 
 void workspace_release(backend *be, workspace *ws);
 
+/* For the samplers, which keep the images on the device between passes:
+ * readies the eval workspace for B images of H x W and returns the view of its
+ * uint8 images [B, H, W, C]; forward_resident runs the forward pass on them and
+ * returns the view of the logits [B*H*W, 256C]. A later prepare may move both. */
+pcnn_status model_prepare_resident(pcnn_model *m, int B, int H, int W, bview *pixels);
+pcnn_status model_forward_resident(pcnn_model *m, int B, int H, int W, bview *logits);
+
 #endif

@@ -190,6 +190,27 @@ pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, 
     return st;
 }
 
+pcnn_status model_prepare_resident(pcnn_model *m, int B, int H, int W, bview *pixels)
+{
+    if (B < 1 || H < 1 || W < 1)
+        return pcnn_fail(PCNN_ERR_ARG, "batch shape %dx%dx%d must be positive", B, H, W);
+    TRY(workspace_prepare(m, (size_t)B * H * W, 0));
+    *pixels = (bview){m->ws.pixels, 0};
+    return PCNN_OK;
+}
+
+pcnn_status model_forward_resident(pcnn_model *m, int B, int H, int W, bview *logits)
+{
+    if (!m->ws.act || m->ws.rows < (size_t)B * H * W)
+        return pcnn_fail(PCNN_ERR_ARG, "model_forward_resident: workspace not prepared for %dx%dx%d", B, H, W);
+    TRY(forward(m, B, H, W));
+    m->ws.B = B;
+    m->ws.H = H;
+    m->ws.W = W;
+    *logits = A(m, m->ws.logits);
+    return PCNN_OK;
+}
+
 pcnn_status pcnn_model_get_logits(pcnn_model *m, float *dst)
 {
     workspace *ws = &m->ws;

@@ -16,6 +16,16 @@ philox_block philox4x32(uint64_t key, uint32_t c0, uint32_t c1, uint32_t c2, uin
 /* A uniform float in [0, 1) from 24 random bits. */
 static inline float rng_unit_float(uint32_t bits) { return (float)(bits >> 8) * (1.0f / 16777216.0f); }
 
+/* The block behind sub-pixel (y, x, colour) of image `image` when sampling
+ * with `seed` (the counter's last word is tagged so that it never meets the
+ * counters of weight init or of streams). Pure 32-bit integer math: an OpenCL
+ * kernel computes the same words. */
+#define RNG_SAMPLE_TAG 0x53414D00u /* "SAM\0" */
+static inline philox_block rng_sample_block(uint64_t seed, uint32_t image, int y, int x, int colour)
+{
+    return philox4x32(seed, image, (uint32_t)y, (uint32_t)x, RNG_SAMPLE_TAG | (uint32_t)colour);
+}
+
 /* A sequential stream on top of philox (for shuffling): state is (key, counter). */
 typedef struct {
     uint64_t key;

@@ -1,0 +1,42 @@
+/* Drawing images from a PixelCNN.
+ *
+ * Two samplers with the same result: `naive` is the seed's generate_images
+ * (one full forward pass of the batch per sub-pixel: H*W*C passes), kept as the
+ * reference; `fast` computes every layer at the current position and colour
+ * only, from cached activations of earlier positions (about one forward pass
+ * per image in total). Randomness is keyed by (seed, image index, row, column,
+ * colour), so a seed gives the same images with either method, any batch size
+ * and on any device (up to float rounding of the logits: see backend.h,
+ * sample_draw). */
+#ifndef PCNN_SAMPLE_H
+#define PCNN_SAMPLE_H
+
+#include <stdint.h>
+
+#include "pcnn/model.h"
+
+typedef enum { PCNN_SAMPLE_FAST, PCNN_SAMPLE_NAIVE } pcnn_sample_method;
+
+typedef struct {
+    int n;                     /* images to draw */
+    int height, width;         /* image size; 0 = the model's configuration */
+    pcnn_sample_method method; /* PCNN_SAMPLE_FAST by default */
+    uint64_t seed;
+    float temperature; /* softmax(logits / temperature); 1 = the model's own distribution */
+    int batch;         /* images computed together; 0 = all n */
+} pcnn_sample_opts;
+
+/* n = 1, the model's size, fast, seed 0, temperature 1, batch 0. */
+pcnn_sample_opts pcnn_sample_defaults(void);
+
+/* Parses "fast" or "naive" (for --method). */
+pcnn_status pcnn_sample_method_parse(const char *name, pcnn_sample_method *out);
+
+/* Draws opts->n images into out_images [n, height, width, C] (uint8). */
+pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *out_images);
+
+/* For training's periodic grids: n images at the model's size with the fast
+ * sampler and temperature 1, written as a PNG grid to `path`. */
+pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path);
+
+#endif
