@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "vec_exp.h"
 #include "rng.h"
 
 struct bbuf {
@@ -150,8 +151,10 @@ static pcnn_status cpu_bias_act(backend *be, bview yv, bview biasv, size_t rows,
     for (size_t r = 0; r < rows; r++) {
         float *row = y + r * cols;
         if (relu)
-            for (int c = 0; c < cols; c++)
-                row[c] = fmaxf(row[c] + bias[c], 0.0f);
+            for (int c = 0; c < cols; c++) {
+                float v = row[c] + bias[c];
+                row[c] = v > 0.0f ? v : 0.0f;
+            }
         else
             for (int c = 0; c < cols; c++)
                 row[c] += bias[c];
@@ -186,7 +189,7 @@ static pcnn_status cpu_relu(backend *be, bview dst, bview src, size_t n)
     const float *s = F(src);
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
-        d[i] = fmaxf(s[i], 0.0f);
+        d[i] = s[i] > 0.0f ? s[i] : 0.0f;
     return PCNN_OK;
 }
 
@@ -237,6 +240,30 @@ static pcnn_status cpu_pixels_to_input(backend *be, bview xv, bview pixels, size
     return PCNN_OK;
 }
 
+/* sum_c exp(row[c] - max), also storing the exponentials in out (may alias
+ * row) when out is not NULL. Eight partial sums: vectorisable without
+ * reassociation, and more accurate than one running sum. */
+static float sum_exp(float *out, const float *row, int n, float max)
+{
+    float part[8] = {0};
+    int c = 0;
+    if (out)
+        for (; c + 8 <= n; c += 8)
+            for (int k = 0; k < 8; k++)
+                part[k] += out[c + k] = vec_expf(row[c + k] - max);
+    else
+        for (; c + 8 <= n; c += 8)
+            for (int k = 0; k < 8; k++)
+                part[k] += vec_expf(row[c + k] - max);
+    for (; c < n; c++) {
+        float e = vec_expf(row[c] - max);
+        if (out)
+            out[c] = e;
+        part[0] += e;
+    }
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bview lossv, size_t rows, int classes,
                                     int want_grad, float grad_scale)
 {
@@ -248,16 +275,17 @@ static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bv
         float *row = z + r * classes;
         float max = row[0];
         for (int c = 1; c < classes; c++)
-            max = fmaxf(max, row[c]);
-        double sum = 0.0;
-        for (int c = 0; c < classes; c++)
-            sum += exp((double)(row[c] - max));
-        loss[r] = (float)(log(sum) - (double)(row[t[r]] - max));
+            max = row[c] > max ? row[c] : max;
+        float target = row[t[r]] - max;
+        /* With a gradient the exponentials stay in place for it. */
+        float sum = sum_exp(want_grad ? row : NULL, row, classes, max);
         if (want_grad) {
-            double inv = 1.0 / sum;
+            float scale = grad_scale / sum;
             for (int c = 0; c < classes; c++)
-                row[c] = grad_scale * (float)(exp((double)(row[c] - max)) * inv - (c == t[r]));
+                row[c] *= scale;
+            row[t[r]] -= grad_scale;
         }
+        loss[r] = logf(sum) - target;
     }
     return PCNN_OK;
 }

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config            # toolchain
-  libopenblas-dev libomp-dev zlib1g-dev       # native CPU backend, gzipped datasets
+  libopenblas-openmp-dev libomp-dev zlib1g-dev  # native CPU backend (OpenBLAS on OpenMP), gzipped datasets
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo  # OpenCL + a CPU device
   libclblast-dev                              # GEMMs on OpenCL devices
   libcmocka-dev                               # tests
