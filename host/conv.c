@@ -5,39 +5,59 @@
 
 #include "try.h"
 
-void conv_layer_init(conv_layer *l, const char *name, int k, int cin, int cout, pcnn_mask_mode mode, int relu)
+void conv_layer_init(conv_layer *l, const char *name, int k, int cin, int cout, int colours, pcnn_mask_mode mode,
+                     int relu)
 {
     snprintf(l->name, sizeof l->name, "%s", name);
     l->kh = l->kw = k;
     l->cin = cin;
     l->cout = cout;
     l->taps = pcnn_mask_live_taps(k, k);
+    l->colours = colours;
     l->mode = mode;
     l->relu = relu;
     l->w_off = l->b_off = 0;
 }
 
+int conv_group_k(const conv_layer *l, int g)
+{
+    int n_in = l->mode == PCNN_MASK_A ? g : g + 1;
+    return (l->taps - 1) * l->cin + n_in * (l->cin / l->colours);
+}
+
 size_t conv_col_width(const conv_layer *l) { return l->kh * l->kw == 1 ? 0 : (size_t)l->taps * l->cin; }
+
+/* C[:, group g] (+)= A[:, :K_g] W[:K_g, group g] for every group, or the
+ * transposed products the backward needs. A K_g of 0 (the first group of a 1x1
+ * mode-A layer) still has to write its zeros: a GEMM with alpha 0 over one
+ * column does that on every backend (CLBlast refuses k = 0). */
+static pcnn_status group_gemm(backend *be, const conv_layer *l, int g, int rows, bview a, bview w, bview c)
+{
+    int k = conv_group_k(l, g), kfull = l->taps * l->cin, gout = l->cout / l->colours;
+    return be->ops->gemm(be, 0, 0, rows, gout, k ? k : 1, k ? 1.0f : 0.0f, a, kfull, bview_at(w, (size_t)g * gout),
+                         l->cout, 0.0f, bview_at(c, (size_t)g * gout), l->cout);
+}
 
 pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y, bview x, bview col, int B,
                          int H, int W)
 {
     const backend_ops *o = be->ops;
-    int rows = B * H * W, k = l->taps * l->cin;
+    int rows = B * H * W;
     bview a = x;
     if (conv_col_width(l)) {
         TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
         a = col;
     }
-    TRY(o->gemm(be, 0, 0, rows, l->cout, k, 1.0f, a, k, bview_at(params, l->w_off), l->cout, 0.0f, y, l->cout));
+    for (int g = 0; g < l->colours; g++)
+        TRY(group_gemm(be, l, g, rows, a, bview_at(params, l->w_off), y));
     return o->bias_act(be, y, bview_at(params, l->b_off), (size_t)rows, l->cout, l->relu);
 }
 
 pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview grads, bview dx, int dx_accumulate,
-                          bview dy, bview y, bview x, bview col, bview dcol, int B, int H, int W, int colours)
+                          bview dy, bview y, bview x, bview col, bview dcol, int B, int H, int W)
 {
     const backend_ops *o = be->ops;
-    int rows = B * H * W, k = l->taps * l->cin;
+    int rows = B * H * W, kfull = l->taps * l->cin, gout = l->cout / l->colours;
     int im2col = conv_col_width(l) != 0;
     if (l->relu)
         TRY(o->relu_backward(be, dy, y, (size_t)rows * l->cout));
@@ -46,17 +66,31 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
         TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
         a = col;
     }
-    bview dw = bview_at(grads, l->w_off);
-    /* dW_live[k, cout] = a^T[k, rows] dy[rows, cout] */
-    TRY(o->gemm(be, 1, 0, k, l->cout, rows, 1.0f, a, k, dy, l->cout, 0.0f, dw, l->cout));
-    TRY(o->mask_centre(be, dw, l->kh, l->kw, l->cin, l->cout, colours, l->mode));
+    bview dw = bview_at(grads, l->w_off), w = bview_at(params, l->w_off);
+    /* dW[:K_g, group g] = a[:, :K_g]^T dy[:, group g] */
+    for (int g = 0; g < l->colours; g++) {
+        int k = conv_group_k(l, g);
+        if (k)
+            TRY(o->gemm(be, 1, 0, k, gout, rows, 1.0f, a, kfull, bview_at(dy, (size_t)g * gout), l->cout, 0.0f,
+                        bview_at(dw, (size_t)g * gout), l->cout));
+    }
     TRY(o->bias_grad(be, bview_at(grads, l->b_off), dy, (size_t)rows, l->cout));
     if (!dx.buf)
         return PCNN_OK;
-    bview w = bview_at(params, l->w_off);
-    if (!im2col) /* dx[rows, cin] (+)= dy[rows, cout] W^T */
-        return o->gemm(be, 0, 1, rows, l->cin, l->cout, 1.0f, dy, l->cout, w, l->cout,
-                       dx_accumulate ? 1.0f : 0.0f, dx, l->cin);
-    TRY(o->gemm(be, 0, 1, rows, k, l->cout, 1.0f, dy, l->cout, w, l->cout, 0.0f, dcol, k));
-    return o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate);
+    /* d(a)[:, :K_g] += dy[:, group g] W[:K_g, group g]^T. The last group reads the
+     * longest prefix; if even it stops short of K (mode A) the rest is zero. */
+    bview da = im2col ? dcol : dx;
+    int accumulate = !im2col && dx_accumulate;
+    if (!accumulate && conv_group_k(l, l->colours - 1) < kfull) {
+        TRY(o->fill(be, da, (size_t)rows * kfull, 0.0f));
+        accumulate = 1;
+    }
+    for (int g = l->colours - 1; g >= 0; g--) {
+        int k = conv_group_k(l, g);
+        if (k)
+            TRY(o->gemm(be, 0, 1, rows, k, gout, 1.0f, bview_at(dy, (size_t)g * gout), l->cout,
+                        bview_at(w, (size_t)g * gout), l->cout, accumulate ? 1.0f : 0.0f, da, kfull));
+        accumulate = 1;
+    }
+    return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;
 }

@@ -24,19 +24,19 @@ pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_mod
     m->cfg = *cfg;
     m->be = dev;
     conv_layer *l = m->convs;
-    conv_layer_init(l++, "input_conv", 7, C, H2, PCNN_MASK_A, 0);
+    conv_layer_init(l++, "input_conv", 7, C, H2, C, PCNN_MASK_A, 0);
     for (int i = 0; i < cfg->n_layers; i++) {
         char name[32];
         snprintf(name, sizeof name, "res.%d.conv_in", i);
-        conv_layer_init(l++, name, 1, H2, Hd, PCNN_MASK_B, 1);
+        conv_layer_init(l++, name, 1, H2, Hd, C, PCNN_MASK_B, 1);
         snprintf(name, sizeof name, "res.%d.conv_mid", i);
-        conv_layer_init(l++, name, 3, Hd, Hd, PCNN_MASK_B, 1);
+        conv_layer_init(l++, name, 3, Hd, Hd, C, PCNN_MASK_B, 1);
         snprintf(name, sizeof name, "res.%d.conv_out", i);
-        conv_layer_init(l++, name, 1, Hd, H2, PCNN_MASK_B, 1);
+        conv_layer_init(l++, name, 1, Hd, H2, C, PCNN_MASK_B, 1);
     }
-    conv_layer_init(l++, "output_conv1", 1, H2, O, PCNN_MASK_B, 0);
-    conv_layer_init(l++, "output_conv2", 1, O, O, PCNN_MASK_B, 0);
-    conv_layer_init(l++, "final_conv", 1, O, 256 * C, PCNN_MASK_B, 0);
+    conv_layer_init(l++, "output_conv1", 1, H2, O, C, PCNN_MASK_B, 0);
+    conv_layer_init(l++, "output_conv2", 1, O, O, C, PCNN_MASK_B, 0);
+    conv_layer_init(l++, "final_conv", 1, O, 256 * C, C, PCNN_MASK_B, 0);
     m->n_convs = (int)(l - m->convs);
 
     size_t off = 0;

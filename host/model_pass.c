@@ -133,30 +133,30 @@ static pcnn_status backward(pcnn_model *m, int B, int H, int W)
     workspace *ws = &m->ws;
     bview p = model_params(m), g = model_grads(m), col = A(m, ws->col), dcol = S(m, ws->d_col);
     size_t rows = (size_t)B * H * W;
-    int L = m->cfg.n_layers, C = m->cfg.channels;
+    int L = m->cfg.n_layers;
     const conv_layer *c = m->convs, *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
     /* The logits buffer already holds d(loss)/d(logits). */
     TRY(conv_backward(be, final, p, g, S(m, ws->d_o2), 0, A(m, ws->logits), A(m, ws->logits), A(m, ws->o2), col,
-                      dcol, B, H, W, C));
+                      dcol, B, H, W));
     TRY(conv_backward(be, out2, p, g, S(m, ws->d_o1), 0, S(m, ws->d_o2), A(m, ws->o2), A(m, ws->r2), col, dcol, B,
-                      H, W, C));
+                      H, W));
     TRY(o->relu_backward(be, S(m, ws->d_o1), A(m, ws->r2), rows * out2->cin));
     TRY(conv_backward(be, out1, p, g, S(m, ws->d_y), 0, S(m, ws->d_o1), A(m, ws->o1), A(m, ws->r), col, dcol, B, H,
-                      W, C));
+                      W));
     TRY(o->relu_backward(be, S(m, ws->d_y), A(m, ws->r), rows * out1->cin));
     for (int i = L - 1; i >= 0; i--) {
         const conv_layer *blk = &c[1 + 3 * i];
         /* d_y holds d(loss)/d(y[i+1]); the block adds its path to it in place. */
         TRY(o->copy(be, S(m, ws->d_h3), S(m, ws->d_y), rows * blk[2].cout));
         TRY(conv_backward(be, &blk[2], p, g, S(m, ws->d_h2), 0, S(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
-                          col, dcol, B, H, W, C));
+                          col, dcol, B, H, W));
         TRY(conv_backward(be, &blk[1], p, g, S(m, ws->d_h1), 0, S(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
-                          col, dcol, B, H, W, C));
+                          col, dcol, B, H, W));
         TRY(conv_backward(be, &blk[0], p, g, S(m, ws->d_y), 1, S(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
-                          col, dcol, B, H, W, C));
+                          col, dcol, B, H, W));
     }
     return conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, S(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
-                         dcol, B, H, W, C);
+                         dcol, B, H, W);
 }
 
 pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, int W, int want_grad,

@@ -82,7 +82,7 @@ static void run_case(backend *be, const char *name)
     size_t rows = (size_t)B * H * W, nk = pcnn_array_count(&kernel);
 
     conv_layer l;
-    conv_layer_init(&l, name, c.k, c.fin, c.fout, (pcnn_mask_mode)c.mode, c.relu);
+    conv_layer_init(&l, name, c.k, c.fin, c.fout, c.colours, (pcnn_mask_mode)c.mode, c.relu);
     l.w_off = 0;
     l.b_off = nk;
     /* Parameters: kernel * mask, then bias (the model masks raw weights on the way in). */
@@ -107,8 +107,7 @@ static void run_case(backend *be, const char *name)
                      PCNN_OK);
     check(be, by, 0, &y, "y");
     assert_int_equal(conv_backward(be, &l, (bview){p, 0}, (bview){g, 0}, (bview){bdx, 0}, 0, (bview){bdy, 0},
-                                   (bview){by, 0}, (bview){bx, 0}, (bview){col, 0}, (bview){dcol, 0}, B, H, W,
-                                   c.colours),
+                                   (bview){by, 0}, (bview){bx, 0}, (bview){col, 0}, (bview){dcol, 0}, B, H, W),
                      PCNN_OK);
     check(be, bdx, 0, &dx, "dx");
     check(be, g, 0, &dkernel, "dkernel");
