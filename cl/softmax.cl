@@ -11,8 +11,8 @@ __kernel void softmax_xent(__global float *z, ulong z_off, __global const uchar 
     __local float red[WG];
     ulong r = get_group_id(0);
     int lid = (int)get_local_id(0);
-    if (r >= rows)
-        return; /* whole group: the barriers below stay uniform */
+    /* launched with exactly rows work-groups: no bounds check, and every
+     * barrier below is reached by the whole group */
     __global float *row = z + z_off + r * classes;
 
     float m = -INFINITY;
