@@ -104,13 +104,13 @@ static bbuf *cl_alloc(backend *be, size_t bytes, const char *what)
     const pcnn_device_info *in = &c->dev->info;
     const char *reduce = "reduce the batch (--batch) or the model size (hidden/out dims, layers)";
     if (bytes > in->max_alloc) {
-        pcnn_fail(PCNN_ERR_MEMORY, "%s needs %.1f MiB, more than one allocation may take on %s (%.1f MiB): %s", what,
-                  mib(bytes), in->name, mib(in->max_alloc), reduce);
+        pcnn_fail(PCNN_ERR_MEMORY, "%s needs %zu bytes (%.1f MiB), more than one allocation may take on %s (%.1f MiB): %s",
+                  what, bytes, mib(bytes), in->name, mib(in->max_alloc), reduce);
         return NULL;
     }
     if (be->bytes_in_use + bytes > in->global_mem) {
-        pcnn_fail(PCNN_ERR_MEMORY, "%s needs %.1f MiB but only %.1f MiB of %.1f MiB are left on %s: %s", what,
-                  mib(bytes), mib(in->global_mem - be->bytes_in_use), mib(in->global_mem), in->name, reduce);
+        pcnn_fail(PCNN_ERR_MEMORY, "%s needs %zu bytes (%.1f MiB) but only %.1f MiB of %.1f MiB are left on %s: %s",
+                  what, bytes, mib(bytes), mib(in->global_mem - be->bytes_in_use), mib(in->global_mem), in->name, reduce);
         return NULL;
     }
     bbuf *b = malloc(sizeof *b);

@@ -370,6 +370,40 @@ static void test_optimisers(void **state)
     }
 }
 
+/* Allocations beyond one allocation's limit, or beyond the global memory left,
+ * are refused before the driver sees them, naming the tensor, its size and
+ * what to reduce. The second case pretends most memory is in use (the
+ * backend's own accounting) instead of really filling the device. */
+static void test_alloc_limits(void **state)
+{
+    devices *d = *state;
+    if (d->ncl == 0)
+        skip();
+    for (int k = 0; k < d->ncl; k++) {
+        backend *be = d->cl[k];
+        pcnn_device_info info;
+        assert_int_equal(pcnn_device_describe(k + 1, &info), PCNN_OK);
+        assert_null(be->ops->alloc(be, (size_t)info.max_alloc + 1, "activations of res.3"));
+        const char *msg = pcnn_last_error();
+        print_message("  %s\n", msg);
+        assert_non_null(strstr(msg, "activations of res.3"));
+        assert_non_null(strstr(msg, "MiB"));
+        assert_non_null(strstr(msg, "reduce the batch"));
+        size_t saved = be->bytes_in_use;
+        be->bytes_in_use = (size_t)info.global_mem - 1000;
+        assert_null(be->ops->alloc(be, 4096, "the weights' gradients"));
+        be->bytes_in_use = saved;
+        msg = pcnn_last_error();
+        print_message("  %s\n", msg);
+        assert_non_null(strstr(msg, "the weights' gradients"));
+        assert_non_null(strstr(msg, "left on"));
+        bbuf *ok = be->ops->alloc(be, 4096, "a small tensor");
+        assert_non_null(ok);
+        be->ops->release(be, ok);
+        assert_int_equal(be->bytes_in_use, saved);
+    }
+}
+
 static int setup(void **state)
 {
     devices *d = calloc(1, sizeof *d);
@@ -403,7 +437,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_copy),    cmocka_unit_test(test_gemm),         cmocka_unit_test(test_im2col_col2im),
         cmocka_unit_test(test_bias),         cmocka_unit_test(test_elementwise),  cmocka_unit_test(test_mask_centre),
-        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),
+        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),   cmocka_unit_test(test_alloc_limits),
     };
     int failed = cmocka_run_group_tests_name("backend ops, OpenCL vs CPU", tests, setup, teardown);
     /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE) when there is no OpenCL device. */
