@@ -23,8 +23,20 @@ enum { P_CONV, P_ELEMENTWISE, P_SOFTMAX, P_OPTIM, N_PROGRAMS };
 static const char *const program_files[N_PROGRAMS] = {"conv.cl", "elementwise.cl", "softmax.cl", "optim.cl"};
 
 enum {
-    K_IM2COL, K_COL2IM, K_MASK_CENTRE, K_FILL, K_BIAS_ACT, K_BIAS_GRAD, K_RELU, K_RELU_BACKWARD, K_ADD,
-    K_PIXELS_TO_INPUT, K_SOFTMAX_XENT, K_ADAM, K_RMSPROP, N_KERNELS
+    K_IM2COL,
+    K_COL2IM,
+    K_MASK_CENTRE,
+    K_FILL,
+    K_BIAS_ACT,
+    K_BIAS_GRAD,
+    K_RELU,
+    K_RELU_BACKWARD,
+    K_ADD,
+    K_PIXELS_TO_INPUT,
+    K_SOFTMAX_XENT,
+    K_ADAM,
+    K_RMSPROP,
+    N_KERNELS
 };
 static const struct {
     const char *name;
@@ -70,7 +82,7 @@ typedef struct {
 #define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
 #define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
 #define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
-#define LAUNCH(c, k, items, ...)                                                                                   \
+#define LAUNCH(c, k, items, ...)                                                                                       \
     launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
 
 /* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
@@ -104,13 +116,15 @@ static bbuf *cl_alloc(backend *be, size_t bytes, const char *what)
     const pcnn_device_info *in = &c->dev->info;
     const char *reduce = "reduce the batch (--batch) or the model size (hidden/out dims, layers)";
     if (bytes > in->max_alloc) {
-        pcnn_fail(PCNN_ERR_MEMORY, "%s needs %zu bytes (%.1f MiB), more than one allocation may take on %s (%.1f MiB): %s",
-                  what, bytes, mib(bytes), in->name, mib(in->max_alloc), reduce);
+        pcnn_fail(PCNN_ERR_MEMORY,
+                  "%s needs %zu bytes (%.1f MiB), more than one allocation may take on %s (%.1f MiB): %s", what, bytes,
+                  mib(bytes), in->name, mib(in->max_alloc), reduce);
         return NULL;
     }
     if (be->bytes_in_use + bytes > in->global_mem) {
         pcnn_fail(PCNN_ERR_MEMORY, "%s needs %zu bytes (%.1f MiB) but only %.1f MiB of %.1f MiB are left on %s: %s",
-                  what, bytes, mib(bytes), mib(in->global_mem - be->bytes_in_use), mib(in->global_mem), in->name, reduce);
+                  what, bytes, mib(bytes), mib(in->global_mem - be->bytes_in_use), mib(in->global_mem), in->name,
+                  reduce);
         return NULL;
     }
     bbuf *b = malloc(sizeof *b);
@@ -163,8 +177,7 @@ static pcnn_status cl_write(backend *be, bbuf *dst, size_t off, const void *src,
         return PCNN_OK;
     cl_int st = clEnqueueWriteBuffer(c->queue, dst->mem, CL_TRUE, off, bytes, src, 0, NULL, NULL);
     if (st != CL_SUCCESS)
-        return pcnn_fail(PCNN_ERR_DEVICE, "writing %zu bytes to %s: %s", bytes, c->dev->info.name,
-                         cl_status_name(st));
+        return pcnn_fail(PCNN_ERR_DEVICE, "writing %zu bytes to %s: %s", bytes, c->dev->info.name, cl_status_name(st));
     return PCNN_OK;
 }
 
@@ -197,8 +210,8 @@ static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
         return pcnn_fail(PCNN_ERR_ARG, "copy of %zu floats between overlapping ranges (%zu, %zu) of one buffer", n,
                          src.off, dst.off);
     size_t f = sizeof(float);
-    cl_int st = clEnqueueCopyBuffer(c->queue, src.buf->mem, dst.buf->mem, src.off * f, dst.off * f, n * f, 0, NULL,
-                                    NULL);
+    cl_int st =
+        clEnqueueCopyBuffer(c->queue, src.buf->mem, dst.buf->mem, src.off * f, dst.off * f, n * f, 0, NULL, NULL);
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "copy of %zu floats on %s: %s", n, c->dev->info.name, cl_status_name(st));
     return PCNN_OK;
@@ -216,33 +229,32 @@ static pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, flo
         return pcnn_fail(PCNN_ERR_ARG, "gemm %dx%d with an empty inner dimension", m, n);
     cl_event done = NULL;
     CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                        tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n,
-                                        (size_t)k, alpha, a.buf->mem, a.off, (size_t)lda, b.buf->mem, b.off,
-                                        (size_t)ldb, beta, cv.buf->mem, cv.off, (size_t)ldc, &c->queue, &done);
+                                        tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
+                                        alpha, a.buf->mem, a.off, (size_t)lda, b.buf->mem, b.off, (size_t)ldb, beta,
+                                        cv.buf->mem, cv.off, (size_t)ldc, &c->queue, &done);
     if (done)
         clReleaseEvent(done);
     if (st != CLBlastSuccess)
-        return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N",
-                         tb ? "T" : "N", m, n, k, c->dev->info.name, clblast_status_message(st));
+        return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N", tb ? "T" : "N",
+                         m, n, k, c->dev->info.name, clblast_status_message(st));
     return PCNN_OK;
 }
 
 /* ---- convolution, bias, activations ------------------------------------- */
 
-static pcnn_status cl_im2col(backend *be, bview col, bview in, int B, int H, int W, int cin, int kh, int kw,
-                             int taps)
+static pcnn_status cl_im2col(backend *be, bview col, bview in, int B, int H, int W, int cin, int kh, int kw, int taps)
 {
     size_t items = (size_t)B * H * W * taps * cin;
     return LAUNCH(CL(be), K_IM2COL, items, A_MEM(col), A_U64(col.off), A_MEM(in), A_U64(in.off), A_INT(B), A_INT(H),
                   A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps));
 }
 
-static pcnn_status cl_col2im(backend *be, bview din, bview dcol, int B, int H, int W, int cin, int kh, int kw,
-                             int taps, int accumulate)
+static pcnn_status cl_col2im(backend *be, bview din, bview dcol, int B, int H, int W, int cin, int kh, int kw, int taps,
+                             int accumulate)
 {
     size_t items = (size_t)B * H * W * cin;
-    return LAUNCH(CL(be), K_COL2IM, items, A_MEM(din), A_U64(din.off), A_MEM(dcol), A_U64(dcol.off), A_INT(B),
-                  A_INT(H), A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps), A_INT(accumulate));
+    return LAUNCH(CL(be), K_COL2IM, items, A_MEM(din), A_U64(din.off), A_MEM(dcol), A_U64(dcol.off), A_INT(B), A_INT(H),
+                  A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps), A_INT(accumulate));
 }
 
 static pcnn_status cl_bias_act(backend *be, bview y, bview bias, size_t rows, int cols, int relu)
@@ -277,14 +289,13 @@ static pcnn_status cl_add(backend *be, bview y, bview x, size_t n)
 
 static pcnn_status cl_mask_centre(backend *be, bview w, int kh, int kw, int cin, int cout, int colours, int mode)
 {
-    return LAUNCH(CL(be), K_MASK_CENTRE, (size_t)cin * cout, A_MEM(w), A_U64(w.off), A_INT(kh), A_INT(kw),
-                  A_INT(cin), A_INT(cout), A_INT(colours), A_INT(mode));
+    return LAUNCH(CL(be), K_MASK_CENTRE, (size_t)cin * cout, A_MEM(w), A_U64(w.off), A_INT(kh), A_INT(kw), A_INT(cin),
+                  A_INT(cout), A_INT(colours), A_INT(mode));
 }
 
 static pcnn_status cl_pixels_to_input(backend *be, bview x, bview pixels, size_t n)
 {
-    return LAUNCH(CL(be), K_PIXELS_TO_INPUT, n, A_MEM(x), A_U64(x.off), A_MEM(pixels), A_U64(pixels.off),
-                  A_U64(n));
+    return LAUNCH(CL(be), K_PIXELS_TO_INPUT, n, A_MEM(x), A_U64(x.off), A_MEM(pixels), A_U64(pixels.off), A_U64(n));
 }
 
 static pcnn_status cl_softmax_xent(backend *be, bview logits, bview targets, bview loss, size_t rows, int classes,
@@ -299,8 +310,8 @@ static pcnn_status cl_softmax_xent(backend *be, bview logits, bview targets, bvi
 static pcnn_status cl_adam(backend *be, bview w, bview g, bview m, bview v, size_t n, float step_size, float b1,
                            float b2, float eps)
 {
-    return LAUNCH(CL(be), K_ADAM, n, A_MEM(w), A_U64(w.off), A_MEM(g), A_U64(g.off), A_MEM(m), A_U64(m.off),
-                  A_MEM(v), A_U64(v.off), A_U64(n), A_F32(step_size), A_F32(b1), A_F32(b2), A_F32(eps));
+    return LAUNCH(CL(be), K_ADAM, n, A_MEM(w), A_U64(w.off), A_MEM(g), A_U64(g.off), A_MEM(m), A_U64(m.off), A_MEM(v),
+                  A_U64(v.off), A_U64(n), A_F32(step_size), A_F32(b1), A_F32(b2), A_F32(eps));
 }
 
 static pcnn_status cl_rmsprop(backend *be, bview w, bview g, bview v, size_t n, float lr, float rho, float eps)

@@ -110,8 +110,8 @@ int cl_device_entries(const cl_device_entry **list, const char **why)
 const char *cl_status_name(cl_int status)
 {
     switch (status) {
-#define NAME(code)                                                                                                 \
-    case code:                                                                                                     \
+#define NAME(code)                                                                                                     \
+    case code:                                                                                                         \
         return #code;
         NAME(CL_SUCCESS)
         NAME(CL_DEVICE_NOT_FOUND)

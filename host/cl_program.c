@@ -67,8 +67,8 @@ static void build_log(cl_program p, cl_device_id d, char *dst, size_t n)
     free(log);
 }
 
-static pcnn_status build_from_source(cl_context ctx, const cl_device_entry *dev, const char *source,
-                                     const char *origin, const char *options, cl_program *out)
+static pcnn_status build_from_source(cl_context ctx, const cl_device_entry *dev, const char *source, const char *origin,
+                                     const char *options, cl_program *out)
 {
     cl_int st;
     cl_program p = clCreateProgramWithSource(ctx, 1, &source, NULL, &st);

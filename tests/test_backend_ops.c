@@ -31,10 +31,10 @@ typedef struct {
     const char *op;
     char label[128];
     int nbufs;
-    size_t n[MAX_BUFS]; /* elements (after the offset) */
-    int u8[MAX_BUFS];   /* 1: a uint8 buffer */
-    int u8_mod;         /* uint8 values are random % u8_mod (class targets) */
-    float scale[MAX_BUFS]; /* floats are uniform in [-scale, scale] (scale 0 means 1) */
+    size_t n[MAX_BUFS];     /* elements (after the offset) */
+    int u8[MAX_BUFS];       /* 1: a uint8 buffer */
+    int u8_mod;             /* uint8 values are random % u8_mod (class targets) */
+    float scale[MAX_BUFS];  /* floats are uniform in [-scale, scale] (scale 0 means 1) */
     int positive[MAX_BUFS]; /* 1: |value| (second moments of optimisers) */
     op_fn run;
     int ip[12];
@@ -121,8 +121,8 @@ static void check_case(const devices *d, const op_case *c)
         }
         double rel = worst / scale;
         note(c->op, rel);
-        print_message("  %-48s %-10s max diff %.3g (relative %.3g, tolerance %.3g)\n", c->label, d->cl[k]->name,
-                      worst, rel, c->tol);
+        print_message("  %-48s %-10s max diff %.3g (relative %.3g, tolerance %.3g)\n", c->label, d->cl[k]->name, worst,
+                      rel, c->tol);
         if (!(rel <= c->tol))
             fail_msg("%s on %s: relative difference %.3g exceeds %.3g", c->label, d->cl[k]->name, rel, c->tol);
         for (int i = 0; i < c->nbufs; i++)
@@ -233,8 +233,8 @@ static void test_fill_copy(void **state)
         op_case f = {.op = "fill", .nbufs = 1, .n = {sizes[i]}, .run = run_fill, .ip = {sizes[i]}, .fp = {0.75f}};
         snprintf(f.label, sizeof f.label, "fill n=%d", sizes[i]);
         check_case(*state, &f);
-        op_case c = {.op = "copy", .nbufs = 2, .n = {sizes[i], 2 * (size_t)sizes[i]}, .run = run_copy,
-                     .ip = {sizes[i]}};
+        op_case c = {
+            .op = "copy", .nbufs = 2, .n = {sizes[i], 2 * (size_t)sizes[i]}, .run = run_copy, .ip = {sizes[i]}};
         snprintf(c.label, sizeof c.label, "copy n=%d", sizes[i]);
         check_case(*state, &c);
     }
@@ -253,8 +253,13 @@ static void test_gemm(void **state)
                 int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
                 size_t na = (size_t)(ta ? k : m) * lda + 2, nb = (size_t)(tb ? n : k) * ldb + 1,
                        nc = (size_t)m * ldc + 3;
-                op_case c = {.op = "gemm", .nbufs = 3, .n = {na, nb, nc}, .run = run_gemm,
-                             .ip = {ta, tb, m, n, k, lda, ldb, ldc}, .fp = {0.7f, betas[bi]}, .tol = 1e-5};
+                op_case c = {.op = "gemm",
+                             .nbufs = 3,
+                             .n = {na, nb, nc},
+                             .run = run_gemm,
+                             .ip = {ta, tb, m, n, k, lda, ldb, ldc},
+                             .fp = {0.7f, betas[bi]},
+                             .tol = 1e-5};
                 snprintf(c.label, sizeof c.label, "gemm %c%c m=%d n=%d k=%d ld+%d beta=%g", ta ? 'T' : 'N',
                          tb ? 'T' : 'N', m, n, k, pad, betas[bi]);
                 check_case(*state, &c);
@@ -262,21 +267,24 @@ static void test_gemm(void **state)
 }
 
 /* B, H, W, cin, k, taps */
-static const int conv_shapes[][6] = {{2, 5, 6, 3, 3, 5}, {1, 8, 8, 3, 7, 25}, {2, 4, 4, 6, 3, 5}, {1, 3, 7, 2, 1, 1},
-                                     {1, 2, 2, 4, 7, 24}};
+static const int conv_shapes[][6] = {
+    {2, 5, 6, 3, 3, 5}, {1, 8, 8, 3, 7, 25}, {2, 4, 4, 6, 3, 5}, {1, 3, 7, 2, 1, 1}, {1, 2, 2, 4, 7, 24}};
 
 static void test_im2col_col2im(void **state)
 {
     for (size_t s = 0; s < sizeof conv_shapes / sizeof *conv_shapes; s++) {
         const int *p = conv_shapes[s];
         size_t rows = (size_t)p[0] * p[1] * p[2], col = rows * p[5] * p[3], in = rows * p[3];
-        op_case f = {.op = "im2col", .nbufs = 2, .n = {col, in}, .run = run_im2col,
-                     .ip = {p[0], p[1], p[2], p[3], p[4], p[5]}};
+        op_case f = {
+            .op = "im2col", .nbufs = 2, .n = {col, in}, .run = run_im2col, .ip = {p[0], p[1], p[2], p[3], p[4], p[5]}};
         snprintf(f.label, sizeof f.label, "im2col B=%d H=%d W=%d cin=%d k=%d taps=%d", p[0], p[1], p[2], p[3], p[4],
                  p[5]);
         check_case(*state, &f);
         for (int acc = 0; acc < 2; acc++) {
-            op_case b = {.op = "col2im", .nbufs = 2, .n = {in, col}, .run = run_col2im,
+            op_case b = {.op = "col2im",
+                         .nbufs = 2,
+                         .n = {in, col},
+                         .run = run_col2im,
                          .ip = {p[0], p[1], p[2], p[3], p[4], p[5], acc}};
             snprintf(b.label, sizeof b.label, "col2im B=%d H=%d W=%d cin=%d k=%d taps=%d acc=%d", p[0], p[1], p[2],
                      p[3], p[4], p[5], acc);
@@ -291,13 +299,20 @@ static void test_bias(void **state)
     for (int s = 0; s < 4; s++) {
         int rows = shapes[s][0], cols = shapes[s][1];
         for (int relu = 0; relu < 2; relu++) {
-            op_case c = {.op = "bias_act", .nbufs = 2, .n = {(size_t)rows * cols, cols}, .run = run_bias_act,
+            op_case c = {.op = "bias_act",
+                         .nbufs = 2,
+                         .n = {(size_t)rows * cols, cols},
+                         .run = run_bias_act,
                          .ip = {rows, cols, relu}};
             snprintf(c.label, sizeof c.label, "bias_act rows=%d cols=%d relu=%d", rows, cols, relu);
             check_case(*state, &c);
         }
-        op_case g = {.op = "bias_grad", .nbufs = 2, .n = {cols, (size_t)rows * cols}, .run = run_bias_grad,
-                     .ip = {rows, cols}, .tol = 1e-5};
+        op_case g = {.op = "bias_grad",
+                     .nbufs = 2,
+                     .n = {cols, (size_t)rows * cols},
+                     .run = run_bias_grad,
+                     .ip = {rows, cols},
+                     .tol = 1e-5};
         snprintf(g.label, sizeof g.label, "bias_grad rows=%d cols=%d", rows, cols);
         check_case(*state, &g);
     }
@@ -312,8 +327,13 @@ static void test_elementwise(void **state)
             {.op = "relu", .nbufs = 2, .n = {n, n}, .run = run_relu, .ip = {sizes[i]}},
             {.op = "relu_backward", .nbufs = 2, .n = {n, n}, .run = run_relu_backward, .ip = {sizes[i]}},
             {.op = "add", .nbufs = 2, .n = {n, n}, .run = run_add, .ip = {sizes[i]}},
-            {.op = "pixels_to_input", .nbufs = 2, .n = {n, n}, .u8 = {0, 1}, .u8_mod = 256,
-             .run = run_pixels_to_input, .ip = {sizes[i]}},
+            {.op = "pixels_to_input",
+             .nbufs = 2,
+             .n = {n, n},
+             .u8 = {0, 1},
+             .u8_mod = 256,
+             .run = run_pixels_to_input,
+             .ip = {sizes[i]}},
         };
         for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
             snprintf(cases[k].label, sizeof cases[k].label, "%s n=%d", cases[k].op, sizes[i]);
@@ -325,13 +345,16 @@ static void test_elementwise(void **state)
 static void test_mask_centre(void **state)
 {
     /* k, cin, cout, colours, mode */
-    int shapes[][5] = {{3, 6, 9, 3, 'A'}, {3, 6, 9, 3, 'B'}, {7, 3, 6, 3, 'A'}, {1, 4, 4, 1, 'B'}, {1, 12, 768, 3, 'B'}};
+    int shapes[][5] = {
+        {3, 6, 9, 3, 'A'}, {3, 6, 9, 3, 'B'}, {7, 3, 6, 3, 'A'}, {1, 4, 4, 1, 'B'}, {1, 12, 768, 3, 'B'}};
     for (int s = 0; s < 5; s++) {
         const int *p = shapes[s];
-        op_case c = {.op = "mask_centre", .nbufs = 1, .n = {(size_t)p[0] * p[0] * p[1] * p[2]},
-                     .run = run_mask_centre, .ip = {p[0], p[1], p[2], p[3], p[4]}};
-        snprintf(c.label, sizeof c.label, "mask_centre k=%d cin=%d cout=%d C=%d mode=%c", p[0], p[1], p[2], p[3],
-                 p[4]);
+        op_case c = {.op = "mask_centre",
+                     .nbufs = 1,
+                     .n = {(size_t)p[0] * p[0] * p[1] * p[2]},
+                     .run = run_mask_centre,
+                     .ip = {p[0], p[1], p[2], p[3], p[4]}};
+        snprintf(c.label, sizeof c.label, "mask_centre k=%d cin=%d cout=%d C=%d mode=%c", p[0], p[1], p[2], p[3], p[4]);
         check_case(*state, &c);
     }
 }
@@ -343,9 +366,16 @@ static void test_softmax_xent(void **state)
     for (int s = 0; s < 4; s++)
         for (int grad = 0; grad < 2; grad++) {
             int rows = shapes[s][0], classes = shapes[s][1];
-            op_case c = {.op = "softmax_xent", .nbufs = 3, .n = {(size_t)rows * classes, rows, rows},
-                         .u8 = {0, 1, 0}, .u8_mod = classes, .scale = {(float)shapes[s][2]},
-                         .run = run_softmax_xent, .ip = {rows, classes, grad}, .fp = {0.01f}, .tol = 1e-5};
+            op_case c = {.op = "softmax_xent",
+                         .nbufs = 3,
+                         .n = {(size_t)rows * classes, rows, rows},
+                         .u8 = {0, 1, 0},
+                         .u8_mod = classes,
+                         .scale = {(float)shapes[s][2]},
+                         .run = run_softmax_xent,
+                         .ip = {rows, classes, grad},
+                         .fp = {0.01f},
+                         .tol = 1e-5};
             snprintf(c.label, sizeof c.label, "softmax_xent rows=%d classes=%d scale=%d grad=%d", rows, classes,
                      shapes[s][2], grad);
             check_case(*state, &c);
@@ -358,13 +388,24 @@ static void test_optimisers(void **state)
     for (int i = 0; i < 3; i++) {
         size_t n = (size_t)sizes[i];
         /* weights, gradients ~0.1, first moments ~0.01, second moments >= 0 */
-        op_case a = {.op = "adam", .nbufs = 4, .n = {n, n, n, n}, .scale = {1, 0.1f, 0.01f, 0.01f},
+        op_case a = {.op = "adam",
+                     .nbufs = 4,
+                     .n = {n, n, n, n},
+                     .scale = {1, 0.1f, 0.01f, 0.01f},
                      .positive = {0, 0, 0, 1},
-                     .run = run_adam, .ip = {sizes[i]}, .fp = {1e-3f, 0.9f, 0.999f, 1e-7f}};
+                     .run = run_adam,
+                     .ip = {sizes[i]},
+                     .fp = {1e-3f, 0.9f, 0.999f, 1e-7f}};
         snprintf(a.label, sizeof a.label, "adam n=%d", sizes[i]);
         check_case(*state, &a);
-        op_case r = {.op = "rmsprop", .nbufs = 3, .n = {n, n, n}, .scale = {1, 0.1f, 0.01f}, .positive = {0, 0, 1},
-                     .run = run_rmsprop, .ip = {sizes[i]}, .fp = {1e-3f, 0.9f, 1e-7f}};
+        op_case r = {.op = "rmsprop",
+                     .nbufs = 3,
+                     .n = {n, n, n},
+                     .scale = {1, 0.1f, 0.01f},
+                     .positive = {0, 0, 1},
+                     .run = run_rmsprop,
+                     .ip = {sizes[i]},
+                     .fp = {1e-3f, 0.9f, 1e-7f}};
         snprintf(r.label, sizeof r.label, "rmsprop n=%d", sizes[i]);
         check_case(*state, &r);
     }
@@ -435,9 +476,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fill_copy),    cmocka_unit_test(test_gemm),         cmocka_unit_test(test_im2col_col2im),
-        cmocka_unit_test(test_bias),         cmocka_unit_test(test_elementwise),  cmocka_unit_test(test_mask_centre),
-        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),   cmocka_unit_test(test_alloc_limits),
+        cmocka_unit_test(test_fill_copy),    cmocka_unit_test(test_gemm),        cmocka_unit_test(test_im2col_col2im),
+        cmocka_unit_test(test_bias),         cmocka_unit_test(test_elementwise), cmocka_unit_test(test_mask_centre),
+        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),  cmocka_unit_test(test_alloc_limits),
     };
     int failed = cmocka_run_group_tests_name("backend ops, OpenCL vs CPU", tests, setup, teardown);
     /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE) when there is no OpenCL device. */

@@ -154,7 +154,8 @@ static void broken_copy(const char *dir, int line)
         assert_non_null(f);
         int at = 1;
         for (const char *s = cl_sources[i].text; *s; s++) {
-            if (strcmp(cl_sources[i].name, "softmax.cl") == 0 && at == line && (s == cl_sources[i].text || s[-1] == '\n'))
+            int line_start = s == cl_sources[i].text || s[-1] == '\n';
+            if (strcmp(cl_sources[i].name, "softmax.cl") == 0 && at == line && line_start)
                 fputs("this is not OpenCL C; ", f);
             fputc(*s, f);
             at += *s == '\n';

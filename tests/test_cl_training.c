@@ -64,8 +64,8 @@ static void test_training_step_matches_cpu(void **state)
                 assert_int_equal(pcnn_model_loss(cpu, images.data, B, H, W, 1, &lcpu), PCNN_OK);
                 assert_int_equal(pcnn_model_loss(cl, images.data, B, H, W, 1, &lcl), PCNN_OK);
                 double rel = fabs(lcl - lcpu) / fabs(lcpu);
-                print_message("  step %d: loss CPU %.9g OpenCL %.9g relative difference %.3g (tolerance 1e-6)\n",
-                              step, lcpu, lcl, rel);
+                print_message("  step %d: loss CPU %.9g OpenCL %.9g relative difference %.3g (tolerance 1e-6)\n", step,
+                              lcpu, lcl, rel);
                 assert_true(rel <= 1e-6);
                 assert_int_equal(pcnn_optim_step(ocpu), PCNN_OK);
                 assert_int_equal(pcnn_optim_step(ocl), PCNN_OK);
