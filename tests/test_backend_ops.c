@@ -335,7 +335,8 @@ static void test_elementwise(void **state)
              .u8 = {0, 1},
              .u8_mod = 256,
              .run = run_pixels_to_input,
-             .ip = {sizes[i]}},
+             .ip = {sizes[i]},
+             .tol = 1e-6},
         };
         for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
             snprintf(cases[k].label, sizeof cases[k].label, "%s n=%d", cases[k].op, sizes[i]);
