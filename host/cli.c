@@ -97,14 +97,7 @@ void cli_report_error(void) { fprintf(stderr, "pcnn-cl: %s\n", pcnn_last_error()
 
 int cli_open_device(const cli_context *ctx, pcnn_device **dev)
 {
-    const char *spec = ctx->device ? ctx->device : "0";
-    char *end;
-    long index = strtol(spec, &end, 10);
-    if (end == spec || *end) {
-        fprintf(stderr, "pcnn-cl: --device: expected a device index, got '%s'\n", spec);
-        return 0;
-    }
-    if (pcnn_device_open((int)index, dev)) {
+    if (pcnn_device_open_spec(ctx->device, dev)) {
         cli_report_error();
         return 0;
     }

@@ -7,6 +7,7 @@
 
 int cmd_import(const cli_context *ctx, int argc, char **argv);
 int cmd_export(const cli_context *ctx, int argc, char **argv);
+int cmd_devices(const cli_context *ctx, int argc, char **argv);
 int cmd_eval(const cli_context *ctx, int argc, char **argv);
 int cmd_masks(const cli_context *ctx, int argc, char **argv);
 int cmd_summary(const cli_context *ctx, int argc, char **argv);

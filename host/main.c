@@ -17,6 +17,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"devices", cmd_devices, "the compute devices --device accepts"},
     {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
     {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
     {"export", cmd_export, "a checkpoint's weights into a weights directory"},
@@ -28,9 +29,10 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: pcnn-cl [--device N] COMMAND [FLAGS]   (pcnn-cl COMMAND --help for its flags)\n\n"
+    fprintf(to, "usage: pcnn-cl [--device N|NAME] COMMAND [FLAGS]   (pcnn-cl COMMAND --help for its flags)\n\n"
                 "global flags:\n"
-                "  --device N    device index (0 = native CPU); also PCNN_DEVICE\n"
+                "  --device N    device index (0 = native CPU, 1.. OpenCL) or name substring; also PCNN_DEVICE\n"
+                "                (default: the first OpenCL GPU, else 0)\n"
                 "  --version     print the version\n\ncommands:\n");
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);

@@ -1,11 +1,12 @@
 /* One masked convolution, forward and backward, against every golden conv case
  * (tolerance: 1e-4 of each tensor's largest magnitude, as the golden README
- * measured for float32). */
+ * measured for float32), on device 0 and on every OpenCL device. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "pcnn/device.h"
 #include "conv.h"
 #include "fileio.h"
 #include "pcnn/mask.h"
@@ -67,6 +68,8 @@ static void check(backend *be, bbuf *b, size_t off, const pcnn_array *want, cons
 
 static void run_case(backend *be, const char *name)
 {
+    if (!be)
+        skip(); /* no OpenCL device here */
     print_message("case %s on %s\n", name, be->name);
     conv_case c = read_case(name);
     pcnn_array x, kernel, bias, y, dy, dx, dkernel, dbias;
@@ -127,16 +130,24 @@ static void test_conv_3x3_A_C1(void **state) { run_case(*state, "conv_3x3_A_C1")
 static void test_conv_3x3_B_relu_C3(void **state) { run_case(*state, "conv_3x3_B_relu_C3"); }
 static void test_conv_7x7_A_C3(void **state) { run_case(*state, "conv_7x7_A_C3"); }
 
-static int setup_cpu(void **state)
+/* The device the next group runs on (main loops over every device). */
+static int device_index;
+
+static int setup_device(void **state)
 {
-    *state = backend_cpu_create();
-    return *state ? 0 : -1;
+    *state = NULL;
+    if (device_index >= pcnn_device_count(NULL))
+        return 0; /* no such OpenCL device: the tests skip */
+    if (pcnn_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
+        print_error("cannot open device %d: %s\n", device_index, pcnn_last_error());
+        return -1;
+    }
+    return 0;
 }
 
 static int teardown(void **state)
 {
-    backend *be = *state;
-    be->ops->destroy(be);
+    pcnn_device_close(*state);
     return 0;
 }
 
@@ -148,5 +159,17 @@ int main(void)
         cmocka_unit_test(test_conv_3x3_B_relu_C3),
         cmocka_unit_test(test_conv_7x7_A_C3),
     };
-    return cmocka_run_group_tests_name("conv golden, device 0 (CPU)", tests, setup_cpu, teardown);
+    /* Device 0 and every OpenCL device; with none, one OpenCL group whose tests skip. */
+    const char *why = NULL;
+    int n = pcnn_device_count(&why), failed = 0;
+    for (device_index = 0; device_index < (n > 1 ? n : 2); device_index++) {
+        char name[300];
+        pcnn_device_info info;
+        if (device_index < n && pcnn_device_describe(device_index, &info) == PCNN_OK)
+            snprintf(name, sizeof name, "%s, device %d (%s)", "conv golden", device_index, info.name);
+        else
+            snprintf(name, sizeof name, "%s, device %d: skipped, %s", "conv golden", device_index, why);
+        failed += cmocka_run_group_tests_name(name, tests, setup_device, teardown);
+    }
+    return failed;
 }

@@ -1,6 +1,7 @@
 /* The whole model against every golden model case: logits, loss, every
  * gradient, and the weights after 3 Adam steps, with the tolerances the
- * golden README gives for a float32 implementation. */
+ * golden README gives for a float32 implementation, on device 0 and on every
+ * OpenCL device. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static double golden_loss(const char *name)
 
 static void test_logits_and_loss(void **state)
 {
+    if (!*state)
+        skip(); /* no OpenCL device here */
     for (size_t c = 0; c < sizeof model_cases / sizeof *model_cases; c++) {
         pcnn_array images, logits;
         pcnn_model *m = load_model_case(*state, model_cases[c], &images);
@@ -53,6 +56,8 @@ static void test_logits_and_loss(void **state)
 
 static void test_every_gradient(void **state)
 {
+    if (!*state)
+        skip(); /* no OpenCL device here */
     for (size_t c = 0; c < sizeof model_cases / sizeof *model_cases; c++) {
         pcnn_array images;
         pcnn_model *m = load_model_case(*state, model_cases[c], &images);
@@ -82,6 +87,8 @@ static void test_every_gradient(void **state)
 
 static void test_three_adam_steps(void **state)
 {
+    if (!*state)
+        skip(); /* no OpenCL device here */
     for (size_t c = 0; c < sizeof model_cases / sizeof *model_cases; c++) {
         pcnn_array images;
         pcnn_model *m = load_model_case(*state, model_cases[c], &images);
@@ -138,7 +145,20 @@ static void test_three_adam_steps(void **state)
     }
 }
 
-static int setup_cpu(void **state) { return pcnn_device_open(0, (pcnn_device **)state) ? -1 : 0; }
+/* The device the next group runs on (main loops over every device). */
+static int device_index;
+
+static int setup_device(void **state)
+{
+    *state = NULL;
+    if (device_index >= pcnn_device_count(NULL))
+        return 0; /* no such OpenCL device: the tests skip */
+    if (pcnn_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
+        print_error("cannot open device %d: %s\n", device_index, pcnn_last_error());
+        return -1;
+    }
+    return 0;
+}
 
 static int teardown(void **state)
 {
@@ -153,5 +173,17 @@ int main(void)
         cmocka_unit_test(test_every_gradient),
         cmocka_unit_test(test_three_adam_steps),
     };
-    return cmocka_run_group_tests_name("model golden, device 0 (CPU)", tests, setup_cpu, teardown);
+    /* Device 0 and every OpenCL device; with none, one OpenCL group whose tests skip. */
+    const char *why = NULL;
+    int n = pcnn_device_count(&why), failed = 0;
+    for (device_index = 0; device_index < (n > 1 ? n : 2); device_index++) {
+        char name[300];
+        pcnn_device_info info;
+        if (device_index < n && pcnn_device_describe(device_index, &info) == PCNN_OK)
+            snprintf(name, sizeof name, "%s, device %d (%s)", "model golden", device_index, info.name);
+        else
+            snprintf(name, sizeof name, "%s, device %d: skipped, %s", "model golden", device_index, why);
+        failed += cmocka_run_group_tests_name(name, tests, setup_device, teardown);
+    }
+    return failed;
 }

@@ -1,0 +1,471 @@
+/* The OpenCL backend: every operation of backend.h on one OpenCL 1.2 device.
+ * Buffers are cl_mem; a view's element offset travels as a kernel argument
+ * (sub-buffers would impose the device's base-address alignment). Kernels come
+ * from cl/<family>.cl through cl_program.c (embedded source, compile cache); GEMMs go
+ * to CLBlast. One in-order queue: operations run in the order they are queued
+ * and read() blocks, so it waits for everything before it. */
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_cl.h"
+#include "cl_devices.h"
+#include "cl_program.h"
+#include "clblast_status.h"
+
+struct bbuf {
+    cl_mem mem;
+    size_t bytes;
+};
+
+enum { P_CONV, P_ELEMENTWISE, P_SOFTMAX, P_OPTIM, N_PROGRAMS };
+static const char *const program_files[N_PROGRAMS] = {"conv.cl", "elementwise.cl", "softmax.cl", "optim.cl"};
+
+enum {
+    K_IM2COL,
+    K_COL2IM,
+    K_MASK_CENTRE,
+    K_FILL,
+    K_BIAS_ACT,
+    K_BIAS_GRAD,
+    K_RELU,
+    K_RELU_BACKWARD,
+    K_ADD,
+    K_PIXELS_TO_INPUT,
+    K_SOFTMAX_XENT,
+    K_ADAM,
+    K_RMSPROP,
+    N_KERNELS
+};
+static const struct {
+    const char *name;
+    int program;
+} kernel_table[N_KERNELS] = {
+    [K_IM2COL] = {"im2col", P_CONV},
+    [K_COL2IM] = {"col2im", P_CONV},
+    [K_MASK_CENTRE] = {"mask_centre", P_CONV},
+    [K_FILL] = {"fill", P_ELEMENTWISE},
+    [K_BIAS_ACT] = {"bias_act", P_ELEMENTWISE},
+    [K_BIAS_GRAD] = {"bias_grad", P_ELEMENTWISE},
+    [K_RELU] = {"relu", P_ELEMENTWISE},
+    [K_RELU_BACKWARD] = {"relu_backward", P_ELEMENTWISE},
+    [K_ADD] = {"add", P_ELEMENTWISE},
+    [K_PIXELS_TO_INPUT] = {"pixels_to_input", P_ELEMENTWISE},
+    [K_SOFTMAX_XENT] = {"softmax_xent", P_SOFTMAX},
+    [K_ADAM] = {"adam", P_OPTIM},
+    [K_RMSPROP] = {"rmsprop", P_OPTIM},
+};
+
+typedef struct {
+    backend base; /* first: a backend * is a cl_backend * */
+    const cl_device_entry *dev;
+    cl_context ctx;
+    cl_command_queue queue;
+    cl_program programs[N_PROGRAMS];
+    cl_kernel kernels[N_KERNELS];
+    size_t local[N_KERNELS]; /* work-group size of each kernel's launches */
+    size_t reduce_wg;        /* -DWG: the work-group size of the reductions */
+    cl_program_counts counts;
+} cl_backend;
+
+static cl_backend *CL(backend *be) { return (cl_backend *)be; }
+
+/* ---- kernel launches -------------------------------------------------- */
+
+typedef struct {
+    size_t size;
+    const void *value;
+} karg;
+
+#define A_MEM(view) ((karg){sizeof(cl_mem), &(view).buf->mem})
+#define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
+#define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
+#define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
+#define LAUNCH(c, k, items, ...)                                                                                       \
+    launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
+
+/* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
+ * kernels ignore the excess). */
+static pcnn_status launch(cl_backend *c, int k, size_t items, const karg *args, int nargs)
+{
+    if (items == 0)
+        return PCNN_OK;
+    cl_kernel kernel = c->kernels[k];
+    for (int i = 0; i < nargs; i++) {
+        cl_int st = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
+        if (st != CL_SUCCESS)
+            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s argument %d on %s: %s", kernel_table[k].name, i,
+                             c->dev->info.name, cl_status_name(st));
+    }
+    size_t local = c->local[k], global = (items + local - 1) / local * local;
+    cl_int st = clEnqueueNDRangeKernel(c->queue, kernel, 1, NULL, &global, &local, 0, NULL, NULL);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s (%zu work-items) on %s: %s", kernel_table[k].name, items,
+                         c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+static double mib(size_t bytes) { return (double)bytes / (1 << 20); }
+
+static bbuf *cl_alloc(backend *be, size_t bytes, const char *what)
+{
+    cl_backend *c = CL(be);
+    const pcnn_device_info *in = &c->dev->info;
+    const char *reduce = "reduce the batch (--batch) or the model size (hidden/out dims, layers)";
+    if (bytes > in->max_alloc) {
+        pcnn_fail(PCNN_ERR_MEMORY,
+                  "%s needs %zu bytes (%.1f MiB), more than one allocation may take on %s (%.1f MiB): %s", what, bytes,
+                  mib(bytes), in->name, mib(in->max_alloc), reduce);
+        return NULL;
+    }
+    if (be->bytes_in_use + bytes > in->global_mem) {
+        pcnn_fail(PCNN_ERR_MEMORY, "%s needs %zu bytes (%.1f MiB) but only %.1f MiB of %.1f MiB are left on %s: %s",
+                  what, bytes, mib(bytes), mib(in->global_mem - be->bytes_in_use), mib(in->global_mem), in->name,
+                  reduce);
+        return NULL;
+    }
+    bbuf *b = malloc(sizeof *b);
+    if (!b) {
+        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s", what);
+        return NULL;
+    }
+    /* OpenCL refuses empty buffers and fills whole patterns: round up to a float. */
+    size_t padded = (bytes + 3) / 4 * 4;
+    if (padded == 0)
+        padded = 4;
+    cl_int st;
+    b->mem = clCreateBuffer(c->ctx, CL_MEM_READ_WRITE, padded, NULL, &st);
+    b->bytes = bytes;
+    if (st == CL_SUCCESS) {
+        /* Zeroed like the CPU backend's buffers; drivers often allocate lazily,
+         * so this is also where a real shortage shows. */
+        cl_uint zero = 0;
+        st = clEnqueueFillBuffer(c->queue, b->mem, &zero, sizeof zero, 0, padded, 0, NULL, NULL);
+        if (st == CL_SUCCESS)
+            st = clFinish(c->queue);
+        if (st != CL_SUCCESS)
+            clReleaseMemObject(b->mem);
+    }
+    if (st != CL_SUCCESS) {
+        pcnn_fail(PCNN_ERR_MEMORY, "cannot allocate %s (%.1f MiB) on %s (%s, %.1f MiB in use): %s", what, mib(bytes),
+                  in->name, cl_status_name(st), mib(be->bytes_in_use), reduce);
+        free(b);
+        return NULL;
+    }
+    backend_note_alloc(be, bytes);
+    return b;
+}
+
+static void cl_release(backend *be, bbuf *b)
+{
+    if (!b)
+        return;
+    be->bytes_in_use -= b->bytes;
+    clReleaseMemObject(b->mem);
+    free(b);
+}
+
+static pcnn_status cl_write(backend *be, bbuf *dst, size_t off, const void *src, size_t bytes)
+{
+    cl_backend *c = CL(be);
+    if (off + bytes > dst->bytes)
+        return pcnn_fail(PCNN_ERR_ARG, "write of %zu bytes at %zu past a buffer of %zu", bytes, off, dst->bytes);
+    if (bytes == 0)
+        return PCNN_OK;
+    cl_int st = clEnqueueWriteBuffer(c->queue, dst->mem, CL_TRUE, off, bytes, src, 0, NULL, NULL);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "writing %zu bytes to %s: %s", bytes, c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
+
+static pcnn_status cl_read(backend *be, bbuf *src, size_t off, void *dst, size_t bytes)
+{
+    cl_backend *c = CL(be);
+    if (off + bytes > src->bytes)
+        return pcnn_fail(PCNN_ERR_ARG, "read of %zu bytes at %zu past a buffer of %zu", bytes, off, src->bytes);
+    if (bytes == 0)
+        return PCNN_OK;
+    /* Blocking on an in-order queue: every operation queued before has finished. */
+    cl_int st = clEnqueueReadBuffer(c->queue, src->mem, CL_TRUE, off, bytes, dst, 0, NULL, NULL);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "reading %zu bytes from %s (or a kernel queued before failed): %s", bytes,
+                         c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
+
+static pcnn_status cl_fill(backend *be, bview x, size_t n, float value)
+{
+    return LAUNCH(CL(be), K_FILL, n, A_MEM(x), A_U64(x.off), A_U64(n), A_F32(value));
+}
+
+static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
+{
+    cl_backend *c = CL(be);
+    if (n == 0)
+        return PCNN_OK;
+    if (dst.buf == src.buf && dst.off < src.off + n && src.off < dst.off + n)
+        return pcnn_fail(PCNN_ERR_ARG, "copy of %zu floats between overlapping ranges (%zu, %zu) of one buffer", n,
+                         src.off, dst.off);
+    size_t f = sizeof(float);
+    cl_int st =
+        clEnqueueCopyBuffer(c->queue, src.buf->mem, dst.buf->mem, src.off * f, dst.off * f, n * f, 0, NULL, NULL);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "copy of %zu floats on %s: %s", n, c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
+
+/* ---- GEMM ------------------------------------------------------------- */
+
+static pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
+                           int ldb, float beta, bview cv, int ldc)
+{
+    cl_backend *c = CL(be);
+    if (m == 0 || n == 0)
+        return PCNN_OK;
+    if (k == 0)
+        return pcnn_fail(PCNN_ERR_ARG, "gemm %dx%d with an empty inner dimension", m, n);
+    cl_event done = NULL;
+    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                        tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
+                                        alpha, a.buf->mem, a.off, (size_t)lda, b.buf->mem, b.off, (size_t)ldb, beta,
+                                        cv.buf->mem, cv.off, (size_t)ldc, &c->queue, &done);
+    if (done)
+        clReleaseEvent(done);
+    if (st != CLBlastSuccess)
+        return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N", tb ? "T" : "N",
+                         m, n, k, c->dev->info.name, clblast_status_message(st));
+    return PCNN_OK;
+}
+
+/* ---- convolution, bias, activations ------------------------------------- */
+
+static pcnn_status cl_im2col(backend *be, bview col, bview in, int B, int H, int W, int cin, int kh, int kw, int taps)
+{
+    size_t items = (size_t)B * H * W * taps * cin;
+    return LAUNCH(CL(be), K_IM2COL, items, A_MEM(col), A_U64(col.off), A_MEM(in), A_U64(in.off), A_INT(B), A_INT(H),
+                  A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps));
+}
+
+static pcnn_status cl_col2im(backend *be, bview din, bview dcol, int B, int H, int W, int cin, int kh, int kw, int taps,
+                             int accumulate)
+{
+    size_t items = (size_t)B * H * W * cin;
+    return LAUNCH(CL(be), K_COL2IM, items, A_MEM(din), A_U64(din.off), A_MEM(dcol), A_U64(dcol.off), A_INT(B), A_INT(H),
+                  A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps), A_INT(accumulate));
+}
+
+static pcnn_status cl_bias_act(backend *be, bview y, bview bias, size_t rows, int cols, int relu)
+{
+    return LAUNCH(CL(be), K_BIAS_ACT, rows * (size_t)cols, A_MEM(y), A_U64(y.off), A_MEM(bias), A_U64(bias.off),
+                  A_U64(rows), A_INT(cols), A_INT(relu));
+}
+
+static pcnn_status cl_bias_grad(backend *be, bview db, bview dy, size_t rows, int cols)
+{
+    cl_backend *c = CL(be);
+    /* One work-group per 16 columns (BG_COLS in elementwise.cl). */
+    size_t groups = ((size_t)cols + 15) / 16;
+    return LAUNCH(c, K_BIAS_GRAD, groups * c->reduce_wg, A_MEM(db), A_U64(db.off), A_MEM(dy), A_U64(dy.off),
+                  A_U64(rows), A_INT(cols));
+}
+
+static pcnn_status cl_relu(backend *be, bview dst, bview src, size_t n)
+{
+    return LAUNCH(CL(be), K_RELU, n, A_MEM(dst), A_U64(dst.off), A_MEM(src), A_U64(src.off), A_U64(n));
+}
+
+static pcnn_status cl_relu_backward(backend *be, bview dy, bview y, size_t n)
+{
+    return LAUNCH(CL(be), K_RELU_BACKWARD, n, A_MEM(dy), A_U64(dy.off), A_MEM(y), A_U64(y.off), A_U64(n));
+}
+
+static pcnn_status cl_add(backend *be, bview y, bview x, size_t n)
+{
+    return LAUNCH(CL(be), K_ADD, n, A_MEM(y), A_U64(y.off), A_MEM(x), A_U64(x.off), A_U64(n));
+}
+
+static pcnn_status cl_mask_centre(backend *be, bview w, int kh, int kw, int cin, int cout, int colours, int mode)
+{
+    return LAUNCH(CL(be), K_MASK_CENTRE, (size_t)cin * cout, A_MEM(w), A_U64(w.off), A_INT(kh), A_INT(kw), A_INT(cin),
+                  A_INT(cout), A_INT(colours), A_INT(mode));
+}
+
+static pcnn_status cl_pixels_to_input(backend *be, bview x, bview pixels, size_t n)
+{
+    return LAUNCH(CL(be), K_PIXELS_TO_INPUT, n, A_MEM(x), A_U64(x.off), A_MEM(pixels), A_U64(pixels.off), A_U64(n));
+}
+
+static pcnn_status cl_softmax_xent(backend *be, bview logits, bview targets, bview loss, size_t rows, int classes,
+                                   int want_grad, float grad_scale)
+{
+    cl_backend *c = CL(be);
+    return LAUNCH(c, K_SOFTMAX_XENT, rows * c->reduce_wg, A_MEM(logits), A_U64(logits.off), A_MEM(targets),
+                  A_U64(targets.off), A_MEM(loss), A_U64(loss.off), A_U64(rows), A_INT(classes), A_INT(want_grad),
+                  A_F32(grad_scale));
+}
+
+static pcnn_status cl_adam(backend *be, bview w, bview g, bview m, bview v, size_t n, float step_size, float b1,
+                           float b2, float eps)
+{
+    return LAUNCH(CL(be), K_ADAM, n, A_MEM(w), A_U64(w.off), A_MEM(g), A_U64(g.off), A_MEM(m), A_U64(m.off), A_MEM(v),
+                  A_U64(v.off), A_U64(n), A_F32(step_size), A_F32(b1), A_F32(b2), A_F32(eps));
+}
+
+static pcnn_status cl_rmsprop(backend *be, bview w, bview g, bview v, size_t n, float lr, float rho, float eps)
+{
+    return LAUNCH(CL(be), K_RMSPROP, n, A_MEM(w), A_U64(w.off), A_MEM(g), A_U64(g.off), A_MEM(v), A_U64(v.off),
+                  A_U64(n), A_F32(lr), A_F32(rho), A_F32(eps));
+}
+
+static pcnn_status cl_finish(backend *be)
+{
+    cl_backend *c = CL(be);
+    cl_int st = clFinish(c->queue);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "waiting for %s: %s", c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static void cl_destroy(backend *be)
+{
+    cl_backend *c = CL(be);
+    if (!c)
+        return;
+    /* CLBlast keeps compiled GEMM programs per context in a process-wide cache;
+     * drop them so the context can go (a live backend elsewhere recompiles its
+     * GEMMs on next use: slower, still correct). */
+    if (c->ctx)
+        CLBlastClearCache();
+    for (int k = 0; k < N_KERNELS; k++)
+        if (c->kernels[k])
+            clReleaseKernel(c->kernels[k]);
+    for (int p = 0; p < N_PROGRAMS; p++)
+        if (c->programs[p])
+            clReleaseProgram(c->programs[p]);
+    if (c->queue)
+        clReleaseCommandQueue(c->queue);
+    if (c->ctx)
+        clReleaseContext(c->ctx);
+    free(c);
+}
+
+static const backend_ops cl_ops = {
+    .destroy = cl_destroy,
+    .alloc = cl_alloc,
+    .release = cl_release,
+    .write = cl_write,
+    .read = cl_read,
+    .fill = cl_fill,
+    .copy = cl_copy,
+    .gemm = cl_gemm,
+    .im2col = cl_im2col,
+    .col2im = cl_col2im,
+    .bias_act = cl_bias_act,
+    .bias_grad = cl_bias_grad,
+    .relu = cl_relu,
+    .relu_backward = cl_relu_backward,
+    .add = cl_add,
+    .mask_centre = cl_mask_centre,
+    .pixels_to_input = cl_pixels_to_input,
+    .softmax_xent = cl_softmax_xent,
+    .adam = cl_adam,
+    .rmsprop = cl_rmsprop,
+    .finish = cl_finish,
+};
+
+/* Builds the programs and creates the kernels with their launch sizes. */
+static pcnn_status make_kernels(cl_backend *c)
+{
+    const cl_device_entry *d = c->dev;
+    /* Reductions use the largest power-of-two work-group up to 256 (bias_grad
+     * needs at least its 16 columns times one lane). */
+    size_t wg = 1;
+    while (wg * 2 <= 256 && wg * 2 <= d->max_work_group)
+        wg *= 2;
+    if (wg < 16)
+        return pcnn_fail(PCNN_ERR_DEVICE, "%s: work-groups of %u items are too small (need 16)", d->info.name,
+                         d->max_work_group);
+    c->reduce_wg = wg;
+    char options[256];
+    /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
+     * NaN handling); correctly rounded / and sqrt where offered, as on the CPU. */
+    snprintf(options, sizeof options, "-cl-std=CL1.2 -DWG=%zu%s", wg,
+             d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
+    for (int p = 0; p < N_PROGRAMS; p++)
+        if (cl_program_get(c->ctx, d, program_files[p], options, &c->programs[p], &c->counts))
+            return PCNN_ERR_DEVICE;
+    for (int k = 0; k < N_KERNELS; k++) {
+        cl_int st;
+        c->kernels[k] = clCreateKernel(c->programs[kernel_table[k].program], kernel_table[k].name, &st);
+        if (st != CL_SUCCESS)
+            return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[kernel_table[k].program],
+                             kernel_table[k].name, d->info.name, cl_status_name(st));
+        size_t most = 0;
+        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
+        int reduction = k == K_BIAS_GRAD || k == K_SOFTMAX_XENT;
+        if (reduction && most < wg)
+            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
+                             kernel_table[k].name, d->info.name, most, wg);
+        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
+    }
+    return PCNN_OK;
+}
+
+int backend_cl_device_count(const char **why)
+{
+    const cl_device_entry *list;
+    return cl_device_entries(&list, why);
+}
+
+void backend_cl_describe(int i, pcnn_device_info *info)
+{
+    const cl_device_entry *list;
+    cl_device_entries(&list, NULL);
+    *info = list[i].info;
+}
+
+backend *backend_cl_create(int i)
+{
+    const cl_device_entry *list;
+    int n = cl_device_entries(&list, NULL);
+    if (i < 0 || i >= n) {
+        pcnn_fail(PCNN_ERR_ARG, "no OpenCL device %d", i);
+        return NULL;
+    }
+    cl_backend *c = calloc(1, sizeof *c);
+    if (!c) {
+        pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the OpenCL backend");
+        return NULL;
+    }
+    c->dev = &list[i];
+    c->base.ops = &cl_ops;
+    snprintf(c->base.name, sizeof c->base.name, "%.60s (OpenCL, %.50s)", c->dev->info.name, c->dev->info.platform);
+    cl_int st;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)c->dev->platform, 0};
+    c->ctx = clCreateContext(props, 1, &c->dev->device, NULL, NULL, &st);
+    if (st == CL_SUCCESS)
+        c->queue = clCreateCommandQueue(c->ctx, c->dev->device, 0, &st);
+    if (st != CL_SUCCESS) {
+        pcnn_fail(PCNN_ERR_DEVICE, "cannot open OpenCL device %d (%s): %s", i + 1, c->dev->info.name,
+                  cl_status_name(st));
+        cl_destroy(&c->base);
+        return NULL;
+    }
+    if (make_kernels(c) != PCNN_OK) {
+        cl_destroy(&c->base);
+        return NULL;
+    }
+    return &c->base;
+}
+
+void backend_cl_program_counts(const backend *be, int *built, int *cached)
+{
+    const cl_backend *c = (const cl_backend *)be;
+    *built = c->counts.built;
+    *cached = c->counts.cached;
+}

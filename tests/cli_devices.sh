@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Devices end to end: `pcnn-cl devices` lists the CPU backend (and says why
+# there is no OpenCL device when there is none); `--device 1 eval` of every
+# golden model case is within 1e-5 (relative) of the golden bits_per_dim and
+# of device 0; PCNN_DEVICE and a name substring select the same device; a bad
+# --device is refused in one line. Exit 77 (ctest: skipped) without OpenCL.
+set -euo pipefail
+bin=$1 golden=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+list=$("$bin" devices)
+echo "$list"
+grep -Eq '^0 +cpu ' <<<"$list" || { echo "device 0 (cpu) is not listed"; exit 1; }
+set +e; err=$("$bin" --device no-such-device-name eval --checkpoint x --data npy:x 2>&1 >/dev/null); rc=$?; set -e
+[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] || { echo "bad --device name: rc $rc: $err"; exit 1; }
+set +e; err=$("$bin" --device 99 eval --checkpoint x --data npy:x 2>&1 >/dev/null); rc=$?; set -e
+[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] || { echo "bad --device index: rc $rc: $err"; exit 1; }
+if ! grep -Eq '^1 +opencl ' <<<"$list"; then
+  grep -q '^no OpenCL device: ' <<<"$list" || { echo "devices does not say why there is no OpenCL device"; exit 1; }
+  echo "no OpenCL device: skipped"
+  exit 77
+fi
+# Selection by name: "opencl" (the backend column) matches the first OpenCL device.
+name=opencl
+bpd() { sed -n 's/^bits_per_dim=//p' <<<"$1"; }
+for case_dir in "$golden"/*/; do
+  case=$(basename "$case_dir")
+  "$bin" --device 0 import --from "$case_dir" --out "$tmp/$case.pcnn" >/dev/null
+  args=(eval --checkpoint "$tmp/$case.pcnn" --data "npy:$case_dir/images.npy" --batch 2)
+  cpu=$(bpd "$("$bin" --device 0 "${args[@]}")")
+  out=$("$bin" --device 1 "${args[@]}")
+  grep -q '^images=.*device=.*OpenCL' <<<"$out" || { echo "$case: device 1 is not the OpenCL device: $out"; exit 1; }
+  cl=$(bpd "$out")
+  env_cl=$(bpd "$(PCNN_DEVICE=1 "$bin" "${args[@]}")")
+  name_cl=$(bpd "$("$bin" --device "$name" "${args[@]}")")
+  want=$(sed -n 's/^bits_per_dim=//p' "$case_dir/loss.txt")
+  awk -v c="$cl" -v d="$cpu" -v w="$want" -v n="$case" 'BEGIN {
+      rg = (c - w) / w; if (rg < 0) rg = -rg; rd = (c - d) / d; if (rd < 0) rd = -rd;
+      printf "%s: device 1 bits_per_dim %s, golden %s (relative %.3g), device 0 %s (relative %.3g)\n", n, c, w, rg, d, rd;
+      exit !(rg <= 1e-5 && rd <= 1e-5) }'
+  [ "$env_cl" = "$cl" ] || { echo "$case: PCNN_DEVICE=1 gave $env_cl, --device 1 gave $cl"; exit 1; }
+  [ "$name_cl" = "$cl" ] || { echo "$case: --device $name gave $name_cl, --device 1 gave $cl"; exit 1; }
+done
+echo "1 passed, 0 failed"
