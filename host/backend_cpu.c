@@ -240,27 +240,26 @@ static pcnn_status cpu_pixels_to_input(backend *be, bview xv, bview pixels, size
     return PCNN_OK;
 }
 
-/* sum_c exp(row[c] - max), also storing the exponentials in out (may alias
- * row) when out is not NULL. Eight partial sums: vectorisable without
- * reassociation, and more accurate than one running sum. */
-static float sum_exp(float *out, const float *row, int n, float max)
+/* out[c] = exp(in[c] - shift): a plain loop the compiler vectorises (with
+ * -fno-trapping-math, which lets it turn vec_expf's clamps into selects). */
+static void exp_shifted(float *out, const float *in, int n, float shift)
 {
-    float part[8] = {0};
+    for (int c = 0; c < n; c++)
+        out[c] = vec_expf(in[c] - shift);
+}
+
+/* Eight partial sums in double: vectorisable without reassociation, and the
+ * loss keeps every digit a float can carry (the finite-difference test sees
+ * the difference). */
+static double sum_floats(const float *x, int n)
+{
+    double part[8] = {0};
     int c = 0;
-    if (out)
-        for (; c + 8 <= n; c += 8)
-            for (int k = 0; k < 8; k++)
-                part[k] += out[c + k] = vec_expf(row[c + k] - max);
-    else
-        for (; c + 8 <= n; c += 8)
-            for (int k = 0; k < 8; k++)
-                part[k] += vec_expf(row[c + k] - max);
-    for (; c < n; c++) {
-        float e = vec_expf(row[c] - max);
-        if (out)
-            out[c] = e;
-        part[0] += e;
-    }
+    for (; c + 8 <= n; c += 8)
+        for (int k = 0; k < 8; k++)
+            part[k] += x[c + k];
+    for (; c < n; c++)
+        part[c % 8] += x[c];
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
@@ -277,15 +276,25 @@ static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bv
         for (int c = 1; c < classes; c++)
             max = row[c] > max ? row[c] : max;
         float target = row[t[r]] - max;
-        /* With a gradient the exponentials stay in place for it. */
-        float sum = sum_exp(want_grad ? row : NULL, row, classes, max);
+        double sum = 0.0;
+        if (want_grad) { /* the exponentials stay in place for the gradient */
+            exp_shifted(row, row, classes, max);
+            sum = sum_floats(row, classes);
+        } else {
+            float chunk[64];
+            for (int c0 = 0; c0 < classes; c0 += 64) {
+                int n = classes - c0 < 64 ? classes - c0 : 64;
+                exp_shifted(chunk, row + c0, n, max);
+                sum += sum_floats(chunk, n);
+            }
+        }
         if (want_grad) {
-            float scale = grad_scale / sum;
+            float scale = (float)(grad_scale / sum);
             for (int c = 0; c < classes; c++)
                 row[c] *= scale;
             row[t[r]] -= grad_scale;
         }
-        loss[r] = logf(sum) - target;
+        loss[r] = (float)(log(sum) - (double)target);
     }
     return PCNN_OK;
 }
