@@ -53,15 +53,15 @@ pcnn_status pcnn_device_describe(int index, pcnn_device_info *info)
 pcnn_status pcnn_device_open(int index, pcnn_device **out)
 {
     *out = NULL;
+    if (index == 0) { /* the CPU backend never needs OpenCL enumerated */
+        *out = backend_cpu_create();
+        return *out ? PCNN_OK : PCNN_ERR_MEMORY;
+    }
     const char *why = NULL;
     int n = pcnn_device_count(&why);
     if (index < 0 || index >= n)
         return pcnn_fail(PCNN_ERR_ARG, "--device %d: no such device (0 is the CPU backend%s%s; see pcnn-cl devices)",
                          index, n > 1 ? "" : "; ", n > 1 ? "" : why);
-    if (index == 0) {
-        *out = backend_cpu_create();
-        return *out ? PCNN_OK : PCNN_ERR_MEMORY;
-    }
 #ifdef PCNN_OPENCL
     *out = backend_cl_create(index - 1);
 #endif
@@ -84,6 +84,10 @@ static int contains_nocase(const char *hay, const char *needle)
 pcnn_status pcnn_device_open_spec(const char *spec, pcnn_device **out)
 {
     *out = NULL;
+    char *end;
+    long index = spec ? strtol(spec, &end, 10) : -1;
+    if (spec && *spec && end != spec && !*end) /* an index: no need to enumerate OpenCL for device 0 */
+        return pcnn_device_open(index < 0 || index > 1 << 20 ? -1 : (int)index, out);
     int n = pcnn_device_count(NULL);
     if (!spec || !*spec) { /* default: the first OpenCL GPU, else the CPU backend */
         for (int i = 1; i < n; i++) {
@@ -93,10 +97,6 @@ pcnn_status pcnn_device_open_spec(const char *spec, pcnn_device **out)
         }
         return pcnn_device_open(0, out);
     }
-    char *end;
-    long index = strtol(spec, &end, 10);
-    if (end != spec && !*end)
-        return pcnn_device_open(index < 0 || index > 1 << 20 ? -1 : (int)index, out);
     for (int i = 0; i < n; i++) {
         pcnn_device_info info;
         if (pcnn_device_describe(i, &info) != PCNN_OK)
