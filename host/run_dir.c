@@ -1,6 +1,7 @@
 /* The run directory and its log: see run_dir.h. */
 #include "run_dir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -61,6 +62,24 @@ pcnn_status run_dir_prepare(const char *dir, int resume)
     free(ckpt);
     free(samples);
     return st;
+}
+
+void run_dir_remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        /* atomic_file's temporaries ("<name>.tmp.XXXXXX") and the link made
+         * while keeping the previous checkpoint: never complete files. */
+        if (strstr(e->d_name, ".tmp.") || strcmp(e->d_name, "checkpoint.prev.tmp") == 0) {
+            char *path = run_dir_path(dir, e->d_name);
+            if (path)
+                remove(path);
+            free(path);
+        }
+    }
+    closedir(d);
 }
 
 pcnn_status run_dir_write_text(const char *dir, const char *name, const char *text)

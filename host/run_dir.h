@@ -13,6 +13,9 @@
  * directory that already holds a checkpoint; a resume needs one. */
 pcnn_status run_dir_prepare(const char *dir, int resume);
 
+/* Removes the temporary files a killed process left in a run directory. */
+void run_dir_remove_stale_temps(const char *dir);
+
 /* Writes dir/name atomically. */
 pcnn_status run_dir_write_text(const char *dir, const char *name, const char *text);
 

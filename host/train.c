@@ -44,6 +44,7 @@ typedef struct {
     double interval_loss, interval_train_s;
     long interval_steps;
     double last_rate;
+    double shown_train_bpd; /* the last row's, for the progress line */
 } job;
 
 static double now_s(void)
@@ -165,6 +166,8 @@ static pcnn_status setup(job *j, pcnn_device *dev)
 {
     const train_flags *f = j->f;
     TRY(run_dir_prepare(j->o->run_dir, j->o->resume));
+    if (j->o->resume)
+        run_dir_remove_stale_temps(j->o->run_dir);
     TRY(load_data(j));
     TRY(make_model(j, dev));
     char text[4096];
@@ -273,9 +276,11 @@ static pcnn_status after_step(job *j)
         free(chart);
         TRY(st);
     }
-    progress_info info = info_now(j, train_bpd);
-    if (row_due)
-        progress_update(&j->bar, &info, isfinite(test_bpd) || step % 100 == 0 || step == j->total);
+    if (row_due && isfinite(train_bpd))
+        j->shown_train_bpd = train_bpd;
+    /* Every step: a live line redraws itself (throttled); plain output only at marks. */
+    progress_info info = info_now(j, j->shown_train_bpd);
+    progress_update(&j->bar, &info, row_due && (isfinite(test_bpd) || step % 100 == 0 || step == j->total));
     if (f->sample_every > 0 && step % f->sample_every == 0) {
         char *path;
         TRY(write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step, &path));
@@ -364,7 +369,7 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     j.o = opts;
     j.bar.live = opts->live_progress;
     j.bar.quiet = opts->quiet;
-    j.last_rate = NAN;
+    j.last_rate = j.shown_train_bpd = NAN;
     j.t_start = now_s();
     pcnn_status st = run(&j, dev, result);
     if (!st && result->interrupted)

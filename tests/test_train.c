@@ -2,6 +2,7 @@
  * exact resume (k steps, interrupt, resume to n == n uninterrupted, bit for
  * bit), a killed checkpoint save leaving a loadable checkpoint, a NaN loss
  * stopping without touching the checkpoint, and a short run whose loss falls. */
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -328,6 +329,20 @@ static void test_killed_save_leaves_a_loadable_checkpoint(void **state)
         }
     }
     assert_true(saves_seen > 4); /* the kills did land after saves had happened */
+    /* What the kills left half-written is swept away on resume; the checkpoints stay. */
+    run_dir_remove_stale_temps(dir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        print_message("  left in the run directory: %s\n", e->d_name);
+        assert_null(strstr(e->d_name, ".tmp"));
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 1 && files <= 3); /* checkpoint.pcnn, .prev, maybe a finished .next */
     pcnn_optim_free(opt);
     pcnn_model_free(model);
     test_rmtree(dir);
