@@ -140,14 +140,13 @@ static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (fl[strs[i].flag].seen && strcmp(strs[i].a, strs[i].b) != 0)
             return refuse(dir, fl[strs[i].flag].name, strs[i].a, strs[i].b);
-    /* A preset given implies its widths; compare what the model would be. */
     const struct {
         int flag;
         long a, b;
     } nums[] = {
         {F_HIDDEN, given.hidden_dim, f->hidden_dim}, {F_OUT, given.out_dim, f->out_dim},
         {F_LAYERS, given.layers, f->layers},         {F_BATCH, given.batch, f->batch},
-        {F_SEED, given.seed, f->seed},               {F_PRESET, given.hidden_dim, f->hidden_dim},
+        {F_SEED, given.seed, f->seed},
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (fl[nums[i].flag].seen && nums[i].a != nums[i].b) {
