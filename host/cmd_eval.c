@@ -1,5 +1,6 @@
 /* pcnn-cl eval --checkpoint FILE --data SPEC [--batch N]: the negative
- * log-likelihood of a dataset, in nats and bits per sub-pixel. */
+ * log-likelihood of a dataset's test split (the whole file for npy: and
+ * idx:), in nats and bits per sub-pixel. */
 #include <math.h>
 #include <stdio.h>
 
@@ -13,7 +14,7 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv)
     int batch = 16;
     cli_flag flags[] = {
         {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file", 0, 0, 1, 0},
-        {"--data", FLAG_STRING, &spec, "images to evaluate, e.g. npy:IMAGES.npy", 0, 0, 1, 0},
+        {"--data", FLAG_STRING, &spec, "images: fashion-mnist, mnist:DIR, cifar10:DIR (their test split), idx:FILE, npy:FILE", 0, 0, 1, 0},
         {"--batch", FLAG_INT, &batch, "images per forward pass (16)", 1, 1 << 20, 0, 0},
     };
     int rc = cli_parse("eval", "--checkpoint FILE --data SPEC [--batch N]", flags, 3, argc, argv);

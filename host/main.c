@@ -18,6 +18,7 @@ typedef struct {
 
 static const command commands[] = {
     {"devices", cmd_devices, "the compute devices --device accepts"},
+    {"train", cmd_train, "train a model on a dataset: progress, run directory, checkpoints, exact resume"},
     {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
     {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
     {"export", cmd_export, "a checkpoint's weights into a weights directory"},

@@ -13,7 +13,9 @@
 static inline float vec_expf(float x)
 {
     const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    float xc = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    /* NaN goes through as 0 (and comes back out as NaN below): converting a
+     * NaN to int is undefined, and a NaN loss must reach the caller's check. */
+    float xc = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x == x ? x : 0.0f;
     float fn = xc * log2e;
     fn = fn + (fn >= 0 ? 0.5f : -0.5f);
     int32_t n = (int32_t)fn; /* round to nearest */
