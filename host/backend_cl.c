@@ -3,7 +3,8 @@
  * (sub-buffers would impose the device's base-address alignment). Kernels come
  * from cl/<family>.cl through cl_program.c (embedded source, compile cache); GEMMs go
  * to CLBlast. One in-order queue: operations run in the order they are queued
- * and read() blocks, so it waits for everything before it. */
+ * and read() blocks, so it waits for everything before it. The queue is kept
+ * at most 2 * QUEUE_AHEAD commands deep (see throttle()). */
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ typedef struct {
     cl_kernel kernels[N_KERNELS];
     size_t local[N_KERNELS]; /* work-group size of each kernel's launches */
     size_t reduce_wg;        /* -DWG: the work-group size of the reductions */
+    int queued;              /* commands enqueued since the last marker */
+    cl_event mark;           /* marker behind the commands before those */
     cl_program_counts counts;
 } cl_backend;
 
@@ -94,6 +97,34 @@ typedef struct {
 #define LAUNCH(c, k, items, ...)                                                                                       \
     launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
 
+/* The fast sampler queues ~100 small commands per sub-pixel and reads back
+ * only at the end: hundreds of thousands of pending commands, and PoCL's
+ * enqueue slows down with the queue's length (sampling 16 small-preset images
+ * took 30x longer than with the queue kept short). So every QUEUE_AHEAD
+ * commands a marker is queued and the host waits for the previous marker:
+ * the device always has QUEUE_AHEAD..2*QUEUE_AHEAD commands ahead of it and
+ * never idles for the host, and no queue grows without bound. */
+enum { QUEUE_AHEAD = 256 };
+
+static pcnn_status throttle(cl_backend *c)
+{
+    if (++c->queued < QUEUE_AHEAD)
+        return PCNN_OK;
+    c->queued = 0;
+    cl_int st = CL_SUCCESS;
+    if (c->mark) {
+        st = clWaitForEvents(1, &c->mark);
+        clReleaseEvent(c->mark);
+        c->mark = NULL;
+    }
+    if (st == CL_SUCCESS)
+        st = clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &c->mark);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "waiting for queued work on %s (or a kernel queued before failed): %s",
+                         c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
+
 /* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
  * kernels ignore the excess). */
 static pcnn_status launch(cl_backend *c, int k, size_t items, const karg *args, int nargs)
@@ -112,7 +143,7 @@ static pcnn_status launch(cl_backend *c, int k, size_t items, const karg *args, 
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s (%zu work-items) on %s: %s", kernel_table[k].name, items,
                          c->dev->info.name, cl_status_name(st));
-    return PCNN_OK;
+    return throttle(c);
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -223,7 +254,7 @@ static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
         clEnqueueCopyBuffer(c->queue, src.buf->mem, dst.buf->mem, src.off * f, dst.off * f, n * f, 0, NULL, NULL);
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "copy of %zu floats on %s: %s", n, c->dev->info.name, cl_status_name(st));
-    return PCNN_OK;
+    return throttle(c);
 }
 
 /* ---- GEMM ------------------------------------------------------------- */
@@ -246,7 +277,7 @@ static pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, flo
     if (st != CLBlastSuccess)
         return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N", tb ? "T" : "N",
                          m, n, k, c->dev->info.name, clblast_status_message(st));
-    return PCNN_OK;
+    return throttle(c);
 }
 
 /* ---- convolution, bias, activations ------------------------------------- */
@@ -384,6 +415,8 @@ static void cl_destroy(backend *be)
     /* CLBlast keeps compiled GEMM programs per context in a process-wide cache;
      * drop them so the context can go (a live backend elsewhere recompiles its
      * GEMMs on next use: slower, still correct). */
+    if (c->mark)
+        clReleaseEvent(c->mark);
     if (c->ctx)
         CLBlastClearCache();
     for (int k = 0; k < N_KERNELS; k++)
