@@ -113,9 +113,10 @@ typedef struct {
      *   m = max_v z_v;  e_v = exp((double)(z_v - m) * inv_temperature)  (z_v - m in float)
      *   S = e_0 + ... + e_255 summed in order;  t = u * S
      *   value = the first v with t < e_0 + ... + e_v  (else the last v with e_v > 0)
-     * in double precision (an OpenCL device without fp64 may use float: then a
-     * choice can differ from the CPU's only when t falls within float rounding of
-     * a partial sum, about 1e-6 of draws; in double about 1e-15).
+     * in double precision (an OpenCL device without fp64 may use float, with u
+     * from w0's top 24 bits so that u < 1: then a choice can differ from the
+     * CPU's only when t falls within float rounding of a partial sum, about 1e-6
+     * of draws; in double about 1e-15).
      * Writes pixels[i*pixel_stride] = value (uint8 view) and, if input.buf,
      * input[i*input_stride] = value / 255.0f (the model's input for it). */
     pcnn_status (*sample_draw)(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,

@@ -3,7 +3,8 @@
  * (sub-buffers would impose the device's base-address alignment). Kernels come
  * from cl/<family>.cl through cl_program.c (embedded source, compile cache); GEMMs go
  * to CLBlast. One in-order queue: operations run in the order they are queued
- * and read() blocks, so it waits for everything before it. */
+ * and read() blocks, so it waits for everything before it. The queue is kept
+ * at most 2 * QUEUE_AHEAD commands deep (see throttle()). */
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,16 @@
 #include "cl_devices.h"
 #include "cl_program.h"
 #include "clblast_status.h"
+#include "rng.h"
 
 struct bbuf {
     cl_mem mem;
     size_t bytes;
 };
 
-enum { P_CONV, P_ELEMENTWISE, P_SOFTMAX, P_OPTIM, N_PROGRAMS };
-static const char *const program_files[N_PROGRAMS] = {"conv.cl", "elementwise.cl", "softmax.cl", "optim.cl"};
+enum { P_CONV, P_ELEMENTWISE, P_SOFTMAX, P_OPTIM, P_SAMPLE, N_PROGRAMS };
+static const char *const program_files[N_PROGRAMS] = {"conv.cl", "elementwise.cl", "softmax.cl", "optim.cl",
+                                                      "sample.cl"};
 
 enum {
     K_IM2COL,
@@ -36,6 +39,9 @@ enum {
     K_SOFTMAX_XENT,
     K_ADAM,
     K_RMSPROP,
+    K_ADD_ACT_2D,
+    K_GATHER_TAPS,
+    K_SAMPLE_DRAW,
     N_KERNELS
 };
 static const struct {
@@ -55,6 +61,9 @@ static const struct {
     [K_SOFTMAX_XENT] = {"softmax_xent", P_SOFTMAX},
     [K_ADAM] = {"adam", P_OPTIM},
     [K_RMSPROP] = {"rmsprop", P_OPTIM},
+    [K_ADD_ACT_2D] = {"add_act_2d", P_SAMPLE},
+    [K_GATHER_TAPS] = {"gather_taps", P_SAMPLE},
+    [K_SAMPLE_DRAW] = {"sample_draw", P_SAMPLE},
 };
 
 typedef struct {
@@ -66,6 +75,8 @@ typedef struct {
     cl_kernel kernels[N_KERNELS];
     size_t local[N_KERNELS]; /* work-group size of each kernel's launches */
     size_t reduce_wg;        /* -DWG: the work-group size of the reductions */
+    int queued;              /* commands enqueued since the last marker */
+    cl_event mark;           /* marker behind the commands before those */
     cl_program_counts counts;
 } cl_backend;
 
@@ -81,9 +92,38 @@ typedef struct {
 #define A_MEM(view) ((karg){sizeof(cl_mem), &(view).buf->mem})
 #define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
 #define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
+#define A_U32(x) ((karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(x)}})
 #define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
 #define LAUNCH(c, k, items, ...)                                                                                       \
     launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
+
+/* The fast sampler queues ~100 small commands per sub-pixel and reads back
+ * only at the end: hundreds of thousands of pending commands, and PoCL's
+ * enqueue slows down with the queue's length (sampling 16 small-preset images
+ * took 30x longer than with the queue kept short). So every QUEUE_AHEAD
+ * commands a marker is queued and the host waits for the previous marker:
+ * the device always has QUEUE_AHEAD..2*QUEUE_AHEAD commands ahead of it and
+ * never idles for the host, and no queue grows without bound. */
+enum { QUEUE_AHEAD = 256 };
+
+static pcnn_status throttle(cl_backend *c)
+{
+    if (++c->queued < QUEUE_AHEAD)
+        return PCNN_OK;
+    c->queued = 0;
+    cl_int st = CL_SUCCESS;
+    if (c->mark) {
+        st = clWaitForEvents(1, &c->mark);
+        clReleaseEvent(c->mark);
+        c->mark = NULL;
+    }
+    if (st == CL_SUCCESS)
+        st = clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &c->mark);
+    if (st != CL_SUCCESS)
+        return pcnn_fail(PCNN_ERR_DEVICE, "waiting for queued work on %s (or a kernel queued before failed): %s",
+                         c->dev->info.name, cl_status_name(st));
+    return PCNN_OK;
+}
 
 /* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
  * kernels ignore the excess). */
@@ -103,7 +143,7 @@ static pcnn_status launch(cl_backend *c, int k, size_t items, const karg *args, 
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s (%zu work-items) on %s: %s", kernel_table[k].name, items,
                          c->dev->info.name, cl_status_name(st));
-    return PCNN_OK;
+    return throttle(c);
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -214,7 +254,7 @@ static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
         clEnqueueCopyBuffer(c->queue, src.buf->mem, dst.buf->mem, src.off * f, dst.off * f, n * f, 0, NULL, NULL);
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "copy of %zu floats on %s: %s", n, c->dev->info.name, cl_status_name(st));
-    return PCNN_OK;
+    return throttle(c);
 }
 
 /* ---- GEMM ------------------------------------------------------------- */
@@ -237,7 +277,7 @@ static pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, flo
     if (st != CLBlastSuccess)
         return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N", tb ? "T" : "N",
                          m, n, k, c->dev->info.name, clblast_status_message(st));
-    return PCNN_OK;
+    return throttle(c);
 }
 
 /* ---- convolution, bias, activations ------------------------------------- */
@@ -320,6 +360,42 @@ static pcnn_status cl_rmsprop(backend *be, bview w, bview g, bview v, size_t n, 
                   A_U64(n), A_F32(lr), A_F32(rho), A_F32(eps));
 }
 
+/* ---- sampling ------------------------------------------------------------ */
+
+static pcnn_status cl_add_act_2d(backend *be, bview dst, size_t ld_dst, bview a, size_t ld_a, bview b, size_t ld_b,
+                                 size_t rows, int cols, int relu)
+{
+    /* Without b the kernel still needs a valid buffer argument: a's, never read. */
+    int has_b = b.buf != NULL;
+    bview bb = has_b ? b : a;
+    return LAUNCH(CL(be), K_ADD_ACT_2D, rows * (size_t)cols, A_MEM(dst), A_U64(dst.off), A_U64(ld_dst), A_MEM(a),
+                  A_U64(a.off), A_U64(ld_a), A_MEM(bb), A_U64(bb.off), A_U64(ld_b), A_INT(has_b), A_U64(rows),
+                  A_INT(cols), A_INT(relu));
+}
+
+static pcnn_status cl_gather_taps(backend *be, bview col, bview ring, int n, int R, int W, int cin, int kh, int kw,
+                                  int taps, int y, int x)
+{
+    size_t items = (size_t)n * taps * cin;
+    return LAUNCH(CL(be), K_GATHER_TAPS, items, A_MEM(col), A_U64(col.off), A_MEM(ring), A_U64(ring.off), A_INT(n),
+                  A_INT(R), A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps), A_INT(y), A_INT(x));
+}
+
+static pcnn_status cl_sample_draw(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
+                                  bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
+                                  int x, int colour, float inv_temperature)
+{
+    cl_backend *c = CL(be);
+    int has_input = input.buf != NULL;
+    bview in = has_input ? input : logits;
+    /* Philox counter words 1..3 as rng_sample_block() forms them; the kernel
+     * makes word 0, the image index. One work-group per image. */
+    return LAUNCH(c, K_SAMPLE_DRAW, (size_t)n * c->reduce_wg, A_MEM(pixels), A_U64(pixels.off), A_U64(pixel_stride),
+                  A_MEM(in), A_U64(in.off), A_U64(input_stride), A_INT(has_input), A_MEM(logits), A_U64(logits.off),
+                  A_U64(ld_logits), A_INT(n), A_U64(seed), A_U32(image_base), A_U32(y), A_U32(x),
+                  A_U32(RNG_SAMPLE_TAG | (uint32_t)colour), A_F32(inv_temperature));
+}
+
 static pcnn_status cl_finish(backend *be)
 {
     cl_backend *c = CL(be);
@@ -339,6 +415,8 @@ static void cl_destroy(backend *be)
     /* CLBlast keeps compiled GEMM programs per context in a process-wide cache;
      * drop them so the context can go (a live backend elsewhere recompiles its
      * GEMMs on next use: slower, still correct). */
+    if (c->mark)
+        clReleaseEvent(c->mark);
     if (c->ctx)
         CLBlastClearCache();
     for (int k = 0; k < N_KERNELS; k++)
@@ -373,6 +451,9 @@ static const backend_ops cl_ops = {
     .mask_centre = cl_mask_centre,
     .pixels_to_input = cl_pixels_to_input,
     .softmax_xent = cl_softmax_xent,
+    .add_act_2d = cl_add_act_2d,
+    .gather_taps = cl_gather_taps,
+    .sample_draw = cl_sample_draw,
     .adam = cl_adam,
     .rmsprop = cl_rmsprop,
     .finish = cl_finish,
@@ -396,9 +477,14 @@ static pcnn_status make_kernels(cl_backend *c)
      * NaN handling); correctly rounded / and sqrt where offered, as on the CPU. */
     snprintf(options, sizeof options, "-cl-std=CL1.2 -DWG=%zu%s", wg,
              d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
-    for (int p = 0; p < N_PROGRAMS; p++)
-        if (cl_program_get(c->ctx, d, program_files[p], options, &c->programs[p], &c->counts))
+    for (int p = 0; p < N_PROGRAMS; p++) {
+        /* The sampler's CDF in double where the device has it (backend.h). */
+        char opts[300];
+        snprintf(opts, sizeof opts, "%s%s", options,
+                 p != P_SAMPLE ? "" : d->fp64 ? " -DSAMPLE_FP64=1" : " -DSAMPLE_FP64=0");
+        if (cl_program_get(c->ctx, d, program_files[p], opts, &c->programs[p], &c->counts))
             return PCNN_ERR_DEVICE;
+    }
     for (int k = 0; k < N_KERNELS; k++) {
         cl_int st;
         c->kernels[k] = clCreateKernel(c->programs[kernel_table[k].program], kernel_table[k].name, &st);
@@ -407,7 +493,7 @@ static pcnn_status make_kernels(cl_backend *c)
                              kernel_table[k].name, d->info.name, cl_status_name(st));
         size_t most = 0;
         clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
-        int reduction = k == K_BIAS_GRAD || k == K_SOFTMAX_XENT;
+        int reduction = k == K_BIAS_GRAD || k == K_SOFTMAX_XENT || k == K_SAMPLE_DRAW;
         if (reduction && most < wg)
             return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
                              kernel_table[k].name, d->info.name, most, wg);

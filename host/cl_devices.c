@@ -26,6 +26,25 @@ static void device_str(cl_device_id d, cl_device_info what, char *dst, size_t n)
     dst[n - 1] = '\0';
 }
 
+/* OpenCL 1.2 makes double optional: the extension says kernels may use it.
+ * Extension lists run to several KiB (Intel GPUs), so the length is asked first. */
+static int has_extension(cl_device_id d, const char *name)
+{
+    size_t len = 0;
+    if (clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, 0, NULL, &len) != CL_SUCCESS || len == 0)
+        return 0;
+    char *ext = malloc(len + 1);
+    int found = 0;
+    if (ext && clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, len, ext, NULL) == CL_SUCCESS) {
+        ext[len] = '\0';
+        size_t nl = strlen(name);
+        for (const char *s = strstr(ext, name); s && !found; s = strstr(s + 1, name))
+            found = (s == ext || s[-1] == ' ') && (s[nl] == ' ' || s[nl] == '\0');
+    }
+    free(ext);
+    return found;
+}
+
 static const char *type_name(cl_device_type t)
 {
     if (t & CL_DEVICE_TYPE_GPU)
@@ -69,6 +88,7 @@ static void describe(cl_device_entry *e, cl_platform_id p, cl_device_id d, int i
     in->max_alloc = max_alloc;
     e->max_work_group = (cl_uint)max_wg;
     e->correct_div_sqrt = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+    e->fp64 = has_extension(d, "cl_khr_fp64");
 }
 
 static void enumerate(void)

@@ -15,6 +15,7 @@ typedef struct {
     char platform_version[128];
     cl_uint max_work_group;
     int correct_div_sqrt; /* CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT for float */
+    int fp64;             /* cl_khr_fp64: double in kernels (the sampler's CDF) */
 } cl_device_entry;
 
 /* All OpenCL devices (cached after the first call). When there are none, *why

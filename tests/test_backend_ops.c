@@ -9,7 +9,11 @@
  * masks, bias_act, relu, add); 1e-6 where a division or sqrt is involved
  * (pixels_to_input, Adam, RMSProp: exact too where the device offers correctly
  * rounded / and sqrt, as PoCL does; OpenCL otherwise allows 2.5-3 ulp); 1e-5
- * where the summation order or exp/log differ (GEMM, bias_grad, softmax). */
+ * where the summation order or exp/log differ (GEMM, bias_grad, softmax).
+ * The sampling ops: add_act_2d and gather_taps exact; sample_draw's pixels
+ * exact (the same logits must give the same draw on every device: a double
+ * CDF flips a choice only when t lies within ~1e-16 of a partial sum), its
+ * float input v/255 within 1e-6 (a division, as pixels_to_input). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +43,7 @@ typedef struct {
     float scale[MAX_BUFS];  /* floats are uniform in [-scale, scale] (scale 0 means 1) */
     int positive[MAX_BUFS]; /* 1: |value| (second moments of optimisers) */
     op_fn run;
-    int ip[12];
+    int ip[14];
     float fp[4];
     double tol;
 } op_case;
@@ -224,6 +228,42 @@ static pcnn_status run_adam(backend *be, bview *v, const int *ip, const float *f
 static pcnn_status run_rmsprop(backend *be, bview *v, const int *ip, const float *fp)
 {
     return be->ops->rmsprop(be, v[0], v[1], v[2], (size_t)ip[0], fp[0], fp[1], fp[2]);
+}
+
+/* mode 0: dst, a, b separate; 1: no b; 2: in place (dst = a) with b one
+ * broadcast row (ld_b = 0, the bias form); 3: a broadcast (ld_a = 0). */
+static pcnn_status run_add_act_2d(backend *be, bview *v, const int *ip, const float *fp)
+{
+    (void)fp;
+    size_t rows = (size_t)ip[0], ld_dst = (size_t)ip[2], ld_a = (size_t)ip[3], ld_b = (size_t)ip[4];
+    int cols = ip[1], relu = ip[5], mode = ip[6];
+    bview none = {NULL, 0};
+    switch (mode) {
+    case 1:
+        return be->ops->add_act_2d(be, v[0], ld_dst, v[1], ld_a, none, 0, rows, cols, relu);
+    case 2:
+        return be->ops->add_act_2d(be, v[0], ld_dst, v[0], ld_dst, v[2], 0, rows, cols, relu);
+    case 3:
+        return be->ops->add_act_2d(be, v[0], ld_dst, v[1], 0, v[2], ld_b, rows, cols, relu);
+    default:
+        return be->ops->add_act_2d(be, v[0], ld_dst, v[1], ld_a, v[2], ld_b, rows, cols, relu);
+    }
+}
+
+static pcnn_status run_gather_taps(backend *be, bview *v, const int *ip, const float *fp)
+{
+    (void)fp;
+    return be->ops->gather_taps(be, v[0], v[1], ip[0], ip[1], ip[2], ip[3], ip[4], ip[4], ip[5], ip[6], ip[7]);
+}
+
+/* ip: n, pixel_stride, input_stride (0: no input), ld_logits, y, x, colour,
+ * image_base, seed low and high words; fp: inv_temperature. */
+static pcnn_status run_sample_draw(backend *be, bview *v, const int *ip, const float *fp)
+{
+    uint64_t seed = (uint32_t)ip[8] | (uint64_t)(uint32_t)ip[9] << 32;
+    bview input = ip[2] ? v[1] : (bview){NULL, 0};
+    return be->ops->sample_draw(be, v[0], (size_t)ip[1], input, (size_t)ip[2], v[2], (size_t)ip[3], ip[0], seed,
+                                (uint32_t)ip[7], ip[4], ip[5], ip[6], fp[0]);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -414,6 +454,79 @@ static void test_optimisers(void **state)
     }
 }
 
+static void test_add_act_2d(void **state)
+{
+    /* rows, cols, padding of the leading dimensions */
+    int shapes[][3] = {{1, 1, 0}, {16, 32, 7}, {3, 258, 0}, {64, 1026, 3}, {5, 1, 2}};
+    static const char *const modes[] = {"a+b", "a", "in place + bias row", "broadcast a"};
+    for (int s = 0; s < 5; s++)
+        for (int mode = 0; mode < 4; mode++)
+            for (int relu = 0; relu < 2; relu++) {
+                int rows = shapes[s][0], cols = shapes[s][1], pad = shapes[s][2];
+                int ld_dst = cols + pad, ld_a = mode == 3 ? 0 : cols + 2 * pad, ld_b = mode == 2 ? 0 : cols + 1;
+                size_t ndst = (size_t)rows * ld_dst, na = (size_t)rows * ld_a + cols, nb = (size_t)rows * ld_b + cols;
+                op_case c = {.op = "add_act_2d",
+                             .nbufs = 3,
+                             .n = {ndst, na, nb},
+                             .run = run_add_act_2d,
+                             .ip = {rows, cols, ld_dst, ld_a, ld_b, relu, mode}};
+                snprintf(c.label, sizeof c.label, "add_act_2d %dx%d ld+%d %s relu=%d", rows, cols, pad, modes[mode],
+                         relu);
+                check_case(*state, &c);
+            }
+}
+
+static void test_gather_taps(void **state)
+{
+    /* n, R, W, cin, k, taps, y, x: rows at the top (taps above the image),
+     * ring wrap-around (y >= R), left and right edges, a ring shorter than
+     * the kernel (images lower than k/2 + 1), mask A and B tap counts. */
+    int shapes[][8] = {{3, 4, 5, 3, 7, 24, 0, 0},  {3, 4, 5, 3, 7, 25, 6, 4}, {2, 4, 9, 6, 7, 25, 9, 2},
+                       {16, 2, 8, 32, 3, 5, 5, 7}, {1, 2, 3, 4, 7, 24, 1, 1}, {2, 1, 4, 2, 3, 4, 0, 3},
+                       {4, 4, 32, 96, 7, 25, 31, 31}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        const int *p = shapes[s];
+        size_t col = (size_t)p[0] * p[5] * p[3], ring = (size_t)p[0] * p[1] * p[2] * p[3];
+        op_case c = {.op = "gather_taps",
+                     .nbufs = 2,
+                     .n = {col, ring},
+                     .run = run_gather_taps,
+                     .ip = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]}};
+        snprintf(c.label, sizeof c.label, "gather_taps n=%d R=%d W=%d cin=%d k=%d taps=%d y=%d x=%d", p[0], p[1],
+                 p[2], p[3], p[4], p[5], p[6], p[7]);
+        check_case(*state, &c);
+    }
+}
+
+/* The same logits draw the same values on every device: logits from flat
+ * (scale 1) to peaked (scale 30, most values with probability ~1e-20), at
+ * temperatures 1, 0.5 and 3, seeds with both key words set, strided outputs. */
+static void test_sample_draw(void **state)
+{
+    /* n, pixel stride, input stride, ld_logits pad, y, x, colour, image_base, logit scale, 1/T (x10) */
+    int shapes[][10] = {{1, 1, 1, 0, 0, 0, 0, 0, 1, 10},        {16, 3, 5, 512, 7, 3, 2, 0, 4, 10},
+                        {64, 768, 0, 0, 31, 31, 1, 1000, 30, 10}, {37, 1, 2, 256, 2, 9, 0, 7, 4, 5},
+                        {200, 2, 1, 0, 1, 1, 0, 123456, 2, 30}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        const int *p = shapes[s];
+        int n = p[0], ld = 256 + p[3];
+        size_t npx = (size_t)(n - 1) * p[1] + 1, nin = (size_t)(n > 1 ? n - 1 : 1) * (p[2] ? p[2] : 1) + 1;
+        op_case c = {.op = "sample_draw",
+                     .nbufs = 3,
+                     .n = {npx, nin, (size_t)n * ld},
+                     .u8 = {1, 0, 0},
+                     .u8_mod = 256,
+                     .scale = {0, 1, (float)p[8]},
+                     .run = run_sample_draw,
+                     .ip = {n, p[1], p[2], ld, p[4], p[5], p[6], p[7], (int)(0x9E3779B9u + s), (int)(s * 77)},
+                     .fp = {(float)p[9] / 10.0f},
+                     .tol = 1e-6};
+        snprintf(c.label, sizeof c.label, "sample_draw n=%d strides %d/%d ld=%d (%d,%d,%d) img0=%d scale=%d T=%.2g",
+                 n, p[1], p[2], ld, p[4], p[5], p[6], p[7], p[8], 10.0 / p[9]);
+        check_case(*state, &c);
+    }
+}
+
 /* Allocations beyond one allocation's limit, or beyond the global memory left,
  * are refused before the driver sees them, naming the tensor, its size and
  * what to reduce. The second case pretends most memory is in use (the
@@ -481,7 +594,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_copy),    cmocka_unit_test(test_gemm),        cmocka_unit_test(test_im2col_col2im),
         cmocka_unit_test(test_bias),         cmocka_unit_test(test_elementwise), cmocka_unit_test(test_mask_centre),
-        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),  cmocka_unit_test(test_alloc_limits),
+        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),  cmocka_unit_test(test_add_act_2d),
+        cmocka_unit_test(test_gather_taps),  cmocka_unit_test(test_sample_draw), cmocka_unit_test(test_alloc_limits),
     };
     int failed = cmocka_run_group_tests_name("backend ops, OpenCL vs CPU", tests, setup, teardown);
     /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE) when there is no OpenCL device. */

@@ -19,7 +19,7 @@
 #error "PCNN_CL_SOURCE_DIR must point at cl/"
 #endif
 
-enum { N_PROGRAMS = 4 };
+enum { N_PROGRAMS = 5 };
 
 static char *fresh_cache(void)
 {
@@ -131,9 +131,10 @@ static void test_bad_entries_are_rebuilt(void **state)
     f = fopen(paths[3], "wb");
     fwrite(bytes[3], 1, size[3], f);
     fclose(f);
+    /* The four broken entries are rebuilt, any others still load. */
     start(&built, &cached);
-    assert_int_equal(built, N_PROGRAMS);
-    assert_int_equal(cached, 0);
+    assert_int_equal(built, 4);
+    assert_int_equal(cached, N_PROGRAMS - 4);
     /* ... and the rebuilt entries were written back. */
     start(&built, &cached);
     assert_int_equal(built, 0);

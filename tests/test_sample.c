@@ -1,9 +1,12 @@
 /* Sampling: the random numbers are Philox4x32-10 (Random123's known answers),
  * the fast sampler computes exactly the full forward's logits (teacher
  * forcing), naive and fast draw the same images for a seed, and samples follow
- * softmax(logits / T) (chi-square at a fixed seed). Every test runs on each
- * device of `devices` that implements the sampling ops; the others are
- * reported as skipped. The same seed gives the same images on every device. */
+ * softmax(logits / T) (chi-square at a fixed seed); the same seed gives the
+ * same images on device 0 and any other device.
+ *
+ * Usage: test_sample [DEVICE] (0, the CPU backend, by default). ctest runs it
+ * as test_sample (device 0) and test_sample_cl (device 1, the first OpenCL
+ * device), which exits 77, reported as skipped, where there is no device 1. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,23 +19,14 @@
 #include "sample_internal.h"
 #include "test_util.h"
 
-/* Device 0 is the CPU backend; 1 is the first OpenCL device where there is one. */
-static const int devices[] = {0, 1};
-enum { N_DEVICES = sizeof devices / sizeof devices[0] };
+/* The device under test (main checked that it opens): each test's state. */
+static int device_of(void **state) { return *(const int *)*state; }
 
-/* Opens device d, or returns NULL after reporting it skipped. */
-static pcnn_device *open_device(int d)
+static pcnn_device *open_device(int index)
 {
     pcnn_device *dev;
-    if (pcnn_device_open(devices[d], &dev)) {
-        print_message("  device %d: skipped (%s)\n", devices[d], pcnn_last_error());
-        return NULL;
-    }
-    if (!sample_supported(dev)) {
-        print_message("  device %d (%s): skipped, no sampling ops\n", devices[d], pcnn_device_name(dev));
-        pcnn_device_close(dev);
-        return NULL;
-    }
+    if (pcnn_device_open(index, &dev))
+        fail_msg("device %d: %s", index, pcnn_last_error());
     return dev;
 }
 
@@ -75,39 +69,35 @@ static void test_philox_known_answers(void **state)
  * lower than the 7x7 kernel's ring (H = 2) and grayscale. */
 static void test_teacher_forcing_matches_full_forward(void **state)
 {
-    (void)state;
     static const struct {
         int colours, n, H, W;
     } cases[] = {{3, 3, 6, 5}, {1, 2, 7, 4}, {3, 2, 2, 9}, {1, 1, 1, 1}};
-    for (int d = 0; d < N_DEVICES; d++) {
-        pcnn_device *dev = open_device(d);
-        if (!dev)
-            continue;
-        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-            int C = cases[c].colours, n = cases[c].n, H = cases[c].H, W = cases[c].W;
-            pcnn_model *m = random_model(dev, C, H, W, 5 + c);
-            size_t pixels = (size_t)n * H * W * C, nl = pixels * 256;
-            uint8_t *img = malloc(pixels);
-            float *want = malloc(nl * sizeof(float)), *got = malloc(nl * sizeof(float));
-            test_random_bytes(img, pixels, 17 + c);
-            double loss;
-            assert_int_equal(pcnn_model_loss(m, img, n, H, W, 0, &loss), PCNN_OK);
-            assert_int_equal(pcnn_model_get_logits(m, want), PCNN_OK);
-            fast_sampler *s;
-            assert_int_equal(fast_sampler_create(m, n, H, W, &s), PCNN_OK);
-            assert_int_equal(fast_sampler_teacher(s, img, got), PCNN_OK);
-            char what[96];
-            snprintf(what, sizeof what, "device %d C=%d %dx%dx%d logits", devices[d], C, n, H, W);
-            assert_true(max_abs(want, nl) > 0.1); /* logits that say something */
-            assert_close(what, got, want, nl, 1e-4);
-            fast_sampler_free(s);
-            free(img);
-            free(want);
-            free(got);
-            pcnn_model_free(m);
-        }
-        pcnn_device_close(dev);
+    int d = device_of(state);
+    pcnn_device *dev = open_device(d);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int C = cases[c].colours, n = cases[c].n, H = cases[c].H, W = cases[c].W;
+        pcnn_model *m = random_model(dev, C, H, W, 5 + c);
+        size_t pixels = (size_t)n * H * W * C, nl = pixels * 256;
+        uint8_t *img = malloc(pixels);
+        float *want = malloc(nl * sizeof(float)), *got = malloc(nl * sizeof(float));
+        test_random_bytes(img, pixels, 17 + c);
+        double loss;
+        assert_int_equal(pcnn_model_loss(m, img, n, H, W, 0, &loss), PCNN_OK);
+        assert_int_equal(pcnn_model_get_logits(m, want), PCNN_OK);
+        fast_sampler *s;
+        assert_int_equal(fast_sampler_create(m, n, H, W, &s), PCNN_OK);
+        assert_int_equal(fast_sampler_teacher(s, img, got), PCNN_OK);
+        char what[96];
+        snprintf(what, sizeof what, "device %d C=%d %dx%dx%d logits", d, C, n, H, W);
+        assert_true(max_abs(want, nl) > 0.1); /* logits that say something */
+        assert_close(what, got, want, nl, 1e-4);
+        fast_sampler_free(s);
+        free(img);
+        free(want);
+        free(got);
+        pcnn_model_free(m);
     }
+    pcnn_device_close(dev);
 }
 
 static size_t distinct_values(const uint8_t *x, size_t n)
@@ -123,39 +113,35 @@ static size_t distinct_values(const uint8_t *x, size_t n)
  * sampler works in batches of another size (image indices key the draws). */
 static void test_naive_and_fast_draw_the_same_images(void **state)
 {
-    (void)state;
-    for (int d = 0; d < N_DEVICES; d++) {
-        pcnn_device *dev = open_device(d);
-        if (!dev)
-            continue;
-        for (int C = 1; C <= 3; C += 2) {
-            pcnn_model *m = random_model(dev, C, 5, 4, 23);
-            for (int t = 0; t < 2; t++) {
-                pcnn_sample_opts o = pcnn_sample_defaults();
-                o.n = 5;
-                o.seed = 1234 + t;
-                o.temperature = t ? 0.7f : 1.0f;
-                size_t bytes = (size_t)o.n * 5 * 4 * C;
-                uint8_t *naive = malloc(bytes), *fast = malloc(bytes);
-                o.method = PCNN_SAMPLE_NAIVE;
-                assert_int_equal(pcnn_sample(m, &o, naive), PCNN_OK);
-                o.method = PCNN_SAMPLE_FAST;
-                o.batch = 2;
-                assert_int_equal(pcnn_sample(m, &o, fast), PCNN_OK);
-                size_t differ = 0;
-                for (size_t i = 0; i < bytes; i++)
-                    differ += naive[i] != fast[i];
-                print_message("  device %d C=%d T=%.1f: %zu of %zu sub-pixels differ, %zu distinct values\n",
-                              devices[d], C, o.temperature, differ, bytes, distinct_values(fast, bytes));
-                assert_int_equal(differ, 0);
-                assert_true(distinct_values(fast, bytes) > bytes / 4); /* real draws, not a constant */
-                free(naive);
-                free(fast);
-            }
-            pcnn_model_free(m);
+    int d = device_of(state);
+    pcnn_device *dev = open_device(d);
+    for (int C = 1; C <= 3; C += 2) {
+        pcnn_model *m = random_model(dev, C, 5, 4, 23);
+        for (int t = 0; t < 2; t++) {
+            pcnn_sample_opts o = pcnn_sample_defaults();
+            o.n = 5;
+            o.seed = 1234 + t;
+            o.temperature = t ? 0.7f : 1.0f;
+            size_t bytes = (size_t)o.n * 5 * 4 * C;
+            uint8_t *naive = malloc(bytes), *fast = malloc(bytes);
+            o.method = PCNN_SAMPLE_NAIVE;
+            assert_int_equal(pcnn_sample(m, &o, naive), PCNN_OK);
+            o.method = PCNN_SAMPLE_FAST;
+            o.batch = 2;
+            assert_int_equal(pcnn_sample(m, &o, fast), PCNN_OK);
+            size_t differ = 0;
+            for (size_t i = 0; i < bytes; i++)
+                differ += naive[i] != fast[i];
+            print_message("  device %d C=%d T=%.1f: %zu of %zu sub-pixels differ, %zu distinct values\n",
+                          d, C, o.temperature, differ, bytes, distinct_values(fast, bytes));
+            assert_int_equal(differ, 0);
+            assert_true(distinct_values(fast, bytes) > bytes / 4); /* real draws, not a constant */
+            free(naive);
+            free(fast);
         }
-        pcnn_device_close(dev);
+        pcnn_model_free(m);
     }
+    pcnn_device_close(dev);
 }
 
 /* Pearson's chi-square of counts against probabilities p (summing to 1) over
@@ -203,64 +189,73 @@ static void softmax(const float *z, double scale, double *p)
  * that the test can fail) those at T = 0.5 must not follow softmax(bias). */
 static void test_samples_follow_the_softmax(void **state)
 {
-    (void)state;
     enum { C = 3, H = 8, W = 8, N = 64 };
-    for (int d = 0; d < N_DEVICES; d++) {
-        pcnn_device *dev = open_device(d);
-        if (!dev)
-            continue;
-        pcnn_model *m = random_model(dev, C, H, W, 31);
-        int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
-        int bias = pcnn_model_tensor_find(m, "final_conv.bias");
-        pcnn_tensor_info info;
-        pcnn_model_tensor_info(m, kernel, &info);
-        float *zeros = calloc(info.count, sizeof(float)), logits[C * 256];
-        assert_int_equal(pcnn_model_set_tensor(m, kernel, zeros), PCNN_OK);
-        /* Shapes from nearly uniform to peaked, with values of tiny probability. */
-        for (int c = 0; c < C; c++)
-            for (int v = 0; v < 256; v++)
-                logits[c * 256 + v] = (float)((c + 1) * 1.5 * sin(v * 0.07 * (c + 1)) - (c == 2 ? v * 0.02 : 0));
-        assert_int_equal(pcnn_model_set_tensor(m, bias, logits), PCNN_OK);
-        uint8_t *img = malloc((size_t)N * H * W * C);
-        static const float temps[] = {1.0f, 0.5f};
-        for (int t = 0; t < 2; t++) {
-            pcnn_sample_opts o = pcnn_sample_defaults();
-            o.n = N;
-            o.seed = 99;
-            o.temperature = temps[t];
-            assert_int_equal(pcnn_sample(m, &o, img), PCNN_OK);
-            for (int c = 0; c < C; c++) {
-                size_t counts[256] = {0}, total = (size_t)N * H * W;
-                for (size_t i = 0; i < total; i++)
-                    counts[img[i * C + c]]++;
-                double p[256], q[256];
-                int df, df_wrong;
-                softmax(logits + c * 256, 1.0 / temps[t], p);
-                softmax(logits + c * 256, 1.0, q);
-                double stat = chi_square(counts, p, total, &df), limit = chi_square_limit(df);
-                double wrong = chi_square(counts, q, total, &df_wrong);
-                print_message("  device %d T=%.1f colour %d: chi2 %.1f (df %d, limit %.1f); vs T=1 probs %.1f\n",
-                              devices[d], temps[t], c, stat, df, limit, wrong);
-                assert_true(stat < limit);
-                if (t == 1)
-                    assert_true(wrong > chi_square_limit(df_wrong));
-            }
+    int d = device_of(state);
+    pcnn_device *dev = open_device(d);
+    pcnn_model *m = random_model(dev, C, H, W, 31);
+    int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
+    int bias = pcnn_model_tensor_find(m, "final_conv.bias");
+    pcnn_tensor_info info;
+    pcnn_model_tensor_info(m, kernel, &info);
+    float *zeros = calloc(info.count, sizeof(float)), logits[C * 256];
+    assert_int_equal(pcnn_model_set_tensor(m, kernel, zeros), PCNN_OK);
+    /* Shapes from nearly uniform to peaked, with values of tiny probability. */
+    for (int c = 0; c < C; c++)
+        for (int v = 0; v < 256; v++)
+            logits[c * 256 + v] = (float)((c + 1) * 1.5 * sin(v * 0.07 * (c + 1)) - (c == 2 ? v * 0.02 : 0));
+    assert_int_equal(pcnn_model_set_tensor(m, bias, logits), PCNN_OK);
+    uint8_t *img = malloc((size_t)N * H * W * C);
+    static const float temps[] = {1.0f, 0.5f};
+    for (int t = 0; t < 2; t++) {
+        pcnn_sample_opts o = pcnn_sample_defaults();
+        o.n = N;
+        o.seed = 99;
+        o.temperature = temps[t];
+        assert_int_equal(pcnn_sample(m, &o, img), PCNN_OK);
+        for (int c = 0; c < C; c++) {
+            size_t counts[256] = {0}, total = (size_t)N * H * W;
+            for (size_t i = 0; i < total; i++)
+                counts[img[i * C + c]]++;
+            double p[256], q[256];
+            int df, df_wrong;
+            softmax(logits + c * 256, 1.0 / temps[t], p);
+            softmax(logits + c * 256, 1.0, q);
+            double stat = chi_square(counts, p, total, &df), limit = chi_square_limit(df);
+            double wrong = chi_square(counts, q, total, &df_wrong);
+            print_message("  device %d T=%.1f colour %d: chi2 %.1f (df %d, limit %.1f); vs T=1 probs %.1f\n",
+                          d, temps[t], c, stat, df, limit, wrong);
+            assert_true(stat < limit);
+            if (t == 1)
+                assert_true(wrong > chi_square_limit(df_wrong));
         }
-        free(img);
-        free(zeros);
-        pcnn_model_free(m);
-        pcnn_device_close(dev);
     }
+    free(img);
+    free(zeros);
+    pcnn_model_free(m);
+    pcnn_device_close(dev);
 }
 
-/* The same weights and seed give the same images on every device as on
- * device 0 (the draws are keyed by position, and the inversion is the same
- * recipe everywhere). */
+/* The same weights and seed give the same images on this device as on device
+ * 0 (the draws are keyed by position, and the inversion is the same recipe
+ * everywhere), with either method.
+ *
+ * Why exact equality, and why this seed: the devices' logits differ by float
+ * rounding (~1e-6: another GEMM summation order), which moves every CDF
+ * boundary by about that much; a draw flips only if its uniform falls that
+ * close to a boundary, about 1e-6 per draw, and a flip then changes the
+ * images' later draws too. So for most seeds all 360 draws agree, and seed 77
+ * is one for which they do (checked once, fixed since). The equality still
+ * proves what matters: a wrong Philox word, counter, image index, inversion
+ * step, ring slot or colour group on the device changes most draws, and the
+ * images here are varied (many distinct values), not a constant. */
 static void test_same_images_on_every_device(void **state)
 {
-    (void)state;
+    int d = device_of(state);
+    if (d == 0) {
+        print_message("  device 0 is the reference: run with another device (test_sample_cl)\n");
+        skip();
+    }
     pcnn_device *cpu = open_device(0);
-    assert_non_null(cpu);
     pcnn_model *ref = random_model(cpu, 3, 6, 5, 41);
     size_t np = pcnn_model_param_count(ref);
     float *params = malloc(np * sizeof(float));
@@ -271,25 +266,22 @@ static void test_same_images_on_every_device(void **state)
     size_t bytes = (size_t)o.n * 6 * 5 * 3;
     uint8_t *want = malloc(bytes), *got = malloc(bytes);
     assert_int_equal(pcnn_sample(ref, &o, want), PCNN_OK);
-    for (int d = 1; d < N_DEVICES; d++) {
-        pcnn_device *dev = open_device(d);
-        if (!dev)
-            continue;
-        pcnn_model *m = random_model(dev, 3, 6, 5, 41);
-        assert_int_equal(pcnn_model_set_params(m, params), PCNN_OK);
-        for (int method = 0; method < 2; method++) {
-            o.method = method ? PCNN_SAMPLE_NAIVE : PCNN_SAMPLE_FAST;
-            assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);
-            size_t differ = 0;
-            for (size_t i = 0; i < bytes; i++)
-                differ += want[i] != got[i];
-            print_message("  device %d (%s) %s: %zu of %zu sub-pixels differ from device 0\n", devices[d],
-                          pcnn_device_name(dev), method ? "naive" : "fast", differ, bytes);
-            assert_int_equal(differ, 0);
-        }
-        pcnn_model_free(m);
-        pcnn_device_close(dev);
+    assert_true(distinct_values(want, bytes) > bytes / 4);
+    pcnn_device *dev = open_device(d);
+    pcnn_model *m = random_model(dev, 3, 6, 5, 41);
+    assert_int_equal(pcnn_model_set_params(m, params), PCNN_OK);
+    for (int method = 0; method < 2; method++) {
+        o.method = method ? PCNN_SAMPLE_NAIVE : PCNN_SAMPLE_FAST;
+        assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);
+        size_t differ = 0;
+        for (size_t i = 0; i < bytes; i++)
+            differ += want[i] != got[i];
+        print_message("  device %d (%s) %s: %zu of %zu sub-pixels differ from device 0\n", d,
+                      pcnn_device_name(dev), method ? "naive" : "fast", differ, bytes);
+        assert_int_equal(differ, 0);
     }
+    pcnn_model_free(m);
+    pcnn_device_close(dev);
     free(want);
     free(got);
     free(params);
@@ -300,57 +292,69 @@ static void test_same_images_on_every_device(void **state)
 /* The public entry points: options are checked, seeds matter, grids are written. */
 static void test_sample_api(void **state)
 {
-    (void)state;
-    for (int d = 0; d < N_DEVICES; d++) {
-        pcnn_device *dev = open_device(d);
-        if (!dev)
-            continue;
-        pcnn_model *m = random_model(dev, 3, 4, 6, 3);
-        uint8_t a[2 * 4 * 6 * 3], b[sizeof a];
-        pcnn_sample_opts o = pcnn_sample_defaults();
-        o.n = 0;
-        assert_int_equal(pcnn_sample(m, &o, a), PCNN_ERR_ARG);
-        o.n = 2;
-        o.temperature = 0;
-        assert_int_equal(pcnn_sample(m, &o, a), PCNN_ERR_ARG);
-        assert_non_null(strstr(pcnn_last_error(), "--temperature"));
-        o.temperature = 1;
-        assert_int_equal(pcnn_sample(m, &o, a), PCNN_OK);
-        assert_int_equal(pcnn_sample(m, &o, b), PCNN_OK);
-        assert_memory_equal(a, b, sizeof a);
-        o.seed = 1;
-        assert_int_equal(pcnn_sample(m, &o, b), PCNN_OK);
-        assert_memory_not_equal(a, b, sizeof a);
-        /* Image i does not depend on how many images are drawn with it. */
-        o.n = 1;
-        assert_int_equal(pcnn_sample(m, &o, a), PCNN_OK);
-        assert_memory_equal(a, b, 4 * 6 * 3);
-        pcnn_sample_method method;
-        assert_int_equal(pcnn_sample_method_parse("naive", &method), PCNN_OK);
-        assert_int_equal(method, PCNN_SAMPLE_NAIVE);
-        assert_int_equal(pcnn_sample_method_parse("slow", &method), PCNN_ERR_ARG);
-        char *dir = test_tmpdir(), path[4096];
-        snprintf(path, sizeof path, "%s/grid.png", dir);
-        assert_int_equal(pcnn_sample_grid(m, 4, 7, path), PCNN_OK);
-        struct stat st;
-        assert_int_equal(stat(path, &st), 0);
-        assert_true(st.st_size > 8);
-        test_rmtree(dir);
-        free(dir);
-        pcnn_model_free(m);
-        pcnn_device_close(dev);
-    }
+    int d = device_of(state);
+    pcnn_device *dev = open_device(d);
+    pcnn_model *m = random_model(dev, 3, 4, 6, 3);
+    uint8_t a[2 * 4 * 6 * 3], b[sizeof a];
+    pcnn_sample_opts o = pcnn_sample_defaults();
+    o.n = 0;
+    assert_int_equal(pcnn_sample(m, &o, a), PCNN_ERR_ARG);
+    o.n = 2;
+    o.temperature = 0;
+    assert_int_equal(pcnn_sample(m, &o, a), PCNN_ERR_ARG);
+    assert_non_null(strstr(pcnn_last_error(), "--temperature"));
+    o.temperature = 1;
+    assert_int_equal(pcnn_sample(m, &o, a), PCNN_OK);
+    assert_int_equal(pcnn_sample(m, &o, b), PCNN_OK);
+    assert_memory_equal(a, b, sizeof a);
+    o.seed = 1;
+    assert_int_equal(pcnn_sample(m, &o, b), PCNN_OK);
+    assert_memory_not_equal(a, b, sizeof a);
+    /* Image i does not depend on how many images are drawn with it. */
+    o.n = 1;
+    assert_int_equal(pcnn_sample(m, &o, a), PCNN_OK);
+    assert_memory_equal(a, b, 4 * 6 * 3);
+    pcnn_sample_method method;
+    assert_int_equal(pcnn_sample_method_parse("naive", &method), PCNN_OK);
+    assert_int_equal(method, PCNN_SAMPLE_NAIVE);
+    assert_int_equal(pcnn_sample_method_parse("slow", &method), PCNN_ERR_ARG);
+    char *dir = test_tmpdir(), path[4096];
+    snprintf(path, sizeof path, "%s/grid.png", dir);
+    assert_int_equal(pcnn_sample_grid(m, 4, 7, path), PCNN_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 8);
+    test_rmtree(dir);
+    free(dir);
+    pcnn_model_free(m);
+    pcnn_device_close(dev);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    static int device;
+    device = argc > 1 ? atoi(argv[1]) : 0;
+    pcnn_device *dev;
+    if (pcnn_device_open(device, &dev)) {
+        /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE). Device 0
+         * always exists: failing to open it is a failure. */
+        fprintf(stderr, "test_sample: device %d: %s%s\n", device, pcnn_last_error(), device ? ": skipped" : "");
+        return device ? 77 : 1;
+    }
+    int supported = sample_supported(dev);
+    printf("test_sample on device %d: %s\n", device, pcnn_device_name(dev));
+    pcnn_device_close(dev);
+    if (!supported) {
+        fprintf(stderr, "test_sample: device %d lacks the sampling ops\n", device);
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_philox_known_answers),
-        cmocka_unit_test(test_teacher_forcing_matches_full_forward),
-        cmocka_unit_test(test_naive_and_fast_draw_the_same_images),
-        cmocka_unit_test(test_samples_follow_the_softmax),
-        cmocka_unit_test(test_same_images_on_every_device),
-        cmocka_unit_test(test_sample_api),
+        cmocka_unit_test_prestate(test_teacher_forcing_matches_full_forward, &device),
+        cmocka_unit_test_prestate(test_naive_and_fast_draw_the_same_images, &device),
+        cmocka_unit_test_prestate(test_samples_follow_the_softmax, &device),
+        cmocka_unit_test_prestate(test_same_images_on_every_device, &device),
+        cmocka_unit_test_prestate(test_sample_api, &device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
