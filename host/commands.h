@@ -12,5 +12,6 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv);
 int cmd_masks(const cli_context *ctx, int argc, char **argv);
 int cmd_summary(const cli_context *ctx, int argc, char **argv);
 int cmd_sample(const cli_context *ctx, int argc, char **argv);
+int cmd_bench(const cli_context *ctx, int argc, char **argv);
 
 #endif

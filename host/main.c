@@ -24,6 +24,7 @@ static const command commands[] = {
     {"masks", cmd_masks, "draw or print the masks the model uses, as the seed's figure"},
     {"summary", cmd_summary, "the model's layers, parameters, multiply-adds, receptive field, memory"},
     {"sample", cmd_sample, "draw images from a checkpoint (PNG grid + .npy); --bench times fast vs naive"},
+    {"bench", cmd_bench, "time training, eval, sampling and GEMMs on devices; table, JSON, SVG chart"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
