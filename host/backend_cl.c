@@ -13,6 +13,7 @@
 #include "backend_cl.h"
 #include "cl_devices.h"
 #include "cl_program.h"
+#include "clblast_tune.h"
 #include "clblast_status.h"
 #include "rng.h"
 
@@ -542,6 +543,7 @@ backend *backend_cl_create(int i)
         cl_destroy(&c->base);
         return NULL;
     }
+    clblast_tune_apply(c->dev); /* `pcnn-cl tune`'s parameters for this device and driver, if any */
     if (make_kernels(c) != PCNN_OK) {
         cl_destroy(&c->base);
         return NULL;

@@ -13,5 +13,7 @@ int cmd_masks(const cli_context *ctx, int argc, char **argv);
 int cmd_summary(const cli_context *ctx, int argc, char **argv);
 int cmd_sample(const cli_context *ctx, int argc, char **argv);
 int cmd_train(const cli_context *ctx, int argc, char **argv);
+int cmd_bench(const cli_context *ctx, int argc, char **argv);
+int cmd_tune(const cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const command commands[] = {
     {"masks", cmd_masks, "draw or print the masks the model uses, as the seed's figure"},
     {"summary", cmd_summary, "the model's layers, parameters, multiply-adds, receptive field, memory"},
     {"sample", cmd_sample, "draw images from a checkpoint (PNG grid + .npy); --bench times fast vs naive"},
+    {"bench", cmd_bench, "time training, eval, sampling and GEMMs on devices; table, JSON, SVG chart"},
+    {"tune", cmd_tune, "tune CLBlast's GEMM for the model's shapes on an OpenCL device (applied at every start)"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,0 +1,24 @@
+/* What a benchmark report says about the machine it ran on: CPU model,
+ * cores, memory, the process's peak resident memory, library versions. */
+#ifndef PCNN_SYSINFO_H
+#define PCNN_SYSINFO_H
+
+#include <stdint.h>
+
+typedef struct {
+    char cpu_model[128];
+    int cores;
+    uint64_t memory_bytes;
+    char openblas[160];
+    char clblast[32];
+    char pcnn[32];
+} sysinfo;
+
+void sysinfo_get(sysinfo *s);
+
+/* Peak resident set size in KiB (VmHWM, else ru_maxrss). */
+long sysinfo_rss_peak_kib(void);
+/* Resets the peak to the current RSS (/proc/self/clear_refs); 0 if it cannot. */
+int sysinfo_rss_peak_reset(void);
+
+#endif
