@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "pcnn/config.h"
+#include "dist.h"
 #include "train.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -43,11 +44,11 @@ typedef struct {
     const char *data, *test_data, *split, *preset, *optimizer, *run_dir, *resume;
     int hidden_dim, out_dim, layers, batch;
     long steps, epochs, seed, eval_every, sample_every, ckpt_every;
-    double lr, lr_decay;
+    double lr, lr_decay, mpi_timeout;
 } cli_values;
 
 enum { F_DATA, F_TEST_DATA, F_SPLIT, F_PRESET, F_HIDDEN, F_OUT, F_LAYERS, F_BATCH, F_STEPS, F_EPOCHS, F_LR,
-       F_LR_DECAY, F_OPTIMIZER, F_SEED, F_EVAL, F_SAMPLE, F_CKPT, F_RUN_DIR, F_RESUME, N_FLAGS };
+       F_LR_DECAY, F_OPTIMIZER, F_SEED, F_EVAL, F_SAMPLE, F_CKPT, F_RUN_DIR, F_RESUME, F_MPI_TIMEOUT, N_FLAGS };
 
 static int copy_str(char *dst, size_t size, const char *src, const char *flag)
 {
@@ -181,6 +182,40 @@ static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
     return 1;
 }
 
+/* The device of this rank: under mpirun, --device may be a list (one entry
+ * per local rank, cycled); with no --device, ranks take the machine's OpenCL
+ * GPUs round-robin (or device 0 when there is none). */
+static int open_rank_device(const cli_context *ctx, const dist *d, pcnn_device **dev)
+{
+    if (dist_size(d) == 1)
+        return cli_open_device(ctx, dev);
+    char spec[256] = "";
+    int local = dist_local_rank(d);
+    if (ctx->device && strchr(ctx->device, ',')) {
+        int n = 1;
+        for (const char *p = ctx->device; *p; p++)
+            n += *p == ',';
+        const char *p = ctx->device;
+        for (int k = local % n; k > 0; k--)
+            p = strchr(p, ',') + 1;
+        size_t len = strcspn(p, ",");
+        snprintf(spec, sizeof spec, "%.*s", (int)(len < sizeof spec ? len : sizeof spec - 1), p);
+    } else if (ctx->device) {
+        snprintf(spec, sizeof spec, "%s", ctx->device);
+    } else {
+        int gpus[64], n_gpus = 0;
+        for (int i = 1; i < pcnn_device_count(NULL) && n_gpus < 64; i++) {
+            pcnn_device_info info;
+            if (pcnn_device_describe(i, &info) == PCNN_OK && info.is_gpu)
+                gpus[n_gpus++] = i;
+        }
+        snprintf(spec, sizeof spec, "%d", n_gpus ? gpus[local % n_gpus] : 0);
+    }
+    cli_context mine = *ctx;
+    mine.device = spec;
+    return cli_open_device(&mine, dev);
+}
+
 int cmd_train(const cli_context *ctx, int argc, char **argv)
 {
     cli_values v = {0};
@@ -210,7 +245,10 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
                     "and on Ctrl-C)", 0, 1e15, 0, 0},
         [F_RUN_DIR] = {"--run-dir", FLAG_STRING, &v.run_dir, "where the run's files go (runs/YYYYMMDD-HHMMSS)", 0, 0, 0, 0},
         [F_RESUME] = {"--resume", FLAG_STRING, &v.resume, "continue the run in DIR exactly where it stopped", 0, 0, 0, 0},
+        [F_MPI_TIMEOUT] = {"--mpi-timeout", FLAG_DOUBLE, &v.mpi_timeout, "under mpirun: seconds any collective may "
+                           "wait for a dead or hung rank before the job stops (300; 0 = forever)", 0, 1e9, 0, 0},
     };
+    v.mpi_timeout = 300;
     int rc = cli_parse("train", "[--data SPEC] [--preset NAME] [--steps N | --epochs N] [--run-dir DIR] ... | "
                        "--resume DIR [--steps N]", fl, N_FLAGS, argc, argv);
     if (rc)
@@ -230,20 +268,46 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         .interrupted = &stop_requested,
         .live_progress = isatty(STDOUT_FILENO),
     };
-    pcnn_device *dev;
-    if (!cli_open_device(ctx, &dev))
+    dist *d;
+    if (dist_init(NULL, NULL, v.mpi_timeout, &d)) {
+        cli_report_error();
         return EXIT_JOB_FAILED;
+    }
+    if (dist_size(d) > 1)
+        o.dist = d;
+    pcnn_device *dev;
+    if (!open_rank_device(ctx, d, &dev)) {
+        dist_abort(d, EXIT_JOB_FAILED);
+        dist_finalize(d);
+        return EXIT_JOB_FAILED;
+    }
     catch_stop_signals();
     train_result r;
     pcnn_status st = train_run(dev, &f, &o, &r);
-    if (st)
-        cli_report_error();
-    else if (!r.interrupted) {
+    if (st) {
+        if (dist_size(d) > 1)
+            fprintf(stderr, "pcnn-cl train (rank %d of %d): %s\n", dist_rank(d), dist_size(d), pcnn_last_error());
+        else
+            cli_report_error();
+        pcnn_device_close(dev);
+        dist_abort(d, EXIT_JOB_FAILED); /* the other ranks would wait for this one forever */
+        dist_finalize(d);
+        return EXIT_JOB_FAILED;
+    }
+    if (dist_rank(d) != 0) {
+        pcnn_device_close(dev);
+        dist_finalize(d);
+        return 0;
+    }
+    if (dist_size(d) > 1)
+        printf("mpi: %d ranks, %.4f s of communication per step\n", dist_size(d), r.comm_s_per_step);
+    if (!r.interrupted) {
         printf("done: %ld steps; train %.4f bits/dim", r.steps_done, r.last_train_bpd);
         if (r.last_test_bpd >= 0)
             printf(", test %.4f bits/dim", r.last_test_bpd);
         printf("; run directory %s (checkpoint.pcnn, log.csv, loss.svg)\n", o.run_dir);
     }
     pcnn_device_close(dev);
-    return st ? EXIT_JOB_FAILED : 0;
+    dist_finalize(d);
+    return 0;
 }

@@ -73,6 +73,17 @@ void dist_finalize(dist *d)
     free(d);
 }
 
+void dist_abort(dist *d, int code)
+{
+#ifdef PCNN_MPI
+    if (d && d->mpi && d->size > 1)
+        MPI_Abort(MPI_COMM_WORLD, code);
+#else
+    (void)d;
+    (void)code;
+#endif
+}
+
 int dist_rank(const dist *d) { return d->rank; }
 int dist_size(const dist *d) { return d->size; }
 int dist_local_rank(const dist *d) { return d->local_rank; }

@@ -36,6 +36,10 @@ pcnn_status dist_broadcast_params(dist *d, pcnn_model *m);
  * the global sums. `seconds` (optional) receives the time spent communicating. */
 pcnn_status dist_allreduce_grads(dist *d, pcnn_model *m, double *loss_sum, size_t *count, double *seconds);
 
+/* Ends every rank of the job at once (after a failure on this one, the
+ * others would wait in a collective). No-op in a world of one. */
+void dist_abort(dist *d, int code);
+
 /* Sums a few doubles over all ranks (eval results). */
 pcnn_status dist_sum(dist *d, double *values, int n);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dist.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
 #include "pcnn/optim.h"
@@ -45,6 +46,7 @@ typedef struct {
     long interval_steps;
     double last_rate;
     double shown_train_bpd; /* the last row's, for the progress line */
+    double comm_s;          /* seconds spent in MPI collectives this session */
 } job;
 
 static double now_s(void)
@@ -53,6 +55,10 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+
+/* With MPI, rank 0 alone writes files and prints; every rank computes. */
+static int is_writer(const job *j) { return !j->o->dist || dist_rank(j->o->dist) == 0; }
+static int ranks(const job *j) { return j->o->dist ? dist_size(j->o->dist) : 1; }
 
 static double run_seconds(const job *j) { return j->seconds0 + (now_s() - j->t_start); }
 
@@ -165,17 +171,25 @@ static long total_steps(const job *j)
 static pcnn_status setup(job *j, pcnn_device *dev)
 {
     const train_flags *f = j->f;
-    TRY(run_dir_prepare(j->o->run_dir, j->o->resume));
-    if (j->o->resume)
-        run_dir_remove_stale_temps(j->o->run_dir);
+    if (f->batch < ranks(j))
+        return pcnn_fail(PCNN_ERR_ARG, "--batch %d is smaller than the %d processes sharing it", f->batch, ranks(j));
+    if (is_writer(j)) {
+        TRY(run_dir_prepare(j->o->run_dir, j->o->resume));
+        if (j->o->resume)
+            run_dir_remove_stale_temps(j->o->run_dir);
+    }
     TRY(load_data(j));
     TRY(make_model(j, dev));
-    char text[4096];
-    pcnn_config_format(pcnn_model_config(j->m), text, sizeof text);
-    TRY(run_dir_write_text(j->o->run_dir, "config.txt", text));
-    train_flags_format(f, text, sizeof text);
-    TRY(run_dir_write_text(j->o->run_dir, "train.txt", text));
-    TRY(train_log_open(&j->log, j->o->run_dir, j->o->resume ? j->p.step : -1));
+    if (j->o->dist) /* every rank starts from rank 0's weights */
+        TRY(dist_broadcast_params(j->o->dist, j->m));
+    if (is_writer(j)) {
+        char text[4096];
+        pcnn_config_format(pcnn_model_config(j->m), text, sizeof text);
+        TRY(run_dir_write_text(j->o->run_dir, "config.txt", text));
+        train_flags_format(f, text, sizeof text);
+        TRY(run_dir_write_text(j->o->run_dir, "train.txt", text));
+        TRY(train_log_open(&j->log, j->o->run_dir, j->o->resume ? j->p.step : -1));
+    }
     j->order = malloc(j->train.n * sizeof *j->order);
     j->batch = malloc((size_t)f->batch * pcnn_dataset_image_bytes(&j->train));
     if (!j->order || !j->batch)
@@ -206,19 +220,24 @@ static void next_batch(job *j)
 static pcnn_status evaluate(job *j, double *bpd, int *stopped)
 {
     size_t n = j->o->eval_images && j->o->eval_images < j->test.n ? j->o->eval_images : j->test.n;
-    size_t per = pcnn_dataset_image_bytes(&j->test);
+    size_t per = pcnn_dataset_image_bytes(&j->test), first = 0, end = n;
     double sum = 0.0;
     *stopped = 0;
-    for (size_t i = 0; i < n; i += (size_t)j->f->batch) {
-        if (j->o->interrupted && *j->o->interrupted) {
+    if (j->o->dist) /* each rank its share of the test images; the sums are added below */
+        dist_share(j->o->dist, n, &first, &end);
+    for (size_t i = first; i < end; i += (size_t)j->f->batch) {
+        /* Ranks must stay in step, so only a lone process stops mid-evaluation. */
+        if (ranks(j) == 1 && j->o->interrupted && *j->o->interrupted) {
             *stopped = 1;
             return PCNN_OK;
         }
-        int b = (int)(n - i < (size_t)j->f->batch ? n - i : (size_t)j->f->batch);
+        int b = (int)(end - i < (size_t)j->f->batch ? end - i : (size_t)j->f->batch);
         double part;
         TRY(pcnn_model_loss(j->m, j->test.pixels + i * per, b, j->test.height, j->test.width, 0, &part));
         sum += part;
     }
+    if (j->o->dist)
+        TRY(dist_sum(j->o->dist, &sum, 1));
     *bpd = sum / ((double)n * per) / log(2.0);
     return PCNN_OK;
 }
@@ -226,7 +245,8 @@ static pcnn_status evaluate(job *j, double *bpd, int *stopped)
 static pcnn_status save(job *j)
 {
     j->p.seconds = run_seconds(j);
-    TRY(train_ckpt_save(j->o->run_dir, j->m, j->opt, j->f, &j->p));
+    if (is_writer(j))
+        TRY(train_ckpt_save(j->o->run_dir, j->m, j->opt, j->f, &j->p));
     j->saved_step = j->p.step;
     return PCNN_OK;
 }
@@ -261,7 +281,7 @@ static pcnn_status after_step(job *j)
     }
     int row_due = step % LOG_EVERY == 0 || isfinite(test_bpd) || step == j->total;
     double train_bpd = j->interval_steps ? j->interval_loss / j->interval_steps / log(2.0) : NAN;
-    if (row_due && j->interval_steps) {
+    if (row_due && j->interval_steps && is_writer(j)) {
         j->last_rate = (double)j->interval_steps * f->batch / j->interval_train_s;
         log_row r = {.step = step, .seconds = run_seconds(j), .train_bpd = train_bpd, .test_bpd = test_bpd,
                      .lr = pcnn_optim_get_state(j->opt)->lr, .images_per_s = j->last_rate};
@@ -270,7 +290,7 @@ static pcnn_status after_step(job *j)
         j->interval_steps = 0;
     }
     int ckpt_due = (f->ckpt_every > 0 && step % f->ckpt_every == 0) || step == j->total;
-    if (isfinite(test_bpd) || ckpt_due) {
+    if ((isfinite(test_bpd) || ckpt_due) && is_writer(j)) {
         char *chart = run_dir_path(j->o->run_dir, "loss.svg");
         pcnn_status st = chart ? loss_chart_write(chart, j->log.rows, j->log.n) : PCNN_ERR_MEMORY;
         free(chart);
@@ -281,7 +301,7 @@ static pcnn_status after_step(job *j)
     /* Every step: a live line redraws itself (throttled); plain output only at marks. */
     progress_info info = info_now(j, j->shown_train_bpd);
     progress_update(&j->bar, &info, row_due && (isfinite(test_bpd) || step % 100 == 0 || step == j->total));
-    if (f->sample_every > 0 && step % f->sample_every == 0) {
+    if (f->sample_every > 0 && step % f->sample_every == 0 && is_writer(j)) {
         char *path;
         TRY(write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step, &path));
         free(path);
@@ -296,8 +316,19 @@ static pcnn_status one_step(job *j)
     const pcnn_config *c = pcnn_model_config(j->m);
     double t0 = now_s(), loss_sum;
     next_batch(j);
-    TRY(pcnn_model_loss(j->m, j->batch, j->f->batch, c->height, c->width, 1, &loss_sum));
-    double loss = loss_sum / ((double)j->f->batch * c->height * c->width * c->channels);
+    /* With MPI this rank takes its share [first, end) of the global batch; the
+     * all-reduce turns the gradients into those of the global batch's mean. */
+    size_t first = 0, end = (size_t)j->f->batch, per = (size_t)c->height * c->width * c->channels;
+    if (j->o->dist)
+        dist_share(j->o->dist, end, &first, &end);
+    TRY(pcnn_model_loss(j->m, j->batch + first * per, (int)(end - first), c->height, c->width, 1, &loss_sum));
+    size_t count = (end - first) * per;
+    if (j->o->dist) {
+        double comm_s;
+        TRY(dist_allreduce_grads(j->o->dist, j->m, &loss_sum, &count, &comm_s));
+        j->comm_s += comm_s;
+    }
+    double loss = loss_sum / (double)count;
     if (!isfinite(loss)) {
         progress_end(&j->bar);
         double lr = pcnn_optim_get_state(j->opt)->lr;
@@ -337,19 +368,23 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
     if (j->saved_step < 0) /* a checkpoint from the start: there is always one to resume or fall back to */
         TRY(save(j));
     while (j->p.step < j->total) {
-        if (j->o->interrupted && *j->o->interrupted) {
+        double stop = j->o->interrupted && *j->o->interrupted;
+        if (j->o->dist) /* every rank stops at the same step, or the collectives would hang */
+            TRY(dist_sum(j->o->dist, &stop, 1));
+        if (stop > 0) {
             r->interrupted = 1;
             break;
         }
         TRY(one_step(j));
         TRY(after_step(j));
     }
-    if (j->o->interrupted && *j->o->interrupted)
+    if (ranks(j) == 1 && j->o->interrupted && *j->o->interrupted)
         r->interrupted = 1;
     if (r->interrupted && j->saved_step != j->p.step)
         TRY(save(j));
     progress_end(&j->bar);
     r->steps_done = j->p.step;
+    r->comm_s_per_step = j->p.step > j->step0 ? j->comm_s / (double)(j->p.step - j->step0) : 0;
     r->last_test_bpd = isfinite(j->p.test_bpd) ? j->p.test_bpd : -1;
     for (size_t i = j->log.n; i-- > 0;)
         if (isfinite(j->log.rows[i].train_bpd)) {
@@ -368,7 +403,7 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     j.f = flags;
     j.o = opts;
     j.bar.live = opts->live_progress;
-    j.bar.quiet = opts->quiet;
+    j.bar.quiet = opts->quiet || (opts->dist && dist_rank(opts->dist) != 0);
     j.last_rate = j.shown_train_bpd = NAN;
     j.t_start = now_s();
     pcnn_status st = run(&j, dev, result);

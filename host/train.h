@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "dist.h"
 #include "pcnn/device.h"
 
 /* Everything that decides what a run computes; stored in train.txt and in
@@ -55,6 +56,7 @@ typedef struct {
     size_t eval_images;                 /* periodic evaluations use the first N test images; 0 = all */
     train_step_hook hook;
     void *hook_ctx;
+    dist *dist; /* data-parallel over MPI (NULL: this process alone) */
 } train_opts;
 
 typedef struct {
@@ -62,6 +64,7 @@ typedef struct {
     int interrupted;       /* stopped by the flag; a checkpoint was saved */
     double last_train_bpd; /* mean train bits/dim of the last logged interval */
     double last_test_bpd;  /* the last evaluation's, or -1 */
+    double comm_s_per_step; /* MPI: seconds of communication per step (0 alone) */
 } train_result;
 
 /* Runs (or resumes) the job on `dev`. Status PCNN_ERR_NUMERIC: the loss went

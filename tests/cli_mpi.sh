@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Data-parallel training over MPI (Open MPI, shared memory on one machine):
+# N ranks with global batch B give the losses of one process with batch B
+# (1 vs 2 vs 3 ranks on device 0; 1 vs 2 on device 1 when there is one),
+# rank 0 alone writes files, a resume with the same N continues exactly, and
+# a killed rank ends the whole job with the last checkpoint still good.
+set -euo pipefail
+bin=$1 golden=$2
+command -v mpirun >/dev/null || { echo "no mpirun: skipped"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+mpi() { local n=$1; shift; timeout 300 mpirun --allow-run-as-root --oversubscribe -np "$n" "$@"; }
+"$bin" import --from "$golden/model_tiny_gray" --out g.pcnn >/dev/null
+"$bin" sample --checkpoint g.pcnn --n 24 --out data.png --seed 3 >/dev/null # 24 images 7x9x1
+flags=(--data npy:data.npy --test-data npy:data.npy --preset tiny --batch 6 --eval-every 10 --sample-every 0
+       --ckpt-every 10)
+
+# Columns 3 and 4 of log.csv (train and test bits/dim) of run $1 against run $2.
+same_losses() {
+  paste -d, <(tail -n +2 "$1/log.csv" | cut -d, -f1,3,4) <(tail -n +2 "$2/log.csv" | cut -d, -f1,3,4) |
+    awk -F, -v a="$1" -v b="$2" '{ for (k = 2; k <= 3; k++) { d = $k - $(k + 3); if (d < 0) d = -d;
+        if (d > 1e-5 * $k) { printf "%s vs %s: step %s differs: %s vs %s\n", a, b, $1, $k, $(k + 3); bad = 1 } } n++ }
+      END { if (!n) { print "no log rows"; exit 1 } printf "%s vs %s: %d log rows agree within 1e-5\n", a, b, n; exit bad }'
+}
+
+devices=(0)
+"$bin" --device 1 devices >/dev/null 2>&1 && "$bin" devices | awk '$1 == 1' | grep -q . && devices+=(1)
+for dev in "${devices[@]}"; do
+  ranks=(1 2 3)
+  [ "$dev" = 1 ] && ranks=(1 2)
+  for n in "${ranks[@]}"; do
+    out=$(mpi "$n" "$bin" --device "$dev" train "${flags[@]}" --steps 20 --run-dir "d$dev-n$n" 2>&1)
+    if [ "$n" -gt 1 ]; then
+      grep -q "mpi: $n ranks" <<<"$out" || { echo "device $dev, $n ranks: not a $n-rank job: $out"; exit 1; }
+      same_losses "d$dev-n1" "d$dev-n$n"
+    fi
+  done
+done
+
+# Rank 0 alone writes: exactly the files of a one-process run, no stray temp files.
+diff <(cd d0-n1 && find . | sort) <(cd d0-n3 && find . | sort) || { echo "3-rank run wrote other files"; exit 1; }
+
+# Resume with the same N continues exactly.
+mpi 2 "$bin" --device 0 train "${flags[@]}" --steps 10 --run-dir resumed >/dev/null 2>&1
+mpi 2 "$bin" --device 0 train --resume resumed --steps 20 >/dev/null 2>&1
+same_losses d0-n2 resumed
+
+# A killed rank ends the whole job; the checkpoint on disk still loads.
+mpi 2 "$bin" --device 0 train "${flags[@]}" --steps 100000 --ckpt-every 50 --run-dir killed >killed.log 2>&1 &
+job=$!
+for _ in $(seq 100); do [ -f killed/checkpoint.pcnn ] && [ "$(wc -l <killed/log.csv 2>/dev/null || echo 0)" -gt 3 ] && break; sleep 0.2; done
+victim=$(pgrep -f "train .*--run-dir killed" | grep -v "^$job$" | while read -r p; do
+  [ "$(cat /proc/"$p"/comm)" = pcnn-cl ] && echo "$p"; done | tail -1)
+[ -n "$victim" ] || { echo "no rank process found"; exit 1; }
+kill -9 "$victim"
+set +e; wait "$job"; rc=$?; set -e
+[ "$rc" != 0 ] || { echo "the job survived a killed rank"; exit 1; }
+[ "$rc" != 124 ] || { echo "the job hung after a rank was killed"; exit 1; }
+"$bin" eval --checkpoint killed/checkpoint.pcnn --data npy:data.npy | grep -q '^bits_per_dim=' ||
+  { echo "checkpoint after the kill does not load"; exit 1; }
+echo "killed rank: job ended with exit $rc, checkpoint loads"
+echo "1 passed, 0 failed"
