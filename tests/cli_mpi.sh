@@ -6,6 +6,7 @@
 # a killed rank ends the whole job with the last checkpoint still good.
 set -euo pipefail
 bin=$1 golden=$2
+here=$(cd "$(dirname "$0")" && pwd)
 command -v mpirun >/dev/null || { echo "no mpirun: skipped"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -16,13 +17,7 @@ mpi() { local n=$1; shift; timeout 300 mpirun --allow-run-as-root --oversubscrib
 flags=(--data npy:data.npy --test-data npy:data.npy --preset tiny --batch 6 --eval-every 10 --sample-every 0
        --ckpt-every 10)
 
-# Columns 3 and 4 of log.csv (train and test bits/dim) of run $1 against run $2.
-same_losses() {
-  paste -d, <(tail -n +2 "$1/log.csv" | cut -d, -f1,3,4) <(tail -n +2 "$2/log.csv" | cut -d, -f1,3,4) |
-    awk -F, -v a="$1" -v b="$2" '{ for (k = 2; k <= 3; k++) { d = $k - $(k + 3); if (d < 0) d = -d;
-        if (d > 1e-5 * $k) { printf "%s vs %s: step %s differs: %s vs %s\n", a, b, $1, $k, $(k + 3); bad = 1 } } n++ }
-      END { if (!n) { print "no log rows"; exit 1 } printf "%s vs %s: %d log rows agree within 1e-5\n", a, b, n; exit bad }'
-}
+source "$here/same_losses.sh"
 
 devices=(0)
 "$bin" --device 1 devices >/dev/null 2>&1 && "$bin" devices | awk '$1 == 1' | grep -q . && devices+=(1)
