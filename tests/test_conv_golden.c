@@ -130,27 +130,6 @@ static void test_conv_3x3_A_C1(void **state) { run_case(*state, "conv_3x3_A_C1")
 static void test_conv_3x3_B_relu_C3(void **state) { run_case(*state, "conv_3x3_B_relu_C3"); }
 static void test_conv_7x7_A_C3(void **state) { run_case(*state, "conv_7x7_A_C3"); }
 
-/* The device the next group runs on (main loops over every device). */
-static int device_index;
-
-static int setup_device(void **state)
-{
-    *state = NULL;
-    if (device_index >= pcnn_device_count(NULL))
-        return 0; /* no such OpenCL device: the tests skip */
-    if (pcnn_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
-        print_error("cannot open device %d: %s\n", device_index, pcnn_last_error());
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    pcnn_device_close(*state);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,17 +138,5 @@ int main(void)
         cmocka_unit_test(test_conv_3x3_B_relu_C3),
         cmocka_unit_test(test_conv_7x7_A_C3),
     };
-    /* Device 0 and every OpenCL device; with none, one OpenCL group whose tests skip. */
-    const char *why = NULL;
-    int n = pcnn_device_count(&why), failed = 0;
-    for (device_index = 0; device_index < (n > 1 ? n : 2); device_index++) {
-        char name[300];
-        pcnn_device_info info;
-        if (device_index < n && pcnn_device_describe(device_index, &info) == PCNN_OK)
-            snprintf(name, sizeof name, "%s, device %d (%s)", "conv golden", device_index, info.name);
-        else
-            snprintf(name, sizeof name, "%s, device %d: skipped, %s", "conv golden", device_index, why);
-        failed += cmocka_run_group_tests_name(name, tests, setup_device, teardown);
-    }
-    return failed;
+    return TEST_RUN_ON_EVERY_DEVICE("conv golden", tests);
 }

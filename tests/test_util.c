@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcnn/device.h"
 #include "pcnn/npy.h"
 
 const char *test_data_path(const char *rel)
@@ -85,4 +86,41 @@ void test_random_floats(float *buf, size_t n, float scale, uint64_t seed)
 {
     for (size_t i = 0; i < n; i++)
         buf[i] = scale * (float)((double)(splitmix(&seed) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+/* The device the next group runs on. */
+static int device_index;
+
+static int setup_device(void **state)
+{
+    *state = NULL;
+    if (device_index >= pcnn_device_count(NULL))
+        return 0; /* no such OpenCL device: the tests skip */
+    if (pcnn_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
+        print_error("cannot open device %d: %s\n", device_index, pcnn_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown_device(void **state)
+{
+    pcnn_device_close(*state);
+    return 0;
+}
+
+int test_run_on_every_device(const char *what, const struct CMUnitTest *tests, size_t n)
+{
+    const char *why = NULL;
+    int count = pcnn_device_count(&why), failed = 0;
+    for (device_index = 0; device_index < (count > 1 ? count : 2); device_index++) {
+        char name[300];
+        pcnn_device_info info;
+        if (device_index < count && pcnn_device_describe(device_index, &info) == PCNN_OK)
+            snprintf(name, sizeof name, "%s, device %d (%s)", what, device_index, info.name);
+        else
+            snprintf(name, sizeof name, "%s, device %d: skipped, %s", what, device_index, why);
+        failed += _cmocka_run_group_tests(name, tests, n, setup_device, teardown_device);
+    }
+    return failed;
 }

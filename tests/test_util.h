@@ -33,6 +33,12 @@ void assert_close(const char *what, const float *got, const float *want, size_t 
 char *test_tmpdir(void);
 void test_rmtree(const char *dir);
 
+/* Runs the group once on device 0 and once on every OpenCL device (with none,
+ * one OpenCL group runs with a NULL state, so its tests must skip()). Each
+ * test's *state is the open pcnn_device. Returns the number of failures. */
+int test_run_on_every_device(const char *what, const struct CMUnitTest *tests, size_t n);
+#define TEST_RUN_ON_EVERY_DEVICE(what, tests) test_run_on_every_device(what, tests, sizeof tests / sizeof tests[0])
+
 /* Fills buf with bytes/floats from a seeded generator. */
 void test_random_bytes(uint8_t *buf, size_t n, uint64_t seed);
 void test_random_floats(float *buf, size_t n, float scale, uint64_t seed);
