@@ -16,6 +16,7 @@ typedef struct {
     bbuf *act;     /* forward activations */
     bbuf *loss;    /* [rows * C] per-sub-pixel losses */
     bbuf *scratch; /* backward gradients */
+    float *loss_host; /* [rows * C]: the losses read back each step (no per-step allocation) */
     size_t x0, col, r, o1, r2, o2, logits;
     size_t *y, *h1, *h2, *h3; /* y[0..n_layers], the others [0..n_layers) */
     size_t d_y, d_h3, d_h2, d_h1, d_col, d_o2, d_o1;

@@ -14,6 +14,7 @@ void workspace_release(backend *be, workspace *ws)
     be->ops->release(be, ws->loss);
     be->ops->release(be, ws->scratch);
     free(ws->y);
+    free(ws->loss_host);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -47,7 +48,8 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
     ws->rows = rows;
     ws->train = train;
     ws->y = malloc(sizeof(size_t) * (4 * (size_t)L + 1));
-    if (!ws->y)
+    ws->loss_host = malloc(rows * C * sizeof(float));
+    if (!ws->y || !ws->loss_host)
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory sizing the activations");
     ws->h1 = ws->y + L + 1;
     ws->h2 = ws->h1 + L;
@@ -178,16 +180,12 @@ pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, 
     ws->W = W;
     if (want_grad)
         TRY(backward(m, B, H, W));
-    float *loss = malloc(n * sizeof(float));
-    if (!loss)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory reading back %zu losses", n);
-    pcnn_status st = be->ops->read(be, ws->loss, 0, loss, n * sizeof(float));
+    TRY(be->ops->read(be, ws->loss, 0, ws->loss_host, n * sizeof(float)));
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
-        sum += loss[i];
-    free(loss);
+        sum += ws->loss_host[i];
     *loss_sum = sum;
-    return st;
+    return PCNN_OK;
 }
 
 pcnn_status model_prepare_resident(pcnn_model *m, int B, int H, int W, bview *pixels)
