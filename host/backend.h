@@ -30,6 +30,17 @@ static inline bview bview_at(bview v, size_t elements) { return (bview){v.buf, v
 
 typedef struct backend backend;
 
+/* The columns of a masked product come in segments: segment s covers columns
+ * [end[s-1], end[s]) (end[-1] = 0), and each of its columns sums over the
+ * inner index k in [lo[s], hi[s]) only. A masked convolution is one such
+ * product: forward, output group g reads the prefix [0, K_g); backward to the
+ * input, column k reads the output groups whose prefix covers k. */
+enum { GEMM_MAX_SEGMENTS = 8 };
+typedef struct {
+    int count;
+    int end[GEMM_MAX_SEGMENTS], lo[GEMM_MAX_SEGMENTS], hi[GEMM_MAX_SEGMENTS];
+} gemm_segments;
+
 typedef struct {
     void (*destroy)(backend *be);
 
@@ -47,6 +58,19 @@ typedef struct {
     /* Row-major C[m,n] = alpha * op(A) op(B) + beta * C, op = transpose if trans_*. */
     pcnn_status (*gemm)(backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
                         bview a, int lda, bview b, int ldb, float beta, bview c, int ldc);
+
+    /* Optional (NULL: conv.c uses gemm and bias_act). The masked product with
+     * its epilogue, for r < m, j < n:
+     *   C[r, j] = act(sum over k in range(j) of A[r, k] op(B)[k, j] + bias[j])  (+ C[r, j] if accumulate)
+     * op(B)[k, j] = B[j*ldb + k] if trans_b else B[k*ldb + j]; bias.buf NULL adds
+     * none; act = ReLU if relu, which accumulate does not allow. */
+    pcnn_status (*masked_gemm)(backend *be, int m, int n, bview a, int lda, bview b, int ldb, int trans_b,
+                               const gemm_segments *seg, bview bias, int relu, int accumulate, bview c, int ldc);
+
+    /* Optional with masked_gemm. Its weight gradient, for k < K, j < n:
+     *   C[k, j] = sum over r < m of A[r, k] B[r, j]  if k is in range(j), else 0. */
+    pcnn_status (*masked_gemm_tn)(backend *be, int K, int n, int m, bview a, int lda, bview b, int ldb,
+                                  const gemm_segments *seg, bview c, int ldc);
 
     /* Masked-conv im2col over the live taps (the first `taps` taps of a kh x kw
      * kernel in row-major order), zero padding 'same':

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "backend.h"
-#include "vec_exp.h"
+#include "cpu_gemm.h"
+#include "simd.h"
 #include "rng.h"
 
 struct bbuf {
@@ -20,7 +21,16 @@ struct bbuf {
 static inline float *F(bview v) { return (float *)v.buf->data + v.off; }
 static inline const uint8_t *U8(bview v) { return (const uint8_t *)v.buf->data + v.off; }
 
-static void cpu_destroy(backend *be) { free(be); }
+typedef struct {
+    backend base; /* first, so a backend * is a cpu_backend * */
+    cpu_gemm_scratch gemm;
+} cpu_backend;
+
+static void cpu_destroy(backend *be)
+{
+    cpu_gemm_scratch_free(&((cpu_backend *)be)->gemm);
+    free(be);
+}
 
 static bbuf *cpu_alloc(backend *be, size_t bytes, const char *what)
 {
@@ -91,6 +101,20 @@ static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, fl
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha,
                 F(a), lda, F(b), ldb, beta, F(c), ldc);
     return PCNN_OK;
+}
+
+static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, bview b, int ldb, int trans_b,
+                                      const gemm_segments *seg, bview bias, int relu, int accumulate, bview c,
+                                      int ldc)
+{
+    return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, F(b), ldb, trans_b, seg,
+                           bias.buf ? F(bias) : NULL, relu, accumulate, F(c), ldc);
+}
+
+static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda, bview b, int ldb,
+                                         const gemm_segments *seg, bview c, int ldc)
+{
+    return cpu_masked_gemm_tn(&((cpu_backend *)be)->gemm, K, n, m, F(a), lda, F(b), ldb, seg, F(c), ldc);
 }
 
 static pcnn_status cpu_im2col(backend *be, bview colv, bview inv, int B, int H, int W, int cin, int kh, int kw,
@@ -240,27 +264,48 @@ static pcnn_status cpu_pixels_to_input(backend *be, bview xv, bview pixels, size
     return PCNN_OK;
 }
 
-/* out[c] = exp(in[c] - shift): a plain loop the compiler vectorises (with
- * -fno-trapping-math, which lets it turn vec_expf's clamps into selects). */
-static void exp_shifted(float *out, const float *in, int n, float shift)
+typedef double v4d __attribute__((vector_size(32)));
+
+/* Eight values from row[c..n), padded with -inf (which no max picks and whose
+ * exp is 0). */
+static inline v8 load8_padded(const float *row, int c, int n)
 {
-    for (int c = 0; c < n; c++)
-        out[c] = vec_expf(in[c] - shift);
+    if (c + 8 <= n)
+        return load8(row + c);
+    float t[8];
+    for (int k = 0; k < 8; k++)
+        t[k] = c + k < n ? row[c + k] : -INFINITY;
+    return load8(t);
 }
 
-/* Eight partial sums in double: vectorisable without reassociation, and the
- * loss keeps every digit a float can carry (the finite-difference test sees
- * the difference). */
-static double sum_floats(const float *x, int n)
+/* sum_c exp(row[c] - shift) in eight partial sums of double (the loss keeps
+ * every digit a float can carry: the finite-difference test sees the
+ * difference); the exponentials replace row[c] if keep. */
+static double sum_exp_shifted(float *row, int n, float shift, int keep)
 {
-    double part[8] = {0};
-    int c = 0;
-    for (; c + 8 <= n; c += 8)
-        for (int k = 0; k < 8; k++)
-            part[k] += x[c + k];
-    for (; c < n; c++)
-        part[c % 8] += x[c];
-    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    v4d lo = {0}, hi = {0};
+    for (int c = 0; c < n; c += 8) {
+        v8 e = exp8(load8_padded(row, c, n) - shift);
+        if (keep)
+            for (int k = 0; k < 8 && c + k < n; k++)
+                row[c + k] = e[k];
+        lo += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3), v4d);
+        hi += __builtin_convertvector(__builtin_shufflevector(e, e, 4, 5, 6, 7), v4d);
+    }
+    return ((lo[0] + lo[1]) + (lo[2] + lo[3])) + ((hi[0] + hi[1]) + (hi[2] + hi[3]));
+}
+
+static float row_max(const float *row, int n)
+{
+    v8 m = load8_padded(row, 0, n);
+    for (int c = 8; c < n; c += 8) {
+        v8 v = load8_padded(row, c, n);
+        m = select8(v > m, v, m);
+    }
+    float max = m[0];
+    for (int k = 1; k < 8; k++)
+        max = m[k] > max ? m[k] : max;
+    return max;
 }
 
 static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bview lossv, size_t rows, int classes,
@@ -272,22 +317,8 @@ static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bv
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         float *row = z + r * classes;
-        float max = row[0];
-        for (int c = 1; c < classes; c++)
-            max = row[c] > max ? row[c] : max;
-        float target = row[t[r]] - max;
-        double sum = 0.0;
-        if (want_grad) { /* the exponentials stay in place for the gradient */
-            exp_shifted(row, row, classes, max);
-            sum = sum_floats(row, classes);
-        } else {
-            float chunk[64];
-            for (int c0 = 0; c0 < classes; c0 += 64) {
-                int n = classes - c0 < 64 ? classes - c0 : 64;
-                exp_shifted(chunk, row + c0, n, max);
-                sum += sum_floats(chunk, n);
-            }
-        }
+        float max = row_max(row, classes), target = row[t[r]] - max;
+        double sum = sum_exp_shifted(row, classes, max, want_grad);
         if (want_grad) {
             float scale = (float)(grad_scale / sum);
             for (int c = 0; c < classes; c++)
@@ -427,6 +458,8 @@ static const backend_ops cpu_ops = {
     .fill = cpu_fill,
     .copy = cpu_copy,
     .gemm = cpu_gemm,
+    .masked_gemm = cpu_masked_gemm_op,
+    .masked_gemm_tn = cpu_masked_gemm_tn_op,
     .im2col = cpu_im2col,
     .col2im = cpu_col2im,
     .bias_act = cpu_bias_act,
@@ -447,7 +480,8 @@ static const backend_ops cpu_ops = {
 
 backend *backend_cpu_create(void)
 {
-    backend *be = calloc(1, sizeof *be);
+    cpu_backend *cb = calloc(1, sizeof *cb);
+    backend *be = cb ? &cb->base : NULL;
     if (!be) {
         pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the CPU backend");
         return NULL;

@@ -27,6 +27,34 @@ int conv_group_k(const conv_layer *l, int g)
 
 size_t conv_col_width(const conv_layer *l) { return l->kh * l->kw == 1 ? 0 : (size_t)l->taps * l->cin; }
 
+/* Output group g reads the prefix [0, K_g) of the inputs. */
+static gemm_segments forward_segments(const conv_layer *l)
+{
+    gemm_segments s = {.count = l->colours};
+    for (int g = 0; g < l->colours; g++) {
+        s.end[g] = (g + 1) * (l->cout / l->colours);
+        s.lo[g] = 0;
+        s.hi[g] = conv_group_k(l, g);
+    }
+    return s;
+}
+
+/* Input column k gets gradient from the output groups whose prefix covers it:
+ * the groups g' >= g for k in [K_{g-1}, K_g), and none past the last prefix. */
+static gemm_segments input_grad_segments(const conv_layer *l)
+{
+    int gout = l->cout / l->colours, kfull = l->taps * l->cin;
+    gemm_segments s = {.count = l->colours + 1};
+    for (int g = 0; g < l->colours; g++) {
+        s.end[g] = conv_group_k(l, g);
+        s.lo[g] = g * gout;
+        s.hi[g] = l->cout;
+    }
+    s.end[l->colours] = kfull;
+    s.lo[l->colours] = s.hi[l->colours] = 0;
+    return s;
+}
+
 /* C[:, group g] (+)= A[:, :K_g] W[:K_g, group g] for every group, or the
  * transposed products the backward needs. A K_g of 0 (the first group of a 1x1
  * mode-A layer) still has to write its zeros: a GEMM with alpha 0 over one
@@ -48,6 +76,11 @@ pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y
         TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
         a = col;
     }
+    if (o->masked_gemm) {
+        gemm_segments s = forward_segments(l);
+        return o->masked_gemm(be, rows, l->cout, a, l->taps * l->cin, bview_at(params, l->w_off), l->cout, 0, &s,
+                              bview_at(params, l->b_off), l->relu, 0, y, l->cout);
+    }
     for (int g = 0; g < l->colours; g++)
         TRY(group_gemm(be, l, g, rows, a, bview_at(params, l->w_off), y));
     return o->bias_act(be, y, bview_at(params, l->b_off), (size_t)rows, l->cout, l->relu);
@@ -68,11 +101,16 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     }
     bview dw = bview_at(grads, l->w_off), w = bview_at(params, l->w_off);
     /* dW[:K_g, group g] = a[:, :K_g]^T dy[:, group g] */
-    for (int g = 0; g < l->colours; g++) {
-        int k = conv_group_k(l, g);
-        if (k)
-            TRY(o->gemm(be, 1, 0, k, gout, rows, 1.0f, a, kfull, bview_at(dy, (size_t)g * gout), l->cout, 0.0f,
-                        bview_at(dw, (size_t)g * gout), l->cout));
+    if (o->masked_gemm_tn) {
+        gemm_segments s = forward_segments(l);
+        TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, dy, l->cout, &s, dw, l->cout));
+    } else {
+        for (int g = 0; g < l->colours; g++) {
+            int k = conv_group_k(l, g);
+            if (k)
+                TRY(o->gemm(be, 1, 0, k, gout, rows, 1.0f, a, kfull, bview_at(dy, (size_t)g * gout), l->cout,
+                            0.0f, bview_at(dw, (size_t)g * gout), l->cout));
+        }
     }
     TRY(o->bias_grad(be, bview_at(grads, l->b_off), dy, (size_t)rows, l->cout));
     if (!dx.buf)
@@ -81,6 +119,12 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
      * longest prefix; if even it stops short of K (mode A) the rest is zero. */
     bview da = im2col ? dcol : dx;
     int accumulate = !im2col && dx_accumulate;
+    if (o->masked_gemm) {
+        gemm_segments s = input_grad_segments(l);
+        TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, w, l->cout, 1, &s, (bview){NULL, 0}, 0, accumulate, da,
+                           kfull));
+        return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;
+    }
     if (!accumulate && conv_group_k(l, l->colours - 1) < kfull) {
         TRY(o->fill(be, da, (size_t)rows * kfull, 0.0f));
         accumulate = 1;

@@ -1,0 +1,173 @@
+/* The CPU backend's masked products against a plain triple loop in double,
+ * over shapes that hit every edge of the blocking: rows not a multiple of the
+ * register tile, columns not a multiple of the panel, inner ranges longer than
+ * one cache block, segments that split a panel, empty ranges, accumulate and
+ * the transposed B, and the weight gradient's BLAS path for wide shapes. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cpu_gemm.h"
+#include "test_util.h"
+
+static float uniform(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float *random_floats(size_t n, unsigned seed)
+{
+    float *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = uniform(&seed);
+    return x;
+}
+
+static void column_range(const gemm_segments *s, int j, int *lo, int *hi)
+{
+    for (int i = 0; i < s->count; i++)
+        if (j < s->end[i]) {
+            *lo = s->lo[i], *hi = s->hi[i];
+            return;
+        }
+    *lo = *hi = 0;
+}
+
+/* Three colour groups over n columns with prefixes K/3, 2K/3, K (as a mode-B
+ * 1x1 layer), or a mode-A first group with an empty range. */
+static gemm_segments three_groups(int n, int K, int empty_first)
+{
+    gemm_segments s = {.count = 3};
+    for (int g = 0; g < 3; g++) {
+        s.end[g] = n * (g + 1) / 3;
+        s.lo[g] = 0;
+        s.hi[g] = empty_first ? K * g / 2 : K * (g + 1) / 3;
+    }
+    return s;
+}
+
+typedef struct {
+    int m, n, K, trans_b, relu, accumulate, empty_first;
+} forward_case;
+
+static void check_forward(const forward_case *fc)
+{
+    int m = fc->m, n = fc->n, K = fc->K, lda = K + 3, ldb = fc->trans_b ? K + 1 : n + 2, ldc = n + 5;
+    size_t b_size = fc->trans_b ? (size_t)n * ldb : (size_t)K * ldb;
+    float *a = random_floats((size_t)m * lda, 1), *b = random_floats(b_size, 2), *bias = random_floats(n, 3);
+    float *c = random_floats((size_t)m * ldc, 4), *c0 = malloc((size_t)m * ldc * sizeof *c0);
+    for (size_t i = 0; i < (size_t)m * ldc; i++)
+        c0[i] = c[i];
+    gemm_segments seg = three_groups(n, K, fc->empty_first);
+    cpu_gemm_scratch scratch = {0};
+    assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, lda, b, ldb, fc->trans_b, &seg, bias, fc->relu,
+                                     fc->accumulate, c, ldc),
+                     PCNN_OK);
+    double worst = 0;
+    for (int r = 0; r < m; r++)
+        for (int j = 0; j < n; j++) {
+            int lo, hi;
+            column_range(&seg, j, &lo, &hi);
+            double v = bias[j];
+            for (int k = lo; k < hi; k++)
+                v += (double)a[(size_t)r * lda + k] * (fc->trans_b ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j]);
+            if (fc->relu)
+                v = v > 0 ? v : 0;
+            if (fc->accumulate)
+                v += c0[(size_t)r * ldc + j];
+            double e = fabs(c[(size_t)r * ldc + j] - v);
+            worst = e > worst ? e : worst;
+        }
+    /* The padding between rows is never written. */
+    for (int r = 0; r < m; r++)
+        for (int j = n; j < ldc; j++)
+            assert_true(c[(size_t)r * ldc + j] == c0[(size_t)r * ldc + j]);
+    printf("masked_gemm m=%d n=%d K=%d trans_b=%d relu=%d acc=%d: max error %.2e\n", m, n, K, fc->trans_b, fc->relu,
+           fc->accumulate, worst);
+    assert_true(worst <= 1e-5 * sqrt((double)K + 1));
+    cpu_gemm_scratch_free(&scratch);
+    free(a), free(b), free(bias), free(c), free(c0);
+}
+
+static void test_masked_gemm_shapes(void **state)
+{
+    (void)state;
+    const forward_case cases[] = {
+        {1, 1, 1, 0, 0, 0, 0},      {7, 17, 5, 0, 1, 0, 0},      {100, 48, 224, 0, 1, 0, 0},
+        {97, 43, 600, 0, 1, 0, 0},  {13, 129, 70, 1, 0, 1, 0},   {200, 96, 96, 1, 0, 0, 1},
+        {6, 16, 300, 0, 0, 1, 1},   {95, 768, 96, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_forward(&cases[i]);
+}
+
+static void check_weight_grad(int m, int K, int n, int empty_first)
+{
+    int lda = K + 2, ldb = n + 1, ldc = n + 3;
+    float *a = random_floats((size_t)m * lda, 5), *b = random_floats((size_t)m * ldb, 6);
+    float *c = random_floats((size_t)K * ldc, 7);
+    gemm_segments seg = three_groups(n, K, empty_first);
+    cpu_gemm_scratch scratch = {0};
+    assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, lda, b, ldb, &seg, c, ldc), PCNN_OK);
+    double worst = 0;
+    for (int k = 0; k < K; k++)
+        for (int j = 0; j < n; j++) {
+            int lo, hi;
+            column_range(&seg, j, &lo, &hi);
+            double v = 0;
+            if (k >= lo && k < hi)
+                for (int r = 0; r < m; r++)
+                    v += (double)a[(size_t)r * lda + k] * b[(size_t)r * ldb + j];
+            double e = fabs(c[(size_t)k * ldc + j] - v);
+            worst = e > worst ? e : worst;
+        }
+    printf("masked_gemm_tn K=%d n=%d m=%d: max error %.2e\n", K, n, m, worst);
+    assert_true(worst <= 1e-5 * sqrt((double)m));
+    cpu_gemm_scratch_free(&scratch);
+    free(a), free(b), free(c);
+}
+
+static void test_masked_gemm_tn_shapes(void **state)
+{
+    (void)state;
+    check_weight_grad(1, 1, 1, 0);
+    check_weight_grad(1000, 75, 96, 1); /* several row blocks, a tail group of k */
+    check_weight_grad(333, 224, 48, 0);
+    check_weight_grad(50, 17, 43, 1);
+    check_weight_grad(300, 400, 300, 0); /* wide: the BLAS path */
+}
+
+/* The same bits on 1 thread as on 3: every sum runs in one fixed order. */
+static void test_thread_count_does_not_change_results(void **state)
+{
+    (void)state;
+    int m = 500, K = 150, n = 100;
+    float *a = random_floats((size_t)m * K, 8), *b = random_floats((size_t)m * n, 9);
+    float *out[2], *grad[2];
+    gemm_segments seg = three_groups(n, K, 0);
+    cpu_gemm_scratch scratch = {0};
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t ? 3 : 1);
+        out[t] = malloc((size_t)m * n * sizeof(float));
+        grad[t] = malloc((size_t)K * n * sizeof(float));
+        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, b, n, 0, &seg, NULL, 1, 0, out[t], n), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, b, n, &seg, grad[t], n), PCNN_OK);
+    }
+    assert_memory_equal(out[0], out[1], (size_t)m * n * sizeof(float));
+    assert_memory_equal(grad[0], grad[1], (size_t)K * n * sizeof(float));
+    cpu_gemm_scratch_free(&scratch);
+    free(a), free(b), free(out[0]), free(out[1]), free(grad[0]), free(grad[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_masked_gemm_shapes),
+        cmocka_unit_test(test_masked_gemm_tn_shapes),
+        cmocka_unit_test(test_thread_count_does_not_change_results),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
