@@ -211,7 +211,7 @@ static pcnn_status run_all(pcnn_device *dev, const bench_settings *s, bench_resu
     if (!st)
         st = model_summary_compute(m, s->height, s->width, s->batch, &ms);
     if (!st) {
-        r->analytic_bytes = ms.memory.total;
+        r->analytic_bytes = ms.memory.need;
         r->live_macs_per_step = live_macs(&ms);
         st = bench_train_eval(m, s, images, r);
     }

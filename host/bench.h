@@ -57,7 +57,7 @@ typedef struct {
 
     long host_rss_peak_kib;      /* VmHWM during the training steps */
     uint64_t device_bytes_peak;  /* bytes_peak after the training steps */
-    uint64_t analytic_bytes;     /* model_summary's training-step memory */
+    uint64_t analytic_bytes;     /* model_summary's need: weights, gradients, Adam, kept activations */
     uint64_t live_macs_per_step; /* forward+backward, live entries only */
 } bench_result;
 

@@ -157,6 +157,8 @@ GETTER(g_warm, r->has_compile ? r->compile_warm_s : 0.0 / 0.0)
 GETTER(g_rss, r->host_rss_peak_kib / 1024.0)
 GETTER(g_dev, r->device_bytes_peak / 1048576.0)
 GETTER(g_need, r->analytic_bytes / 1048576.0)
+GETTER(g_dev_ratio, (double)r->device_bytes_peak / (double)r->analytic_bytes)
+GETTER(g_rss_ratio, r->host_rss_peak_kib * 1024.0 / (double)r->analytic_bytes)
 
 static void print_table(const sysinfo *sys, const bench_settings *s, const bench_result *r, int n)
 {
@@ -188,6 +190,8 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
     row("host RSS peak, MiB", r, n, g_rss, "%.1f");
     row("device bytes peak, MiB", r, n, g_dev, "%.1f");
     row("analytic training need, MiB", r, n, g_need, "%.1f");
+    row("device bytes peak / need", r, n, g_dev_ratio, "%.2f");
+    row("host RSS peak / need", r, n, g_rss_ratio, "%.2f");
     for (int i = 0; i < n; i++)
         if (!r[i].fast_supported)
             printf("note: device %d sampling %s\n", r[i].index, r[i].fast_note);

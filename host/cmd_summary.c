@@ -101,12 +101,15 @@ static void print_memory(const model_summary *s)
     printf("  %-56s %10.2f MiB\n", "weights", mib(t->weights));
     printf("  %-56s %10.2f MiB\n", "gradients", mib(t->gradients));
     printf("  %-56s %10.2f MiB\n", "optimiser state (Adam: 2 moments)", mib(t->optimiser));
-    printf("  %-56s %10.2f MiB\n", "activations kept for backward (im2col, logits included)", mib(t->activations));
-    printf("  %-56s %10.2f MiB\n", "activation gradients", mib(t->activation_grads));
+    printf("  %-56s %10.2f MiB\n", "activations kept for backward (layer inputs, logits)", mib(t->activations));
+    printf("  %-56s %10.2f MiB\n", "analytic need (the four above)", mib(t->need));
+    printf("  %-56s %10.2f MiB\n", "im2col buffer", mib(t->im2col));
+    printf("  %-56s %10.2f MiB\n", "activation gradients beyond the freed logits", mib(t->gradient_spill));
     printf("  %-56s %10.2f MiB\n", "input pixels and per-sub-pixel losses", mib(t->pixels_and_losses));
-    printf("  %-56s %10.2f MiB\n", "total per device", mib(t->total));
-    printf("  This is the analytic need of the current layout (host/model_pass.c), the same on every device; with N "
-           "MPI ranks each\n  device holds all of the weights and state and the activations of its B/N images.\n");
+    printf("  %-56s %10.2f MiB  (%.2fx the need)\n", "total per device", mib(t->total),
+           (double)t->total / (double)t->need);
+    printf("  The total is what the layout of host/model_pass.c allocates, the same on every device; with N MPI ranks "
+           "each\n  device holds all of the weights and state and the activations of its B/N images.\n");
 }
 
 int cmd_summary(const cli_context *ctx, int argc, char **argv)

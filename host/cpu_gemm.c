@@ -248,7 +248,7 @@ static int tn_tile_live(int k0, int kr, int j0, int nr, const int *lo, const int
 /* Past this K + n, a block of rows that fits L2 is too short to pay for
  * storing C after it, and the BLAS's own blocking wins (measured: 33 vs 113
  * GFLOP/s at K = n = 1026; 53 vs 47 at K = 224, n = 48). */
-enum { TN_MAX_WIDTH = 512 };
+enum { TN_MAX_WIDTH = 1024 };
 
 /* The weight gradient by the BLAS, one product per segment. */
 static pcnn_status blas_masked_gemm_tn(int K, int n, int m, const float *a, int lda, const float *b, int ldb,

@@ -34,7 +34,7 @@ pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_mod
         snprintf(name, sizeof name, "res.%d.conv_out", i);
         conv_layer_init(l++, name, 1, Hd, H2, C, PCNN_MASK_B, 1);
     }
-    conv_layer_init(l++, "output_conv1", 1, H2, O, C, PCNN_MASK_B, 0);
+    conv_layer_init(l++, "output_conv1", 1, H2, O, C, PCNN_MASK_B, 1); /* relu(o1): only r2 is stored */
     conv_layer_init(l++, "output_conv2", 1, O, O, C, PCNN_MASK_B, 0);
     conv_layer_init(l++, "final_conv", 1, O, 256 * C, C, PCNN_MASK_B, 0);
     m->n_convs = (int)(l - m->convs);

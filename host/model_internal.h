@@ -15,11 +15,10 @@ typedef struct {
     bbuf *pixels;  /* uint8 [rows, C]: the input and the targets */
     bbuf *act;     /* forward activations */
     bbuf *loss;    /* [rows * C] per-sub-pixel losses */
-    bbuf *scratch; /* backward gradients */
     float *loss_host; /* [rows * C]: the losses read back each step (no per-step allocation) */
-    size_t x0, col, r, o1, r2, o2, logits;
+    size_t x0, col, r, r2, o2, logits; /* r is y[n_layers], made relu(y) in place */
     size_t *y, *h1, *h2, *h3; /* y[0..n_layers], the others [0..n_layers) */
-    size_t d_y, d_h3, d_h2, d_h1, d_col, d_o2, d_o1;
+    size_t d_y, d_h3, d_h2, d_h1, d_col, d_o2, d_o1; /* over the logits and o2 (train only) */
     int B, H, W; /* the last forward's batch shape */
 } workspace;
 

@@ -1,6 +1,12 @@
 /* The forward pass, the loss and the backward pass of the whole model, over
  * the activations workspace. Shapes: rows = B*H*W positions; y [rows, 2H],
- * h1/h2 [rows, H], h3 [rows, 2H], o1/o2 [rows, O], logits [rows, 256C]. */
+ * h1/h2 [rows, H], h3 [rows, 2H], r2/o2 [rows, O], logits [rows, 256C].
+ *
+ * Memory: one buffer holds what backward needs and nothing more. r = relu(y[L])
+ * replaces y[L] in place and output_conv1 applies its ReLU itself (so o1 is
+ * never stored); the backward's activation gradients live where the logits
+ * were, once the final layer's backward has consumed d(loss)/d(logits), and
+ * d_o2 overwrites o2, which the final layer's weight gradient has just read. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +18,6 @@ void workspace_release(backend *be, workspace *ws)
     be->ops->release(be, ws->pixels);
     be->ops->release(be, ws->act);
     be->ops->release(be, ws->loss);
-    be->ops->release(be, ws->scratch);
     free(ws->y);
     free(ws->loss_host);
     memset(ws, 0, sizeof *ws);
@@ -67,27 +72,25 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
         ws->h2[i] = keep ? take(&a, rows * Hd) : ws->h2[0];
         ws->h3[i] = keep ? take(&a, rows * H2) : ws->h3[0];
     }
-    ws->r = take(&a, rows * H2);
-    ws->o1 = take(&a, rows * O);
+    ws->r = ws->y[L];
     ws->r2 = take(&a, rows * O);
     ws->o2 = take(&a, rows * O);
     ws->logits = take(&a, rows * 256 * C);
-
-    size_t s = 0;
     if (train) {
-        ws->d_y = take(&s, rows * H2);
-        ws->d_h3 = take(&s, rows * H2);
-        ws->d_h2 = take(&s, rows * Hd);
-        ws->d_h1 = take(&s, rows * Hd);
-        ws->d_col = take(&s, rows * max_col_width(m));
-        ws->d_o2 = take(&s, rows * O);
-        ws->d_o1 = take(&s, rows * O);
+        size_t g = ws->logits;
+        ws->d_o2 = ws->o2;
+        ws->d_o1 = take(&g, rows * O);
+        ws->d_y = take(&g, rows * H2);
+        ws->d_h3 = take(&g, rows * H2);
+        ws->d_h2 = take(&g, rows * Hd);
+        ws->d_h1 = take(&g, rows * Hd);
+        ws->d_col = take(&g, rows * max_col_width(m));
+        a = g > a ? g : a;
     }
     ws->pixels = be->ops->alloc(be, rows * C, "the input images");
     ws->act = ws->pixels ? be->ops->alloc(be, a * sizeof(float), "the activations") : NULL;
     ws->loss = ws->act ? be->ops->alloc(be, rows * C * sizeof(float), "the per-sub-pixel losses") : NULL;
-    ws->scratch = ws->loss && train ? be->ops->alloc(be, s * sizeof(float), "the activation gradients") : NULL;
-    if (!ws->loss || (train && !ws->scratch)) {
+    if (!ws->loss) {
         char why[1024];
         strncpy(why, pcnn_last_error(), sizeof why - 1);
         why[sizeof why - 1] = 0;
@@ -98,7 +101,6 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
 }
 
 static bview A(const pcnn_model *m, size_t off) { return (bview){m->ws.act, off}; }
-static bview S(const pcnn_model *m, size_t off) { return (bview){m->ws.scratch, off}; }
 
 static pcnn_status forward(pcnn_model *m, int B, int H, int W)
 {
@@ -122,8 +124,7 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W)
     }
     const conv_layer *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
     TRY(o->relu(be, A(m, ws->r), A(m, ws->y[L]), rows * out1->cin));
-    TRY(conv_forward(be, out1, p, A(m, ws->o1), A(m, ws->r), col, B, H, W));
-    TRY(o->relu(be, A(m, ws->r2), A(m, ws->o1), rows * out2->cin));
+    TRY(conv_forward(be, out1, p, A(m, ws->r2), A(m, ws->r), col, B, H, W));
     TRY(conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
     return conv_forward(be, final, p, A(m, ws->logits), A(m, ws->o2), col, B, H, W);
 }
@@ -133,31 +134,31 @@ static pcnn_status backward(pcnn_model *m, int B, int H, int W)
     backend *be = m->be;
     const backend_ops *o = be->ops;
     workspace *ws = &m->ws;
-    bview p = model_params(m), g = model_grads(m), col = A(m, ws->col), dcol = S(m, ws->d_col);
+    bview p = model_params(m), g = model_grads(m), col = A(m, ws->col), dcol = A(m, ws->d_col);
     size_t rows = (size_t)B * H * W;
     int L = m->cfg.n_layers;
     const conv_layer *c = m->convs, *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
     /* The logits buffer already holds d(loss)/d(logits). */
-    TRY(conv_backward(be, final, p, g, S(m, ws->d_o2), 0, A(m, ws->logits), A(m, ws->logits), A(m, ws->o2), col,
+    TRY(conv_backward(be, final, p, g, A(m, ws->d_o2), 0, A(m, ws->logits), A(m, ws->logits), A(m, ws->o2), col,
                       dcol, B, H, W));
-    TRY(conv_backward(be, out2, p, g, S(m, ws->d_o1), 0, S(m, ws->d_o2), A(m, ws->o2), A(m, ws->r2), col, dcol, B,
+    TRY(conv_backward(be, out2, p, g, A(m, ws->d_o1), 0, A(m, ws->d_o2), A(m, ws->o2), A(m, ws->r2), col, dcol, B,
                       H, W));
-    TRY(o->relu_backward(be, S(m, ws->d_o1), A(m, ws->r2), rows * out2->cin));
-    TRY(conv_backward(be, out1, p, g, S(m, ws->d_y), 0, S(m, ws->d_o1), A(m, ws->o1), A(m, ws->r), col, dcol, B, H,
+    /* output_conv1's ReLU: conv_backward applies it, with r2 as its output. */
+    TRY(conv_backward(be, out1, p, g, A(m, ws->d_y), 0, A(m, ws->d_o1), A(m, ws->r2), A(m, ws->r), col, dcol, B, H,
                       W));
-    TRY(o->relu_backward(be, S(m, ws->d_y), A(m, ws->r), rows * out1->cin));
+    TRY(o->relu_backward(be, A(m, ws->d_y), A(m, ws->r), rows * out1->cin));
     for (int i = L - 1; i >= 0; i--) {
         const conv_layer *blk = &c[1 + 3 * i];
         /* d_y holds d(loss)/d(y[i+1]); the block adds its path to it in place. */
-        TRY(o->copy(be, S(m, ws->d_h3), S(m, ws->d_y), rows * blk[2].cout));
-        TRY(conv_backward(be, &blk[2], p, g, S(m, ws->d_h2), 0, S(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
+        TRY(o->copy(be, A(m, ws->d_h3), A(m, ws->d_y), rows * blk[2].cout));
+        TRY(conv_backward(be, &blk[2], p, g, A(m, ws->d_h2), 0, A(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
                           col, dcol, B, H, W));
-        TRY(conv_backward(be, &blk[1], p, g, S(m, ws->d_h1), 0, S(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
+        TRY(conv_backward(be, &blk[1], p, g, A(m, ws->d_h1), 0, A(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
                           col, dcol, B, H, W));
-        TRY(conv_backward(be, &blk[0], p, g, S(m, ws->d_y), 1, S(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
+        TRY(conv_backward(be, &blk[0], p, g, A(m, ws->d_y), 1, A(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
                           col, dcol, B, H, W));
     }
-    return conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, S(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
+    return conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, A(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
                          dcol, B, H, W);
 }
 

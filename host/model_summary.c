@@ -52,14 +52,17 @@ train_memory model_train_memory(const pcnn_model *m, uint64_t rows)
     train_memory t;
     t.weights = t.gradients = (uint64_t)m->n_params * f;
     t.optimiser = 2 * t.weights;
-    /* x0, col, y[0]; per block y[i+1], h1, h2, h3; r, o1, r2, o2, logits. */
-    uint64_t act = C + col + H2 + L * (H2 + Hd + Hd + H2) + H2 + 3 * O + 256 * C;
+    /* x0; per block y[i], h1, h2, h3; r (= y[L] after its ReLU), r2, o2, logits. */
+    uint64_t act = C + L * (H2 + Hd + Hd + H2) + H2 + 2 * O + 256 * C;
     t.activations = rows * act * f;
-    /* d_y, d_h3, d_h2, d_h1, d_col, d_o2, d_o1. */
-    t.activation_grads = rows * (2 * H2 + 2 * Hd + col + 2 * O) * f;
+    t.im2col = rows * col * f;
+    /* d_o1, d_y, d_h3, d_h2, d_h1, d_col from where the logits start (d_o2 takes o2's place). */
+    uint64_t grads = O + 2 * H2 + 2 * Hd + col;
+    t.gradient_spill = grads > 256 * C ? rows * (grads - 256 * C) * f : 0;
     /* uint8 pixels and a float loss per sub-pixel. */
     t.pixels_and_losses = rows * C * (1 + f);
-    t.total = t.weights + t.gradients + t.optimiser + t.activations + t.activation_grads + t.pixels_and_losses;
+    t.need = t.weights + t.gradients + t.optimiser + t.activations;
+    t.total = t.need + t.im2col + t.gradient_spill + t.pixels_and_losses;
     return t;
 }
 

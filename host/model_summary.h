@@ -24,13 +24,16 @@ typedef struct {
     uint64_t macs_computed; /* per image: live_taps*cin*cout*H*W, what the im2col GEMM multiplies */
 } layer_summary;
 
-/* Device bytes of one training step, from the layout of host/model_pass.c. */
+/* Device bytes of one training step, from the layout of host/model_pass.c.
+ * need is what any implementation must hold (weights, gradients, Adam's
+ * moments, the activations backward reads); total adds our working space. */
 typedef struct {
     uint64_t weights, gradients, optimiser; /* optimiser: Adam's two moments */
-    uint64_t activations;      /* forward activations kept for backward, im2col and logits included */
-    uint64_t activation_grads; /* backward scratch */
+    uint64_t activations;      /* kept for backward: every layer's input and ReLU output, the logits */
+    uint64_t im2col;           /* the im2col buffer, shared by every k x k layer */
+    uint64_t gradient_spill;   /* activation gradients beyond the space the logits free */
     uint64_t pixels_and_losses;
-    uint64_t total;
+    uint64_t need, total;
 } train_memory;
 
 typedef struct {

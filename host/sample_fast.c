@@ -36,7 +36,7 @@ struct fast_sampler {
     size_t *ring;        /* per conv layer: offset of its input ring (k x k layers) */
     int *ring_rows;      /* per conv layer: R, or 0 for 1x1 layers */
     size_t *y, *h2;      /* y[0..L], h2[0..L) */
-    size_t h3, col, r, o1, r2, o2, logits;
+    size_t h3, col, r, r2, o2, logits;
 };
 
 int sample_supported(const backend *be)
@@ -130,7 +130,6 @@ pcnn_status fast_sampler_create(pcnn_model *m, int n, int H, int W, fast_sampler
     s->h3 = take(&a, (size_t)n * H2);
     s->col = take(&a, (size_t)n * col);
     s->r = take(&a, (size_t)n * H2);
-    s->o1 = take(&a, (size_t)n * O);
     s->r2 = take(&a, (size_t)n * O);
     s->o2 = take(&a, (size_t)n * O);
     s->logits = take(&a, (size_t)n * 256 * C);
@@ -182,7 +181,7 @@ static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
     const pcnn_config *cfg = &s->m->cfg;
     int C = s->C, L = s->L;
     size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
-    size_t gy = g * H2 / C, go = g * O / C; /* group g's first column in y and in o1 */
+    size_t gy = g * H2 / C; /* group g's first column in y */
     bview none = {NULL, 0};
     TRY(layer_step(s, 0, n, none, 0, y, x, g, S(s, s->y[0]), H2));
     for (int i = 0; i < L; i++) {
@@ -195,8 +194,7 @@ static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
     }
     int out1 = 1 + 3 * L;
     TRY(o->add_act_2d(be, S(s, s->r + gy), H2, S(s, s->y[L] + gy), H2, none, 0, (size_t)n, (int)(H2 / C), 1));
-    TRY(layer_step(s, out1, n, S(s, s->r), H2, y, x, g, S(s, s->o1), O));
-    TRY(o->add_act_2d(be, S(s, s->r2 + go), O, S(s, s->o1 + go), O, none, 0, (size_t)n, (int)(O / C), 1));
+    TRY(layer_step(s, out1, n, S(s, s->r), H2, y, x, g, S(s, s->r2), O)); /* its ReLU included */
     TRY(layer_step(s, out1 + 1, n, S(s, s->r2), O, y, x, g, S(s, s->o2), O));
     return layer_step(s, out1 + 2, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
 }
