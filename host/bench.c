@@ -17,7 +17,7 @@
 
 bench_settings bench_defaults(void)
 {
-    return (bench_settings){"small", 16, 32, 32, 3, 5, 16, 3, 2048};
+    return (bench_settings){"small", 16, 32, 32, 3, 5, 16, 3, 2048, 0};
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -105,6 +105,40 @@ static pcnn_status bench_train_eval(pcnn_model *m, const bench_settings *s, cons
         t[i] = bench_now_s() - t0;
     }
     r->eval_ips = rate_of(t, s->reps, s->batch);
+    return PCNN_OK;
+}
+
+/* `reps` training steps with every layer timed; the means per step. */
+static pcnn_status bench_profile(pcnn_model *m, const bench_settings *s, const uint8_t *images, bench_result *r)
+{
+    backend *be = pcnn_model_device(m);
+    pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
+    pcnn_optim *o = NULL;
+    TRY(pcnn_optim_create(m, &os, &o));
+    model_profile p = {0};
+    double loss, optim_s = 0.0, t0 = bench_now_s();
+    pcnn_status st = PCNN_OK;
+    model_profile_attach(m, &p);
+    for (int i = 0; !st && i < s->reps; i++) {
+        st = pcnn_model_loss(m, images, s->batch, s->height, s->width, 1, &loss);
+        double t1 = bench_now_s();
+        if (!st)
+            st = pcnn_optim_step(o);
+        if (!st)
+            st = be->ops->finish(be);
+        optim_s += bench_now_s() - t1;
+    }
+    model_profile_attach(m, NULL);
+    double step_s = bench_now_s() - t0;
+    pcnn_optim_free(o);
+    TRY(st);
+    for (int k = 0; k < PROFILE_KINDS; k++) {
+        r->profile.forward_s[k] = p.forward_s[k] / s->reps;
+        r->profile.backward_s[k] = p.backward_s[k] / s->reps;
+    }
+    r->profile_optim_s = optim_s / s->reps;
+    r->profile_step_s = step_s / s->reps;
+    r->profile_steps = s->reps;
     return PCNN_OK;
 }
 
@@ -215,6 +249,8 @@ static pcnn_status run_all(pcnn_device *dev, const bench_settings *s, bench_resu
         r->live_macs_per_step = live_macs(&ms);
         st = bench_train_eval(m, s, images, r);
     }
+    if (!st && s->profile)
+        st = bench_profile(m, s, images, r);
     if (!st) {
         r->train_live_gflops = 2.0 * (double)r->live_macs_per_step * 1e-9 / r->train_s.median;
         r->fast_supported = sample_supported(dev);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gemm_shapes.h"
+#include "model_profile.h"
 #include "pcnn/device.h"
 
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
     int sample_n;    /* images the samplers draw */
     int naive_steps; /* sub-pixels the naive sampler is timed over */
     int peak_size;   /* the square sgemm that measures the device's peak */
+    int profile;     /* also time `reps` training steps layer by layer */
 } bench_settings;
 
 typedef struct {
@@ -59,6 +61,11 @@ typedef struct {
     uint64_t device_bytes_peak;  /* bytes_peak after the training steps */
     uint64_t analytic_bytes;     /* model_summary's need: weights, gradients, Adam, kept activations */
     uint64_t live_macs_per_step; /* forward+backward, live entries only */
+
+    /* --profile: seconds per step, averaged over profile_steps steps. */
+    int profile_steps;
+    model_profile profile;
+    double profile_optim_s, profile_step_s;
 } bench_result;
 
 /* The defaults: small preset, batch 16, 32x32x3, 5 reps, 16 sampled images,

@@ -122,6 +122,21 @@ static void device_obj(FILE *f, const bench_result *r)
     } else {
         fputs("null,", f);
     }
+    if (r->profile_steps) {
+        fprintf(f, "\"profile\":{\"steps\":%d,", r->profile_steps);
+        kv_num(f, "step_s", r->profile_step_s);
+        kv_num(f, "optimizer_s", r->profile_optim_s);
+        fputs("\"layers\":[", f);
+        for (int k = 0; k < PROFILE_KINDS; k++) {
+            fprintf(f, "%s{", k ? "," : "");
+            kv_str(f, "kind", profile_kind_names[k]);
+            kv_num(f, "forward_s", r->profile.forward_s[k]);
+            key(f, "backward_s");
+            num(f, r->profile.backward_s[k]);
+            fputc('}', f);
+        }
+        fputs("]},", f);
+    }
     fprintf(f, "\"memory\":{\"host_rss_peak_bytes\":%lld,\"device_bytes_peak\":%llu,\"analytic_bytes\":%llu}}",
             r->host_rss_peak_kib < 0 ? -1LL : (long long)r->host_rss_peak_kib * 1024,
             (unsigned long long)r->device_bytes_peak, (unsigned long long)r->analytic_bytes);

@@ -160,6 +160,29 @@ GETTER(g_need, r->analytic_bytes / 1048576.0)
 GETTER(g_dev_ratio, (double)r->device_bytes_peak / (double)r->analytic_bytes)
 GETTER(g_rss_ratio, r->host_rss_peak_kib * 1024.0 / (double)r->analytic_bytes)
 
+/* Where a step's time goes on one device: ms per step by layer kind. */
+static void print_profile(const bench_result *r)
+{
+    const model_profile *p = &r->profile;
+    double layers = 0.0;
+    for (int k = 0; k < PROFILE_KINDS; k++)
+        layers += p->forward_s[k] + p->backward_s[k];
+    double other = r->profile_step_s - layers - r->profile_optim_s;
+    printf("\nprofile, device %d: ms per training step (mean of %d; each layer waits for the device)\n", r->index,
+           r->profile_steps);
+    printf("%-34s %10s %10s %10s %7s\n", "layer kind", "forward", "backward", "total", "share");
+    for (int k = 0; k < PROFILE_KINDS; k++) {
+        double f = p->forward_s[k], b = p->backward_s[k];
+        printf("%-34s %10.2f %10.2f %10.2f %6.1f%%\n", profile_kind_names[k], 1e3 * f, 1e3 * b, 1e3 * (f + b),
+               100.0 * (f + b) / r->profile_step_s);
+    }
+    printf("%-34s %10s %10s %10.2f %6.1f%%\n", "optimizer (Adam)", "", "", 1e3 * r->profile_optim_s,
+           100.0 * r->profile_optim_s / r->profile_step_s);
+    printf("%-34s %10s %10s %10.2f %6.1f%%\n", "other (upload, loss readback)", "", "", 1e3 * other,
+           100.0 * other / r->profile_step_s);
+    printf("%-34s %10s %10s %10.2f\n", "step", "", "", 1e3 * r->profile_step_s);
+}
+
 static void print_table(const sysinfo *sys, const bench_settings *s, const bench_result *r, int n)
 {
     printf("machine: %s, %d cores, %.1f GiB; pcnn-cl %s, %s, CLBlast %s\n", sys->cpu_model, sys->cores,
@@ -193,6 +216,9 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
     row("device bytes peak / need", r, n, g_dev_ratio, "%.2f");
     row("host RSS peak / need", r, n, g_rss_ratio, "%.2f");
     for (int i = 0; i < n; i++)
+        if (r[i].profile_steps)
+            print_profile(&r[i]);
+    for (int i = 0; i < n; i++)
         if (!r[i].fast_supported)
             printf("note: device %d sampling %s\n", r[i].index, r[i].fast_note);
     for (int i = 0; i < n; i++)
@@ -221,6 +247,7 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         {"--naive-steps", FLAG_INT, &s.naive_steps, "sub-pixels the naive sampler is timed over, 0 skips (3)", 0,
          1 << 20, 0, 0},
         {"--peak-size", FLAG_INT, &s.peak_size, "n of the n^3 sgemm that measures the peak (2048)", 16, 16384, 0, 0},
+        {"--profile", FLAG_SWITCH, &s.profile, "also time each layer kind over --reps training steps", 0, 0, 0, 0},
         {"--no-compile", FLAG_SWITCH, &no_compile, "skip the OpenCL compile-time probes", 0, 0, 0, 0},
         {"--json", FLAG_STRING, &json, "write the results as JSON", 0, 0, 0, 0},
         {"--svg", FLAG_STRING, &svg, "write a bar chart comparing the devices", 0, 0, 0, 0},

@@ -159,6 +159,10 @@ static void row_block(int r0, int r1, int kb, int n, int npanels, const float *p
             const float *arow[MR];
             for (int i = 0; i < MR; i++) /* a short tile repeats its last row and drops it */
                 arow[i] = a + (size_t)(r + (i < mr ? i : mr - 1)) * lda;
+            if (p == 0) /* the first panel meets these rows first: fetch the next tile's while this one runs */
+                for (int i = 0; i < MR && r + MR + i < r1; i++)
+                    for (int k = k0; k < k1; k += 16)
+                        __builtin_prefetch(a + (size_t)(r + MR + i) * lda + k);
             v8 acc[MR][2];
             tile_product(arow, 1, panel, k0, k1, acc);
             store_tile(acc, c + (size_t)r * ldc + p * NR, ldc, mr, nr, &e);
@@ -316,7 +320,8 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
                 for (int jj = 0; jj < NR; jj++)
                     bp[((size_t)p * rc + r) * NR + jj] = p * NR + jj < n ? br[p * NR + jj] : 0.0f;
         }
-#pragma omp for schedule(static)
+        /* Round robin: the mask kills whole runs of tiles, which blocks would leave to one thread. */
+#pragma omp for schedule(static, 1)
         for (int t = 0; t < tiles; t++) {
             int p = t / kgroups, g = t % kgroups, k0 = g * MR, j0 = p * NR;
             int kr = K - k0 < MR ? K - k0 : MR, nr = n - j0 < NR ? n - j0 : NR;

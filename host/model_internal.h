@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "conv.h"
+#include "model_profile.h"
 #include "pcnn/model.h"
 
 /* Activations and scratch for one batch shape. Offsets are in floats. In eval
@@ -30,6 +31,7 @@ struct pcnn_model {
     size_t n_params;
     bbuf *params, *grads;
     workspace ws;
+    model_profile *profile; /* NULL unless bench --profile attached one */
 };
 
 static inline bview model_params(const pcnn_model *m) { return (bview){m->params, 0}; }

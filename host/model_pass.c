@@ -9,6 +9,7 @@
  * d_o2 overwrites o2, which the final layer's weight gradient has just read. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "model_internal.h"
 #include "try.h"
@@ -100,6 +101,32 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
     return PCNN_OK;
 }
 
+const char *const profile_kind_names[PROFILE_KINDS] = {
+    "input conv 7x7 (mask A)", "block 1x1 convs", "block 3x3 convs", "residual adds, copies, ReLU",
+    "output 1x1 convs", "final 1x1 conv (logits)", "softmax cross-entropy",
+};
+
+void model_profile_attach(pcnn_model *m, model_profile *p) { m->profile = p; }
+
+/* With a profile attached: waits for the device and returns the time. */
+static double profile_mark(pcnn_model *m)
+{
+    if (!m->profile || m->be->ops->finish(m->be) != PCNN_OK)
+        return 0.0;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Runs one layer's work; with a profile, charges its time to slots[kind]. */
+#define TIMED(slots, kind, expr)                                                                                  \
+    do {                                                                                                          \
+        double t0_ = profile_mark(m);                                                                             \
+        TRY(expr);                                                                                                \
+        if (m->profile)                                                                                           \
+            (slots)[kind] += profile_mark(m) - t0_;                                                               \
+    } while (0)
+
 static bview A(const pcnn_model *m, size_t off) { return (bview){m->ws.act, off}; }
 
 static pcnn_status forward(pcnn_model *m, int B, int H, int W)
@@ -111,22 +138,24 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W)
     size_t rows = (size_t)B * H * W;
     int L = m->cfg.n_layers, C = m->cfg.channels;
     const conv_layer *c = m->convs;
-    TRY(o->pixels_to_input(be, A(m, ws->x0), (bview){ws->pixels, 0}, rows * C));
-    TRY(conv_forward(be, &c[0], p, A(m, ws->y[0]), A(m, ws->x0), col, B, H, W));
+    double *t = m->profile ? m->profile->forward_s : NULL;
+    TIMED(t, PROFILE_INPUT_CONV, o->pixels_to_input(be, A(m, ws->x0), (bview){ws->pixels, 0}, rows * C));
+    TIMED(t, PROFILE_INPUT_CONV, conv_forward(be, &c[0], p, A(m, ws->y[0]), A(m, ws->x0), col, B, H, W));
     for (int i = 0; i < L; i++) {
         const conv_layer *blk = &c[1 + 3 * i];
-        TRY(conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, ws->y[i]), col, B, H, W));
-        TRY(conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
-        TRY(conv_forward(be, &blk[2], p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
+        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, ws->y[i]), col, B, H, W));
+        TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
+        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[2], p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
         if (ws->y[i + 1] != ws->y[i])
-            TRY(o->copy(be, A(m, ws->y[i + 1]), A(m, ws->y[i]), rows * blk[2].cout));
-        TRY(o->add(be, A(m, ws->y[i + 1]), A(m, ws->h3[i]), rows * blk[2].cout));
+            TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, ws->y[i]), rows * blk[2].cout));
+        TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, ws->y[i + 1]), A(m, ws->h3[i]), rows * blk[2].cout));
     }
     const conv_layer *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
-    TRY(o->relu(be, A(m, ws->r), A(m, ws->y[L]), rows * out1->cin));
-    TRY(conv_forward(be, out1, p, A(m, ws->r2), A(m, ws->r), col, B, H, W));
-    TRY(conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
-    return conv_forward(be, final, p, A(m, ws->logits), A(m, ws->o2), col, B, H, W);
+    TIMED(t, PROFILE_ELEMENTWISE, o->relu(be, A(m, ws->r), A(m, ws->y[L]), rows * out1->cin));
+    TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out1, p, A(m, ws->r2), A(m, ws->r), col, B, H, W));
+    TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
+    TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, A(m, ws->logits), A(m, ws->o2), col, B, H, W));
+    return PCNN_OK;
 }
 
 static pcnn_status backward(pcnn_model *m, int B, int H, int W)
@@ -138,28 +167,37 @@ static pcnn_status backward(pcnn_model *m, int B, int H, int W)
     size_t rows = (size_t)B * H * W;
     int L = m->cfg.n_layers;
     const conv_layer *c = m->convs, *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
+    double *t = m->profile ? m->profile->backward_s : NULL;
     /* The logits buffer already holds d(loss)/d(logits). */
-    TRY(conv_backward(be, final, p, g, A(m, ws->d_o2), 0, A(m, ws->logits), A(m, ws->logits), A(m, ws->o2), col,
-                      dcol, B, H, W));
-    TRY(conv_backward(be, out2, p, g, A(m, ws->d_o1), 0, A(m, ws->d_o2), A(m, ws->o2), A(m, ws->r2), col, dcol, B,
-                      H, W));
+    TIMED(t, PROFILE_FINAL_CONV,
+          conv_backward(be, final, p, g, A(m, ws->d_o2), 0, A(m, ws->logits), A(m, ws->logits), A(m, ws->o2), col,
+                        dcol, B, H, W));
+    TIMED(t, PROFILE_OUTPUT_1X1,
+          conv_backward(be, out2, p, g, A(m, ws->d_o1), 0, A(m, ws->d_o2), A(m, ws->o2), A(m, ws->r2), col, dcol, B,
+                        H, W));
     /* output_conv1's ReLU: conv_backward applies it, with r2 as its output. */
-    TRY(conv_backward(be, out1, p, g, A(m, ws->d_y), 0, A(m, ws->d_o1), A(m, ws->r2), A(m, ws->r), col, dcol, B, H,
-                      W));
-    TRY(o->relu_backward(be, A(m, ws->d_y), A(m, ws->r), rows * out1->cin));
+    TIMED(t, PROFILE_OUTPUT_1X1,
+          conv_backward(be, out1, p, g, A(m, ws->d_y), 0, A(m, ws->d_o1), A(m, ws->r2), A(m, ws->r), col, dcol, B, H,
+                        W));
+    TIMED(t, PROFILE_ELEMENTWISE, o->relu_backward(be, A(m, ws->d_y), A(m, ws->r), rows * out1->cin));
     for (int i = L - 1; i >= 0; i--) {
         const conv_layer *blk = &c[1 + 3 * i];
         /* d_y holds d(loss)/d(y[i+1]); the block adds its path to it in place. */
-        TRY(o->copy(be, A(m, ws->d_h3), A(m, ws->d_y), rows * blk[2].cout));
-        TRY(conv_backward(be, &blk[2], p, g, A(m, ws->d_h2), 0, A(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
-                          col, dcol, B, H, W));
-        TRY(conv_backward(be, &blk[1], p, g, A(m, ws->d_h1), 0, A(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
-                          col, dcol, B, H, W));
-        TRY(conv_backward(be, &blk[0], p, g, A(m, ws->d_y), 1, A(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
-                          col, dcol, B, H, W));
+        TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->d_h3), A(m, ws->d_y), rows * blk[2].cout));
+        TIMED(t, PROFILE_BLOCK_1X1,
+              conv_backward(be, &blk[2], p, g, A(m, ws->d_h2), 0, A(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
+                            col, dcol, B, H, W));
+        TIMED(t, PROFILE_BLOCK_3X3,
+              conv_backward(be, &blk[1], p, g, A(m, ws->d_h1), 0, A(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
+                            col, dcol, B, H, W));
+        TIMED(t, PROFILE_BLOCK_1X1,
+              conv_backward(be, &blk[0], p, g, A(m, ws->d_y), 1, A(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
+                            col, dcol, B, H, W));
     }
-    return conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, A(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
-                         dcol, B, H, W);
+    TIMED(t, PROFILE_INPUT_CONV,
+          conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, A(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
+                        dcol, B, H, W));
+    return PCNN_OK;
 }
 
 pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, int W, int want_grad,
@@ -174,8 +212,10 @@ pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, 
     backend *be = m->be;
     TRY(be->ops->write(be, ws->pixels, 0, images, n));
     TRY(forward(m, B, H, W));
-    TRY(be->ops->softmax_xent(be, A(m, ws->logits), (bview){ws->pixels, 0}, (bview){ws->loss, 0}, n, 256,
-                              want_grad, (float)(1.0 / (double)n)));
+    double *t = m->profile ? m->profile->forward_s : NULL;
+    TIMED(t, PROFILE_SOFTMAX,
+          be->ops->softmax_xent(be, A(m, ws->logits), (bview){ws->pixels, 0}, (bview){ws->loss, 0}, n, 256,
+                                want_grad, (float)(1.0 / (double)n)));
     ws->B = B;
     ws->H = H;
     ws->W = W;
