@@ -41,6 +41,14 @@ typedef struct {
     int end[GEMM_MAX_SEGMENTS], lo[GEMM_MAX_SEGMENTS], hi[GEMM_MAX_SEGMENTS];
 } gemm_segments;
 
+/* A masked product's A operand read through a convolution's im2col (see
+ * im2col below) instead of from a matrix: A[(b,y,x), t*cin + c] =
+ * in[b, y + dy_t, x + dx_t, c], 0 outside the image. The view passed as A is
+ * `in`, and lda is ignored. Saves writing and reading the im2col matrix. */
+typedef struct {
+    int B, H, W, cin, kh, kw, taps;
+} gemm_gather;
+
 typedef struct {
     void (*destroy)(backend *be);
 
@@ -63,14 +71,16 @@ typedef struct {
      * its epilogue, for r < m, j < n:
      *   C[r, j] = act(sum over k in range(j) of A[r, k] op(B)[k, j] + bias[j])  (+ C[r, j] if accumulate)
      * op(B)[k, j] = B[j*ldb + k] if trans_b else B[k*ldb + j]; bias.buf NULL adds
-     * none; act = ReLU if relu, which accumulate does not allow. */
-    pcnn_status (*masked_gemm)(backend *be, int m, int n, bview a, int lda, bview b, int ldb, int trans_b,
-                               const gemm_segments *seg, bview bias, int relu, int accumulate, bview c, int ldc);
+     * none; act = ReLU if relu, which accumulate does not allow. gather: see
+     * gemm_gather; only passed to a backend that sets `gathers`. */
+    pcnn_status (*masked_gemm)(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b,
+                               int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate,
+                               bview c, int ldc);
 
     /* Optional with masked_gemm. Its weight gradient, for k < K, j < n:
      *   C[k, j] = sum over r < m of A[r, k] B[r, j]  if k is in range(j), else 0. */
-    pcnn_status (*masked_gemm_tn)(backend *be, int K, int n, int m, bview a, int lda, bview b, int ldb,
-                                  const gemm_segments *seg, bview c, int ldc);
+    pcnn_status (*masked_gemm_tn)(backend *be, int K, int n, int m, bview a, int lda, const gemm_gather *gather,
+                                  bview b, int ldb, const gemm_segments *seg, bview c, int ldc);
 
     /* Masked-conv im2col over the live taps (the first `taps` taps of a kh x kw
      * kernel in row-major order), zero padding 'same':
@@ -163,6 +173,7 @@ struct backend {
     char name[128];      /* "CPU (OpenBLAS, 2 threads)", "pthread-haswell (PoCL 3.1)" */
     size_t bytes_in_use; /* device bytes allocated now, and the peak */
     size_t bytes_peak;
+    int gathers; /* masked_gemm and masked_gemm_tn take a gemm_gather: no im2col matrix needed */
 };
 
 /* The native CPU backend (always available). */

@@ -10,6 +10,7 @@
 
 #include "backend.h"
 #include "cpu_gemm.h"
+#include "cpu_softmax.h"
 #include "simd.h"
 #include "rng.h"
 
@@ -103,18 +104,19 @@ static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, fl
     return PCNN_OK;
 }
 
-static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, bview b, int ldb, int trans_b,
-                                      const gemm_segments *seg, bview bias, int relu, int accumulate, bview c,
-                                      int ldc)
+static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather,
+                                      bview b, int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu,
+                                      int accumulate, bview c, int ldc)
 {
-    return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, F(b), ldb, trans_b, seg,
+    return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, gather, F(b), ldb, trans_b, seg,
                            bias.buf ? F(bias) : NULL, relu, accumulate, F(c), ldc);
 }
 
-static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda, bview b, int ldb,
-                                         const gemm_segments *seg, bview c, int ldc)
+static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda,
+                                         const gemm_gather *gather, bview b, int ldb, const gemm_segments *seg,
+                                         bview c, int ldc)
 {
-    return cpu_masked_gemm_tn(&((cpu_backend *)be)->gemm, K, n, m, F(a), lda, F(b), ldb, seg, F(c), ldc);
+    return cpu_masked_gemm_tn(&((cpu_backend *)be)->gemm, K, n, m, F(a), lda, gather, F(b), ldb, seg, F(c), ldc);
 }
 
 static pcnn_status cpu_im2col(backend *be, bview colv, bview inv, int B, int H, int W, int cin, int kh, int kw,
@@ -265,69 +267,11 @@ static pcnn_status cpu_pixels_to_input(backend *be, bview xv, bview pixels, size
     return PCNN_OK;
 }
 
-typedef double v4d __attribute__((vector_size(32)));
-
-/* Eight values from row[c..n), padded with -inf (which no max picks and whose
- * exp is 0). */
-static inline v8 load8_padded(const float *row, int c, int n)
-{
-    if (c + 8 <= n)
-        return load8(row + c);
-    float t[8];
-    for (int k = 0; k < 8; k++)
-        t[k] = c + k < n ? row[c + k] : -INFINITY;
-    return load8(t);
-}
-
-/* sum_c exp(row[c] - shift) in eight partial sums of double (the loss keeps
- * every digit a float can carry: the finite-difference test sees the
- * difference); the exponentials replace row[c] if keep. */
-static double sum_exp_shifted(float *row, int n, float shift, int keep)
-{
-    v4d lo = {0}, hi = {0};
-    for (int c = 0; c < n; c += 8) {
-        v8 e = exp8(load8_padded(row, c, n) - shift);
-        if (keep)
-            for (int k = 0; k < 8 && c + k < n; k++)
-                row[c + k] = e[k];
-        lo += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3), v4d);
-        hi += __builtin_convertvector(__builtin_shufflevector(e, e, 4, 5, 6, 7), v4d);
-    }
-    return ((lo[0] + lo[1]) + (lo[2] + lo[3])) + ((hi[0] + hi[1]) + (hi[2] + hi[3]));
-}
-
-static float row_max(const float *row, int n)
-{
-    v8 m = load8_padded(row, 0, n);
-    for (int c = 8; c < n; c += 8) {
-        v8 v = load8_padded(row, c, n);
-        m = select8(v > m, v, m);
-    }
-    float max = m[0];
-    for (int k = 1; k < 8; k++)
-        max = m[k] > max ? m[k] : max;
-    return max;
-}
-
-static pcnn_status cpu_softmax_xent(backend *be, bview logits, bview targets, bview lossv, size_t rows, int classes,
-                                    int want_grad, float grad_scale)
+static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets, bview loss, size_t rows,
+                                       int classes, int want_grad, float grad_scale)
 {
     (void)be;
-    float *z = F(logits), *loss = F(lossv);
-    const uint8_t *t = U8(targets);
-#pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < rows; r++) {
-        float *row = z + r * classes;
-        float max = row_max(row, classes), target = row[t[r]] - max;
-        double sum = sum_exp_shifted(row, classes, max, want_grad);
-        if (want_grad) {
-            float scale = (float)(grad_scale / sum);
-            for (int c = 0; c < classes; c++)
-                row[c] *= scale;
-            row[t[r]] -= grad_scale;
-        }
-        loss[r] = (float)(log(sum) - (double)target);
-    }
+    cpu_softmax_xent(F(logits), U8(targets), F(loss), rows, classes, want_grad, grad_scale);
     return PCNN_OK;
 }
 
@@ -470,7 +414,7 @@ static const backend_ops cpu_ops = {
     .add = cpu_add,
     .mask_centre = cpu_mask_centre,
     .pixels_to_input = cpu_pixels_to_input,
-    .softmax_xent = cpu_softmax_xent,
+    .softmax_xent = cpu_softmax_xent_op,
     .add_act_2d = cpu_add_act_2d,
     .gather_taps = cpu_gather_taps,
     .sample_draw = cpu_sample_draw,
@@ -488,6 +432,7 @@ backend *backend_cpu_create(void)
         return NULL;
     }
     be->ops = &cpu_ops;
+    be->gathers = 1;
     snprintf(be->name, sizeof be->name, "CPU (%s)", openblas_get_config());
     return be;
 }

@@ -27,6 +27,15 @@ int conv_group_k(const conv_layer *l, int g)
 
 size_t conv_col_width(const conv_layer *l) { return l->kh * l->kw == 1 ? 0 : (size_t)l->taps * l->cin; }
 
+enum { GATHER_MIN_CHANNELS = 16 };
+
+int conv_gathers(const backend *be, const conv_layer *l)
+{
+    return be->gathers && conv_col_width(l) && l->cin >= GATHER_MIN_CHANNELS;
+}
+
+size_t conv_im2col_width(const backend *be, const conv_layer *l) { return conv_gathers(be, l) ? 0 : conv_col_width(l); }
+
 /* Output group g reads the prefix [0, K_g) of the inputs. */
 static gemm_segments forward_segments(const conv_layer *l)
 {
@@ -71,15 +80,17 @@ pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y
 {
     const backend_ops *o = be->ops;
     int rows = B * H * W;
+    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps};
+    const gemm_gather *gathered = conv_gathers(be, l) ? &gather : NULL;
     bview a = x;
-    if (conv_col_width(l)) {
+    if (conv_col_width(l) && !gathered) {
         TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
         a = col;
     }
     if (o->masked_gemm) {
         gemm_segments s = forward_segments(l);
-        return o->masked_gemm(be, rows, l->cout, a, l->taps * l->cin, bview_at(params, l->w_off), l->cout, 0, &s,
-                              bview_at(params, l->b_off), l->relu, 0, y, l->cout);
+        return o->masked_gemm(be, rows, l->cout, a, l->taps * l->cin, gathered, bview_at(params, l->w_off), l->cout,
+                              0, &s, bview_at(params, l->b_off), l->relu, 0, y, l->cout);
     }
     for (int g = 0; g < l->colours; g++)
         TRY(group_gemm(be, l, g, rows, a, bview_at(params, l->w_off), y));
@@ -94,8 +105,10 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     int im2col = conv_col_width(l) != 0;
     if (l->relu)
         TRY(o->relu_backward(be, dy, y, (size_t)rows * l->cout));
+    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps};
+    const gemm_gather *gathered = conv_gathers(be, l) ? &gather : NULL;
     bview a = x;
-    if (im2col) {
+    if (im2col && !gathered) {
         TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
         a = col;
     }
@@ -103,7 +116,7 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     /* dW[:K_g, group g] = a[:, :K_g]^T dy[:, group g] */
     if (o->masked_gemm_tn) {
         gemm_segments s = forward_segments(l);
-        TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, dy, l->cout, &s, dw, l->cout));
+        TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, gathered, dy, l->cout, &s, dw, l->cout));
     } else {
         for (int g = 0; g < l->colours; g++) {
             int k = conv_group_k(l, g);
@@ -121,8 +134,8 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     int accumulate = !im2col && dx_accumulate;
     if (o->masked_gemm) {
         gemm_segments s = input_grad_segments(l);
-        TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, w, l->cout, 1, &s, (bview){NULL, 0}, 0, accumulate, da,
-                           kfull));
+        TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, NULL, w, l->cout, 1, &s, (bview){NULL, 0}, 0, accumulate,
+                           da, kfull));
         return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;
     }
     if (!accumulate && conv_group_k(l, l->colours - 1) < kfull) {

@@ -37,7 +37,16 @@ int conv_group_k(const conv_layer *l, int g);
 /* Elements of the im2col buffer a layer needs per position (0 for 1x1 layers). */
 size_t conv_col_width(const conv_layer *l);
 
-/* y[B*H*W, cout] = act(conv(x[B*H*W, cin])). col: scratch of conv_col_width per position. */
+/* Whether the backend reads this layer's im2col straight from its input (a
+ * gemm_gather): it must be able to, and each tap must bring enough channels
+ * to pay for a pass of the register tile (the 7x7 input layer's 3 do not). */
+int conv_gathers(const backend *be, const conv_layer *l);
+
+/* Elements of the im2col matrix conv_forward and conv_backward write per
+ * position: conv_col_width, or 0 when the backend gathers. */
+size_t conv_im2col_width(const backend *be, const conv_layer *l);
+
+/* y[B*H*W, cout] = act(conv(x[B*H*W, cin])). col: scratch of conv_im2col_width per position. */
 pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y, bview x, bview col, int B,
                          int H, int W);
 

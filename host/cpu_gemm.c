@@ -15,6 +15,7 @@
 #include "cpu_gemm.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,14 +73,14 @@ static void pack_panel(float *panel, int *range, int p, int n, int kmax, const f
     range[2 * p + 1] = lo < hi ? hi : 0;
 }
 
-/* acc[i] = sum over k in [k0, k1) of arow[i][k * stride] panel[k, :]: the
+/* acc[i] += sum over k in [k0, k1) of arow[i][k * stride] panel[k, :]: the
  * register tile. The forward product passes rows of A (stride 1); the weight
  * gradient passes packed B, MR values per k (stride MR). */
 static inline void tile_product(const float *const arow[MR], size_t stride, const float *panel, int k0, int k1,
                                 v8 acc[MR][2])
 {
-    v8 a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0};
-    v8 a30 = {0}, a31 = {0}, a40 = {0}, a41 = {0}, a50 = {0}, a51 = {0};
+    v8 a00 = acc[0][0], a01 = acc[0][1], a10 = acc[1][0], a11 = acc[1][1], a20 = acc[2][0], a21 = acc[2][1];
+    v8 a30 = acc[3][0], a31 = acc[3][1], a40 = acc[4][0], a41 = acc[4][1], a50 = acc[5][0], a51 = acc[5][1];
     const float *r0 = arow[0], *r1 = arow[1], *r2 = arow[2], *r3 = arow[3], *r4 = arow[4], *r5 = arow[5];
     for (int k = k0; k < k1; k++) {
         v8 b0 = load8(panel + (size_t)k * NR), b1 = load8(panel + (size_t)k * NR + 8);
@@ -141,9 +142,53 @@ static void store_tile(v8 acc[MR][2], float *c, int ldc, int mr, int nr, const e
         }
 }
 
+/* The A operand: a matrix, or the im2col of `a` (gather) with a row of zeros
+ * for the taps that fall outside the image. */
+typedef struct {
+    const float *a;
+    int lda;
+    const gemm_gather *gather;
+    const float *zeros; /* gather->cin zeros */
+} a_operand;
+
+/* Where row r's tap t reads: a row of the input, or the zeros. */
+static const float *gathered_row(const a_operand *A, int r, int t)
+{
+    const gemm_gather *g = A->gather;
+    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W;
+    int sy = y + t / g->kw - g->kh / 2, sx = x + t % g->kw - g->kw / 2;
+    if (sy < 0 || sy >= g->H || sx < 0 || sx >= g->W)
+        return A->zeros;
+    return A->a + (((size_t)b * g->H + sy) * g->W + sx) * g->cin;
+}
+
+/* acc += A[rows r.., k0:k1] panel[k0:k1, :] for the tile's rows (a short
+ * tile repeats its last row; the store drops it). Gathered, the inner range
+ * goes tap by tap, each tap's rows read where they lie in the input:
+ * tap_rows[i * taps + t] is where row r0 + i's tap t reads (r0: the block's first row). */
+static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, int r, int mr, const float *panel,
+                      int k0, int k1, v8 acc[MR][2])
+{
+    const float *arow[MR];
+    if (!A->gather) {
+        for (int i = 0; i < MR; i++)
+            arow[i] = A->a + (size_t)(r + (i < mr ? i : mr - 1)) * A->lda;
+        tile_product(arow, 1, panel, k0, k1, acc);
+        return;
+    }
+    int cin = A->gather->cin, taps = A->gather->taps;
+    for (int t = k0 / cin; t * cin < k1; t++) {
+        int kk0 = k0 > t * cin ? k0 - t * cin : 0, kk1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
+        for (int i = 0; i < MR; i++)
+            arow[i] = tap_rows[(size_t)(r - r0 + (i < mr ? i : mr - 1)) * taps + t];
+        tile_product(arow, 1, panel + (size_t)t * cin * NR, kk0, kk1, acc);
+    }
+}
+
 /* Rows [r0, r1) against every panel, for inner block [kb, kb + KC). */
 static void row_block(int r0, int r1, int kb, int n, int npanels, const float *packed, const int *range, int kmax,
-                      const float *a, int lda, const float *bias, int relu, int accumulate, float *c, int ldc)
+                      const a_operand *A, const float *const *tap_rows, const float *bias, int relu, int accumulate,
+                      float *c, int ldc)
 {
     for (int p = 0; p < npanels; p++) {
         int lo = range[2 * p], hi = range[2 * p + 1];
@@ -156,18 +201,35 @@ static void row_block(int r0, int r1, int kb, int n, int npanels, const float *p
         const float *panel = packed + (size_t)p * kmax * NR;
         for (int r = r0; r < r1; r += MR) {
             int mr = r1 - r < MR ? r1 - r : MR;
-            const float *arow[MR];
-            for (int i = 0; i < MR; i++) /* a short tile repeats its last row and drops it */
-                arow[i] = a + (size_t)(r + (i < mr ? i : mr - 1)) * lda;
-            if (p == 0) /* the first panel meets these rows first: fetch the next tile's while this one runs */
+            /* The first panel meets a matrix's rows first: fetch the next tile's while this one runs. */
+            if (p == 0 && !A->gather)
                 for (int i = 0; i < MR && r + MR + i < r1; i++)
                     for (int k = k0; k < k1; k += 16)
-                        __builtin_prefetch(a + (size_t)(r + MR + i) * lda + k);
+                        __builtin_prefetch(A->a + (size_t)(r + MR + i) * A->lda + k);
             v8 acc[MR][2];
-            tile_product(arow, 1, panel, k0, k1, acc);
+            for (int i = 0; i < MR; i++)
+                acc[i][0] = acc[i][1] = (v8){0};
+            tile_of_a(A, tap_rows, r0, r, mr, panel, k0, k1, acc);
             store_tile(acc, c + (size_t)r * ldc + p * NR, ldc, mr, nr, &e);
         }
     }
+}
+
+/* Where each row of [r0, r1) reads each tap: tap_rows[(r - r0) * taps + t]. */
+static void fill_tap_rows(const a_operand *A, int r0, int r1, const float **tap_rows)
+{
+    for (int r = r0; r < r1; r++)
+        for (int t = 0; t < A->gather->taps; t++)
+            tap_rows[(size_t)(r - r0) * A->gather->taps + t] = gathered_row(A, r, t);
+}
+
+static pcnn_status check_gather(const gemm_gather *g, int m, int kmax)
+{
+    if (g->cin < 1 || g->taps < 1 || g->taps > g->kh * g->kw || (long)g->B * g->H * g->W != m ||
+        kmax > g->taps * g->cin)
+        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: gather of %d taps x %d channels does not fit %d rows, k %d",
+                         g->taps, g->cin, m, kmax);
+    return PCNN_OK;
 }
 
 static pcnn_status scratch_reserve(cpu_gemm_scratch *s, size_t floats)
@@ -182,9 +244,9 @@ static pcnn_status scratch_reserve(cpu_gemm_scratch *s, size_t floats)
     return PCNN_OK;
 }
 
-pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda, const float *b,
-                            int ldb, int trans_b, const gemm_segments *seg, const float *bias, int relu,
-                            int accumulate, float *c, int ldc)
+pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda,
+                            const gemm_gather *gather, const float *b, int ldb, int trans_b, const gemm_segments *seg,
+                            const float *bias, int relu, int accumulate, float *c, int ldc)
 {
     int kmax;
     pcnn_status st = check_segments(seg, n, &kmax);
@@ -195,12 +257,22 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
     if (m <= 0 || n <= 0)
         return PCNN_OK;
     int npanels = (n + NR - 1) / NR;
-    /* The panels, then the panel ranges as ints in the same allocation. */
-    size_t panel_floats = (size_t)npanels * kmax * NR;
-    if ((st = scratch_reserve(scratch, panel_floats + 2 * (size_t)npanels)) != PCNN_OK)
+    if (gather && (st = check_gather(gather, m, kmax)) != PCNN_OK)
+        return st;
+    /* The panels, the zeros a gather reads outside the image, each thread's
+     * table of tap rows, then the panel ranges as ints, in one allocation. */
+    int threads = omp_get_max_threads();
+    /* zeros rounded to 16 floats keeps the pointer tables after it aligned */
+    size_t panel_floats = (size_t)npanels * kmax * NR, zeros = gather ? ((size_t)gather->cin + 15) / 16 * 16 : 0;
+    size_t table = gather ? (size_t)MC * gather->taps : 0; /* pointers, counted as two floats each */
+    size_t floats = panel_floats + zeros + 2 * table * threads + 2 * (size_t)npanels;
+    if ((st = scratch_reserve(scratch, floats)) != PCNN_OK)
         return st;
     float *packed = scratch->data;
-    int *range = (int *)(packed + panel_floats);
+    const float **tables = (const float **)(void *)(packed + panel_floats + zeros);
+    int *range = (int *)(packed + panel_floats + zeros + 2 * table * threads);
+    memset(packed + panel_floats, 0, zeros * sizeof(float));
+    a_operand A = {a, lda, gather, packed + panel_floats};
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < npanels; p++)
         pack_panel(packed + (size_t)p * kmax * NR, range, p, n, kmax, b, ldb, trans_b, seg);
@@ -208,8 +280,11 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
 #pragma omp parallel for schedule(static)
     for (int blk = 0; blk < nblocks; blk++) {
         int r0 = blk * MC, r1 = r0 + MC < m ? r0 + MC : m;
+        const float **tap_rows = gather ? tables + table * omp_get_thread_num() : NULL;
+        if (gather)
+            fill_tap_rows(&A, r0, r1, tap_rows);
         for (int kb = 0; kb < kmax || kb == 0; kb += KC)
-            row_block(r0, r1, kb, n, npanels, packed, range, kmax, a, lda, bias, relu, accumulate, c, ldc);
+            row_block(r0, r1, kb, n, npanels, packed, range, kmax, &A, tap_rows, bias, relu, accumulate, c, ldc);
     }
     return PCNN_OK;
 }
@@ -274,26 +349,79 @@ static pcnn_status blas_masked_gemm_tn(int K, int n, int m, const float *a, int 
  * row) and of B into panels of NR columns (the vectors), both then read
  * sequentially; a tile is MR rows k by NR columns j of C. Each tile sums the
  * row blocks in order, so the result does not depend on the thread count. */
+/* Row r of the A operand, all K = taps * cin of it, into dst. */
+static void gather_row(const a_operand *A, int r, float *dst)
+{
+    int cin = A->gather->cin;
+    for (int t = 0; t < A->gather->taps; t++)
+        memcpy(dst + (size_t)t * cin, gathered_row(A, r, t), (size_t)cin * sizeof *dst);
+}
+
+/* Packs row r of A into the groups of MR inner columns ag[g][r][MR]. */
+static void pack_tn_row(const a_operand *A, int K, int r, int row_in_block, int rc, float *ag)
+{
+    int g = 0, i = 0;
+    float *dst = ag + (size_t)row_in_block * MR;
+    if (A->gather) {
+        int cin = A->gather->cin;
+        for (int t = 0; t < A->gather->taps; t++) {
+            const float *src = gathered_row(A, r, t);
+            for (int c = 0; c < cin; c++) {
+                dst[(size_t)g * rc * MR + i] = src[c];
+                if (++i == MR)
+                    i = 0, g++;
+            }
+        }
+    } else {
+        const float *ar = A->a + (size_t)r * A->lda;
+        for (; (g + 1) * MR <= K; g++)
+            for (int j = 0; j < MR; j++)
+                dst[(size_t)g * rc * MR + j] = ar[g * MR + j];
+        for (; i < K - g * MR; i++)
+            dst[(size_t)g * rc * MR + i] = ar[g * MR + i];
+    }
+    for (; i > 0 && i < MR; i++) /* pad the last group */
+        dst[(size_t)g * rc * MR + i] = 0.0f;
+}
+
 pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, const float *a, int lda,
-                               const float *b, int ldb, const gemm_segments *seg, float *c, int ldc)
+                               const gemm_gather *gather, const float *b, int ldb, const gemm_segments *seg, float *c,
+                               int ldc)
 {
     int kmax;
     pcnn_status st = check_segments(seg, n, &kmax);
     if (st != PCNN_OK)
         return st;
+    if (gather && (K != gather->taps * gather->cin || (st = check_gather(gather, m, kmax)) != PCNN_OK))
+        return st ? st : pcnn_fail(PCNN_ERR_ARG, "masked_gemm_tn: K %d is not taps x channels", K);
     if (K <= 0 || n <= 0)
         return PCNN_OK;
     int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR, tiles = kgroups * npanels;
-    if (kgroups * MR + npanels * NR > TN_MAX_WIDTH)
-        return blas_masked_gemm_tn(K, n, m, a, lda, b, ldb, seg, c, ldc);
+    size_t zeros = gather ? (size_t)gather->cin : 0;
+    if (kgroups * MR + npanels * NR > TN_MAX_WIDTH) {
+        if (!gather)
+            return blas_masked_gemm_tn(K, n, m, a, lda, b, ldb, seg, c, ldc);
+        /* The BLAS needs the im2col matrix itself. */
+        if ((st = scratch_reserve(scratch, zeros + (size_t)m * K)) != PCNN_OK)
+            return st;
+        a_operand A = {a, 0, gather, scratch->data};
+        float *col = scratch->data + zeros;
+        memset(scratch->data, 0, zeros * sizeof(float));
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < m; r++)
+            gather_row(&A, r, col + (size_t)r * K);
+        return blas_masked_gemm_tn(K, n, m, col, K, b, ldb, seg, c, ldc);
+    }
     /* Rows per block: both packed slices about 256 KiB together. */
     int rc = 65536 / (kgroups * MR + npanels * NR);
     rc = rc < 16 ? 16 : rc > 1024 ? 1024 : rc;
     size_t ag_floats = (size_t)kgroups * rc * MR, bp_floats = (size_t)npanels * rc * NR;
-    if ((st = scratch_reserve(scratch, ag_floats + bp_floats + 2 * (size_t)npanels * NR)) != PCNN_OK)
+    if ((st = scratch_reserve(scratch, ag_floats + bp_floats + zeros + 2 * (size_t)npanels * NR)) != PCNN_OK)
         return st;
     float *ag = scratch->data, *bp = ag + ag_floats;
-    int *lo = (int *)(bp + bp_floats), *hi = lo + npanels * NR;
+    memset(bp + bp_floats, 0, zeros * sizeof(float));
+    a_operand A = {a, lda, gather, bp + bp_floats};
+    int *lo = (int *)(bp + bp_floats + zeros), *hi = lo + npanels * NR;
     for (int j = 0; j < npanels * NR; j++)
         column_range(seg, j, &lo[j], &hi[j]);
 #pragma omp parallel
@@ -301,16 +429,8 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
         int nrows = (r0 + rc < m ? r0 + rc : m) - r0;
 #pragma omp for schedule(static)
         for (int r = 0; r < nrows; r++) {
-            const float *ar = a + (size_t)(r0 + r) * lda, *br = b + (size_t)(r0 + r) * ldb;
-            for (int g = 0; g < kgroups; g++) {
-                float *dst = ag + ((size_t)g * rc + r) * MR;
-                if ((g + 1) * MR <= K)
-                    for (int i = 0; i < MR; i++)
-                        dst[i] = ar[g * MR + i];
-                else
-                    for (int i = 0; i < MR; i++)
-                        dst[i] = g * MR + i < K ? ar[g * MR + i] : 0.0f;
-            }
+            const float *br = b + (size_t)(r0 + r) * ldb;
+            pack_tn_row(&A, K, r0 + r, r, rc, ag);
             int p = 0;
             for (; (p + 1) * NR <= n; p++) { /* whole panels, then the padded last */
                 float *dst = bp + ((size_t)p * rc + r) * NR;
@@ -333,7 +453,7 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
             const float *arow[MR];
             for (int i = 0; i < MR; i++)
                 arow[i] = ag + (size_t)g * rc * MR + i;
-            v8 acc[MR][2];
+            v8 acc[MR][2] = {{{0}}};
             tile_product(arow, MR, bp + (size_t)p * rc * NR, 0, nrows, acc);
             store_tn_tile(acc, k0, kr, j0, nr, lo, hi, r0 == 0, c, ldc);
         }

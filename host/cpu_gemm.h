@@ -14,12 +14,13 @@ typedef struct {
     size_t floats;
 } cpu_gemm_scratch;
 
-pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda, const float *b,
-                            int ldb, int trans_b, const gemm_segments *seg, const float *bias, int relu,
-                            int accumulate, float *c, int ldc);
+pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda,
+                            const gemm_gather *gather, const float *b, int ldb, int trans_b, const gemm_segments *seg,
+                            const float *bias, int relu, int accumulate, float *c, int ldc);
 
-pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, const float *a, int lda, const float *b, int ldb,
-                               const gemm_segments *seg, float *c, int ldc);
+pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, const float *a, int lda,
+                               const gemm_gather *gather, const float *b, int ldb, const gemm_segments *seg, float *c,
+                               int ldc);
 
 void cpu_gemm_scratch_free(cpu_gemm_scratch *scratch);
 

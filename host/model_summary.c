@@ -45,17 +45,20 @@ train_memory model_train_memory(const pcnn_model *m, uint64_t rows)
 {
     const pcnn_config *c = &m->cfg;
     uint64_t C = (uint64_t)c->channels, L = (uint64_t)c->n_layers, H2 = 2 * (uint64_t)c->hidden_dim * C,
-             Hd = (uint64_t)c->hidden_dim * C, O = (uint64_t)c->out_dim * C, col = 0, f = sizeof(float);
-    for (int i = 0; i < m->n_convs; i++)
-        if (conv_col_width(&m->convs[i]) > col)
-            col = conv_col_width(&m->convs[i]);
+             Hd = (uint64_t)c->hidden_dim * C, O = (uint64_t)c->out_dim * C, col = 0, col_fwd = 0,
+             f = sizeof(float);
+    for (int i = 0; i < m->n_convs; i++) {
+        uint64_t w = conv_col_width(&m->convs[i]), w_fwd = conv_im2col_width(m->be, &m->convs[i]);
+        col = w > col ? w : col;
+        col_fwd = w_fwd > col_fwd ? w_fwd : col_fwd;
+    }
     train_memory t;
     t.weights = t.gradients = (uint64_t)m->n_params * f;
     t.optimiser = 2 * t.weights;
     /* x0; per block y[i], h1, h2, h3; r (= y[L] after its ReLU), r2, o2, logits. */
     uint64_t act = C + L * (H2 + Hd + Hd + H2) + H2 + 2 * O + 256 * C;
     t.activations = rows * act * f;
-    t.im2col = rows * col * f;
+    t.im2col = rows * col_fwd * f; /* what a gathering backend still needs (the 7x7 input layer's) */
     /* d_o1, d_y, d_h3, d_h2, d_h1, d_col from where the logits start (d_o2 takes o2's place). */
     uint64_t grads = O + 2 * H2 + 2 * Hd + col;
     t.gradient_spill = grads > 256 * C ? rows * (grads - 256 * C) * f : 0;

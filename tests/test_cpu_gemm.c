@@ -63,7 +63,7 @@ static void check_forward(const forward_case *fc)
         c0[i] = c[i];
     gemm_segments seg = three_groups(n, K, fc->empty_first);
     cpu_gemm_scratch scratch = {0};
-    assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, lda, b, ldb, fc->trans_b, &seg, bias, fc->relu,
+    assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, lda, NULL, b, ldb, fc->trans_b, &seg, bias, fc->relu,
                                      fc->accumulate, c, ldc),
                      PCNN_OK);
     double worst = 0;
@@ -111,7 +111,7 @@ static void check_weight_grad(int m, int K, int n, int empty_first)
     float *c = random_floats((size_t)K * ldc, 7);
     gemm_segments seg = three_groups(n, K, empty_first);
     cpu_gemm_scratch scratch = {0};
-    assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, lda, b, ldb, &seg, c, ldc), PCNN_OK);
+    assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, lda, NULL, b, ldb, &seg, c, ldc), PCNN_OK);
     double worst = 0;
     for (int k = 0; k < K; k++)
         for (int j = 0; j < n; j++) {
@@ -140,6 +140,51 @@ static void test_masked_gemm_tn_shapes(void **state)
     check_weight_grad(300, 400, 300, 0); /* wide: the BLAS path */
 }
 
+/* Reading the input through the im2col (gather) gives the same bits as the
+ * im2col matrix itself, forward and weight gradient, for a 3x3 and a 7x7
+ * masked kernel over odd image sizes (taps at every border). */
+static void check_gather(int B, int H, int W, int cin, int k, int n)
+{
+    int taps = k * k / 2 + 1, K = taps * cin, m = B * H * W;
+    gemm_gather g = {B, H, W, cin, k, k, taps};
+    float *x = random_floats((size_t)m * cin, 11), *w = random_floats((size_t)K * n, 12);
+    float *dy = random_floats((size_t)m * n, 13), *col = calloc((size_t)m * K, sizeof(float));
+    float *y[2], *dw[2];
+    for (int r = 0; r < m; r++) { /* the im2col matrix, by its definition in backend.h */
+        int b = r / (H * W), yy = r / W % H, xx = r % W;
+        for (int t = 0; t < taps; t++) {
+            int sy = yy + t / k - k / 2, sx = xx + t % k - k / 2;
+            if (sy >= 0 && sy < H && sx >= 0 && sx < W)
+                for (int c = 0; c < cin; c++)
+                    col[(size_t)r * K + t * cin + c] = x[(((size_t)b * H + sy) * W + sx) * cin + c];
+        }
+    }
+    gemm_segments seg = three_groups(n, K, 0);
+    cpu_gemm_scratch scratch = {0};
+    for (int v = 0; v < 2; v++) {
+        y[v] = malloc((size_t)m * n * sizeof(float));
+        dw[v] = malloc((size_t)K * n * sizeof(float));
+        const float *a = v ? x : col;
+        const gemm_gather *gp = v ? &g : NULL;
+        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, gp, w, n, 0, &seg, NULL, 1, 0, y[v], n), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, gp, dy, n, &seg, dw[v], n), PCNN_OK);
+    }
+    printf("gather B=%d %dx%d cin=%d %dx%d n=%d: identical to the im2col matrix\n", B, H, W, cin, k, k, n);
+    assert_memory_equal(y[0], y[1], (size_t)m * n * sizeof(float));
+    assert_memory_equal(dw[0], dw[1], (size_t)K * n * sizeof(float));
+    cpu_gemm_scratch_free(&scratch);
+    free(x), free(w), free(dy), free(col), free(y[0]), free(y[1]), free(dw[0]), free(dw[1]);
+}
+
+static void test_gather_matches_im2col(void **state)
+{
+    (void)state;
+    check_gather(2, 5, 7, 6, 3, 48);
+    check_gather(1, 9, 4, 3, 7, 30);
+    check_gather(3, 3, 3, 40, 3, 40); /* K spans several register-tile groups per tap */
+    check_gather(1, 12, 12, 90, 3, 600); /* wide: the weight gradient's BLAS path */
+}
+
 /* The same bits on 1 thread as on 3: every sum runs in one fixed order. */
 static void test_thread_count_does_not_change_results(void **state)
 {
@@ -153,8 +198,8 @@ static void test_thread_count_does_not_change_results(void **state)
         omp_set_num_threads(t ? 3 : 1);
         out[t] = malloc((size_t)m * n * sizeof(float));
         grad[t] = malloc((size_t)K * n * sizeof(float));
-        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, b, n, 0, &seg, NULL, 1, 0, out[t], n), PCNN_OK);
-        assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, b, n, &seg, grad[t], n), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, NULL, b, n, 0, &seg, NULL, 1, 0, out[t], n), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, NULL, b, n, &seg, grad[t], n), PCNN_OK);
     }
     assert_memory_equal(out[0], out[1], (size_t)m * n * sizeof(float));
     assert_memory_equal(grad[0], grad[1], (size_t)K * n * sizeof(float));
@@ -167,6 +212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_masked_gemm_shapes),
         cmocka_unit_test(test_masked_gemm_tn_shapes),
+        cmocka_unit_test(test_gather_matches_im2col),
         cmocka_unit_test(test_thread_count_does_not_change_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
