@@ -71,11 +71,20 @@ typedef struct {
      * its epilogue, for r < m, j < n:
      *   C[r, j] = act(sum over k in range(j) of A[r, k] op(B)[k, j] + bias[j])  (+ C[r, j] if accumulate)
      * op(B)[k, j] = B[j*ldb + k] if trans_b else B[k*ldb + j]; bias.buf NULL adds
-     * none; act = ReLU if relu, which accumulate does not allow. gather: see
-     * gemm_gather; only passed to a backend that sets `gathers`. */
+     * none; act = ReLU if relu (with accumulate: a residual connection, for
+     * inner ranges up to 256). gather: see gemm_gather; only passed to a
+     * backend that sets `gathers`. */
     pcnn_status (*masked_gemm)(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b,
                                int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate,
                                bview c, int ldc);
+
+    /* Optional. The final layer and the loss in one pass (each block of rows
+     * goes through softmax_xent while its logits are still in cache): the
+     * logits [m, n] (ldc = n) are masked_gemm's with bias and no act, then
+     * softmax_xent over the m * n / 256 rows of 256 classes. */
+    pcnn_status (*masked_gemm_xent)(backend *be, int m, int n, bview a, int lda, bview b, int ldb,
+                                    const gemm_segments *seg, bview bias, bview logits, bview targets, bview loss,
+                                    int want_grad, float grad_scale);
 
     /* Optional with masked_gemm. Its weight gradient, for k < K, j < n:
      *   C[k, j] = sum over r < m of A[r, k] B[r, j]  if k is in range(j), else 0. */

@@ -109,7 +109,35 @@ static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int ld
                                       int accumulate, bview c, int ldc)
 {
     return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, gather, F(b), ldb, trans_b, seg,
-                           bias.buf ? F(bias) : NULL, relu, accumulate, F(c), ldc);
+                           bias.buf ? F(bias) : NULL, relu, accumulate, F(c), ldc, NULL);
+}
+
+typedef struct {
+    float *logits, *loss;
+    const uint8_t *targets;
+    int groups; /* rows of 256 classes per row of logits */
+    int want_grad;
+    float grad_scale;
+} xent_rows;
+
+static void xent_rows_done(void *ctx, int r0, int r1)
+{
+    const xent_rows *x = ctx;
+    size_t first = (size_t)r0 * x->groups, count = (size_t)(r1 - r0) * x->groups;
+    cpu_softmax_xent(x->logits + first * 256, x->targets + first, x->loss + first, count, 256, x->want_grad,
+                     x->grad_scale);
+}
+
+static pcnn_status cpu_masked_gemm_xent_op(backend *be, int m, int n, bview a, int lda, bview b, int ldb,
+                                           const gemm_segments *seg, bview bias, bview logits, bview targets,
+                                           bview loss, int want_grad, float grad_scale)
+{
+    if (n % 256)
+        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm_xent: %d logits per row is not a multiple of 256", n);
+    xent_rows x = {F(logits), F(loss), U8(targets), n / 256, want_grad, grad_scale};
+    gemm_rows_done done = {xent_rows_done, &x};
+    return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, NULL, F(b), ldb, 0, seg,
+                           bias.buf ? F(bias) : NULL, 0, 0, F(logits), n, &done);
 }
 
 static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda,
@@ -404,6 +432,7 @@ static const backend_ops cpu_ops = {
     .copy = cpu_copy,
     .gemm = cpu_gemm,
     .masked_gemm = cpu_masked_gemm_op,
+    .masked_gemm_xent = cpu_masked_gemm_xent_op,
     .masked_gemm_tn = cpu_masked_gemm_tn_op,
     .im2col = cpu_im2col,
     .col2im = cpu_col2im,

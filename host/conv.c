@@ -97,6 +97,27 @@ pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y
     return o->bias_act(be, y, bview_at(params, l->b_off), (size_t)rows, l->cout, l->relu);
 }
 
+pcnn_status conv_forward_residual(backend *be, const conv_layer *l, bview params, bview y, bview x, int B, int H,
+                                  int W)
+{
+    if (!be->ops->masked_gemm || conv_col_width(l))
+        return pcnn_fail(PCNN_ERR_ARG, "conv_forward_residual: %s needs a 1x1 layer and masked_gemm", l->name);
+    gemm_segments s = forward_segments(l);
+    return be->ops->masked_gemm(be, B * H * W, l->cout, x, l->cin, NULL, bview_at(params, l->w_off), l->cout, 0, &s,
+                                bview_at(params, l->b_off), l->relu, 1, y, l->cout);
+}
+
+pcnn_status conv_forward_xent(backend *be, const conv_layer *l, bview params, bview logits, bview x, bview targets,
+                              bview loss, int want_grad, float grad_scale, int B, int H, int W)
+{
+    if (!be->ops->masked_gemm_xent || conv_col_width(l) || l->relu)
+        return pcnn_fail(PCNN_ERR_ARG, "conv_forward_xent: %s needs a 1x1 layer without act and masked_gemm_xent",
+                         l->name);
+    gemm_segments s = forward_segments(l);
+    return be->ops->masked_gemm_xent(be, B * H * W, l->cout, x, l->cin, bview_at(params, l->w_off), l->cout, &s,
+                                     bview_at(params, l->b_off), logits, targets, loss, want_grad, grad_scale);
+}
+
 pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview grads, bview dx, int dx_accumulate,
                           bview dy, bview y, bview x, bview col, bview dcol, int B, int H, int W)
 {

@@ -50,6 +50,17 @@ size_t conv_im2col_width(const backend *be, const conv_layer *l);
 pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y, bview x, bview col, int B,
                          int H, int W);
 
+/* y += act(conv(x)) in one pass: a residual connection whose branch output
+ * is not kept (eval). Only where the backend has masked_gemm; else PCNN_ERR_ARG. */
+pcnn_status conv_forward_residual(backend *be, const conv_layer *l, bview params, bview y, bview x, int B, int H,
+                                  int W);
+
+/* The final layer and the loss at once (backend masked_gemm_xent, which the
+ * caller checked): logits = conv(x) + bias, then softmax_xent as backend.h
+ * describes, over 256-class rows. */
+pcnn_status conv_forward_xent(backend *be, const conv_layer *l, bview params, bview logits, bview x, bview targets,
+                              bview loss, int want_grad, float grad_scale, int B, int H, int W);
+
 /* dy [B*H*W, cout] is the gradient w.r.t. y (the layer's output after its
  * activation); it is modified in place by the ReLU backward. Writes dW and db
  * into grads (at the layer's offsets; the cut centre weights are left as they

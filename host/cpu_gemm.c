@@ -100,7 +100,8 @@ static inline void tile_product(const float *const arow[MR], size_t stride, cons
 typedef struct {
     const float *bias; /* at the panel's first column, or NULL */
     int relu;
-    int add_old; /* C already holds a partial sum (or accumulate) */
+    int add_old;      /* add C before the bias and act: a partial sum, or accumulate without act */
+    int add_old_late; /* add C after the act: accumulate with ReLU (a residual connection) */
     int last;    /* the tile's inner range is complete: apply bias and act */
 } epilogue;
 
@@ -120,6 +121,8 @@ static void store_tile(v8 acc[MR][2], float *c, int ldc, int mr, int nr, const e
                 if (e->relu)
                     v0 = relu8(v0), v1 = relu8(v1);
             }
+            if (e->add_old_late)
+                v0 += load8(ci), v1 += load8(ci + 8);
             store8(ci, v0), store8(ci + 8, v1);
         }
         return;
@@ -138,6 +141,8 @@ static void store_tile(v8 acc[MR][2], float *c, int ldc, int mr, int nr, const e
                 if (e->relu)
                     v = v > 0.0f ? v : 0.0f;
             }
+            if (e->add_old_late)
+                v += *cij;
             *cij = v;
         }
 }
@@ -197,7 +202,9 @@ static void row_block(int r0, int r1, int kb, int n, int npanels, const float *p
             continue;
         int k0 = kb > lo ? kb : lo, k1 = kb + KC < hi ? kb + KC : hi;
         int nr = n - p * NR < NR ? n - p * NR : NR;
-        epilogue e = {bias ? bias + p * NR : NULL, relu, kb != kfirst || accumulate, kb == klast};
+        /* With ReLU, accumulate adds after the act; the caller checked that one inner block covers it. */
+        epilogue e = {bias ? bias + p * NR : NULL, relu, kb != kfirst || (accumulate && !relu),
+                      accumulate && relu, kb == klast};
         const float *panel = packed + (size_t)p * kmax * NR;
         for (int r = r0; r < r1; r += MR) {
             int mr = r1 - r < MR ? r1 - r : MR;
@@ -246,14 +253,16 @@ static pcnn_status scratch_reserve(cpu_gemm_scratch *s, size_t floats)
 
 pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda,
                             const gemm_gather *gather, const float *b, int ldb, int trans_b, const gemm_segments *seg,
-                            const float *bias, int relu, int accumulate, float *c, int ldc)
+                            const float *bias, int relu, int accumulate, float *c, int ldc,
+                            const gemm_rows_done *done)
 {
     int kmax;
     pcnn_status st = check_segments(seg, n, &kmax);
     if (st != PCNN_OK)
         return st;
-    if (relu && accumulate)
-        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: ReLU cannot be combined with accumulate");
+    if (relu && accumulate && kmax > KC)
+        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: ReLU with accumulate needs an inner range of at most %d, got %d",
+                         KC, kmax);
     if (m <= 0 || n <= 0)
         return PCNN_OK;
     int npanels = (n + NR - 1) / NR;
@@ -285,6 +294,8 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
             fill_tap_rows(&A, r0, r1, tap_rows);
         for (int kb = 0; kb < kmax || kb == 0; kb += KC)
             row_block(r0, r1, kb, n, npanels, packed, range, kmax, &A, tap_rows, bias, relu, accumulate, c, ldc);
+        if (done)
+            done->fn(done->ctx, r0, r1);
     }
     return PCNN_OK;
 }

@@ -14,9 +14,16 @@ typedef struct {
     size_t floats;
 } cpu_gemm_scratch;
 
+/* Called by the thread that finished rows [r0, r1) of C, while they are in its cache. */
+typedef struct {
+    void (*fn)(void *ctx, int r0, int r1);
+    void *ctx;
+} gemm_rows_done;
+
 pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda,
                             const gemm_gather *gather, const float *b, int ldb, int trans_b, const gemm_segments *seg,
-                            const float *bias, int relu, int accumulate, float *c, int ldc);
+                            const float *bias, int relu, int accumulate, float *c, int ldc,
+                            const gemm_rows_done *done);
 
 pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, const float *a, int lda,
                                const gemm_gather *gather, const float *b, int ldb, const gemm_segments *seg, float *c,

@@ -106,7 +106,7 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
 
 const char *const profile_kind_names[PROFILE_KINDS] = {
     "input conv 7x7 (mask A)", "block 1x1 convs", "block 3x3 convs", "residual adds, copies, ReLU",
-    "output 1x1 convs", "final 1x1 conv (logits)", "softmax cross-entropy",
+    "output 1x1 convs", "final 1x1 conv (+ loss if fused)", "softmax cross-entropy",
 };
 
 void model_profile_attach(pcnn_model *m, model_profile *p) { m->profile = p; }
@@ -132,7 +132,9 @@ static double profile_mark(pcnn_model *m)
 
 static bview A(const pcnn_model *m, size_t off) { return (bview){m->ws.act, off}; }
 
-static pcnn_status forward(pcnn_model *m, int B, int H, int W)
+/* The forward pass; with want_loss also the loss (per sub-pixel, in ws->loss)
+ * and, with want_grad, d(loss)/d(logits) in place of the logits. */
+static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, int want_grad)
 {
     backend *be = m->be;
     const backend_ops *o = be->ops;
@@ -148,6 +150,10 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W)
         const conv_layer *blk = &c[1 + 3 * i];
         TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, ws->y[i]), col, B, H, W));
         TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
+        if (!ws->train && o->masked_gemm && blk[2].cin <= 256) { /* y += relu(conv(h2)), h3 never stored */
+            TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, &blk[2], p, A(m, ws->y[i]), A(m, ws->h2[i]), B, H, W));
+            continue;
+        }
         TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[2], p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
         if (ws->y[i + 1] != ws->y[i])
             TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, ws->y[i]), rows * blk[2].cout));
@@ -157,7 +163,17 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W)
     TIMED(t, PROFILE_ELEMENTWISE, o->relu(be, A(m, ws->r), A(m, ws->y[L]), rows * out1->cin));
     TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out1, p, A(m, ws->r2), A(m, ws->r), col, B, H, W));
     TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
-    TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, A(m, ws->logits), A(m, ws->o2), col, B, H, W));
+    bview logits = A(m, ws->logits), pixels = {ws->pixels, 0}, loss = {ws->loss, 0};
+    size_t n = rows * C;
+    float scale = (float)(1.0 / (double)n);
+    if (want_loss && o->masked_gemm_xent) {
+        TIMED(t, PROFILE_FINAL_CONV, conv_forward_xent(be, final, p, logits, A(m, ws->o2), pixels, loss, want_grad,
+                                                       scale, B, H, W));
+        return PCNN_OK;
+    }
+    TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, logits, A(m, ws->o2), col, B, H, W));
+    if (want_loss)
+        TIMED(t, PROFILE_SOFTMAX, o->softmax_xent(be, logits, pixels, loss, n, 256, want_grad, scale));
     return PCNN_OK;
 }
 
@@ -214,11 +230,7 @@ pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, 
     workspace *ws = &m->ws;
     backend *be = m->be;
     TRY(be->ops->write(be, ws->pixels, 0, images, n));
-    TRY(forward(m, B, H, W));
-    double *t = m->profile ? m->profile->forward_s : NULL;
-    TIMED(t, PROFILE_SOFTMAX,
-          be->ops->softmax_xent(be, A(m, ws->logits), (bview){ws->pixels, 0}, (bview){ws->loss, 0}, n, 256,
-                                want_grad, (float)(1.0 / (double)n)));
+    TRY(forward(m, B, H, W, 1, want_grad));
     ws->B = B;
     ws->H = H;
     ws->W = W;
@@ -245,7 +257,7 @@ pcnn_status model_forward_resident(pcnn_model *m, int B, int H, int W, bview *lo
 {
     if (!m->ws.act || m->ws.rows < (size_t)B * H * W)
         return pcnn_fail(PCNN_ERR_ARG, "model_forward_resident: workspace not prepared for %dx%dx%d", B, H, W);
-    TRY(forward(m, B, H, W));
+    TRY(forward(m, B, H, W, 0, 0));
     m->ws.B = B;
     m->ws.H = H;
     m->ws.W = W;

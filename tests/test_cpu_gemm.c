@@ -64,7 +64,7 @@ static void check_forward(const forward_case *fc)
     gemm_segments seg = three_groups(n, K, fc->empty_first);
     cpu_gemm_scratch scratch = {0};
     assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, lda, NULL, b, ldb, fc->trans_b, &seg, bias, fc->relu,
-                                     fc->accumulate, c, ldc),
+                                     fc->accumulate, c, ldc, NULL),
                      PCNN_OK);
     double worst = 0;
     for (int r = 0; r < m; r++)
@@ -98,7 +98,7 @@ static void test_masked_gemm_shapes(void **state)
     const forward_case cases[] = {
         {1, 1, 1, 0, 0, 0, 0},      {7, 17, 5, 0, 1, 0, 0},      {100, 48, 224, 0, 1, 0, 0},
         {97, 43, 600, 0, 1, 0, 0},  {13, 129, 70, 1, 0, 1, 0},   {200, 96, 96, 1, 0, 0, 1},
-        {6, 16, 300, 0, 0, 1, 1},   {95, 768, 96, 0, 0, 0, 0},
+        {6, 16, 300, 0, 0, 1, 1},   {95, 768, 96, 0, 0, 0, 0},   {50, 48, 48, 0, 1, 1, 0}, /* residual */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_forward(&cases[i]);
@@ -166,7 +166,7 @@ static void check_gather(int B, int H, int W, int cin, int k, int n)
         dw[v] = malloc((size_t)K * n * sizeof(float));
         const float *a = v ? x : col;
         const gemm_gather *gp = v ? &g : NULL;
-        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, gp, w, n, 0, &seg, NULL, 1, 0, y[v], n), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, gp, w, n, 0, &seg, NULL, 1, 0, y[v], n, NULL), PCNN_OK);
         assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, gp, dy, n, &seg, dw[v], n), PCNN_OK);
     }
     printf("gather B=%d %dx%d cin=%d %dx%d n=%d: identical to the im2col matrix\n", B, H, W, cin, k, k, n);
@@ -198,7 +198,7 @@ static void test_thread_count_does_not_change_results(void **state)
         omp_set_num_threads(t ? 3 : 1);
         out[t] = malloc((size_t)m * n * sizeof(float));
         grad[t] = malloc((size_t)K * n * sizeof(float));
-        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, NULL, b, n, 0, &seg, NULL, 1, 0, out[t], n), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, NULL, b, n, 0, &seg, NULL, 1, 0, out[t], n, NULL), PCNN_OK);
         assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, NULL, b, n, &seg, grad[t], n), PCNN_OK);
     }
     assert_memory_equal(out[0], out[1], (size_t)m * n * sizeof(float));
