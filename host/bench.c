@@ -289,6 +289,8 @@ pcnn_status bench_device(int index, const bench_settings *s, bench_result *r)
     sysinfo_rss_peak_reset();
     pcnn_device *dev = NULL;
     TRY(pcnn_device_open(index, &dev));
+    if (sysinfo_rss_peak_reset())
+        r->host_rss_base_kib = sysinfo_rss_peak_kib(); /* the process before the model: code, libraries */
     snprintf(r->name, sizeof r->name, "%s", pcnn_device_name(dev));
     pcnn_status st = run_all(dev, s, r);
     pcnn_device_close(dev);

@@ -58,6 +58,7 @@ typedef struct {
     double open_cold_s, open_warm_s;
 
     long host_rss_peak_kib;      /* VmHWM during the training steps */
+    long host_rss_base_kib;      /* VmRSS once the device is open, before the model (0 if unknown) */
     uint64_t device_bytes_peak;  /* bytes_peak after the training steps */
     uint64_t analytic_bytes;     /* model_summary's need: weights, gradients, Adam, kept activations */
     uint64_t live_macs_per_step; /* forward+backward, live entries only */

@@ -159,6 +159,10 @@ GETTER(g_dev, r->device_bytes_peak / 1048576.0)
 GETTER(g_need, r->analytic_bytes / 1048576.0)
 GETTER(g_dev_ratio, (double)r->device_bytes_peak / (double)r->analytic_bytes)
 GETTER(g_rss_ratio, r->host_rss_peak_kib * 1024.0 / (double)r->analytic_bytes)
+GETTER(g_rss_added, r->host_rss_base_kib ? (r->host_rss_peak_kib - r->host_rss_base_kib) / 1024.0 : 0.0 / 0.0)
+GETTER(g_rss_added_ratio, r->host_rss_base_kib ? (r->host_rss_peak_kib - r->host_rss_base_kib) * 1024.0 /
+                                                     (double)r->analytic_bytes
+                                               : 0.0 / 0.0)
 
 /* Where a step's time goes on one device: ms per step by layer kind. */
 static void print_profile(const bench_result *r)
@@ -215,6 +219,8 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
     row("analytic training need, MiB", r, n, g_need, "%.1f");
     row("device bytes peak / need", r, n, g_dev_ratio, "%.2f");
     row("host RSS peak / need", r, n, g_rss_ratio, "%.2f");
+    row("host RSS added by training, MiB", r, n, g_rss_added, "%.1f");
+    row("host RSS added / need", r, n, g_rss_added_ratio, "%.2f");
     for (int i = 0; i < n; i++)
         if (r[i].profile_steps)
             print_profile(&r[i]);

@@ -146,21 +146,25 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, in
     double *t = m->profile ? m->profile->forward_s : NULL;
     TIMED(t, PROFILE_INPUT_CONV, o->pixels_to_input(be, A(m, ws->x0), (bview){ws->pixels, 0}, rows * C));
     TIMED(t, PROFILE_INPUT_CONV, conv_forward(be, &c[0], p, A(m, ws->y[0]), A(m, ws->x0), col, B, H, W));
+    /* Without a backward to come, each block adds its branch straight into the
+     * running y (cur), whatever workspace this is; training keeps every y[i]. */
+    size_t cur = ws->y[0];
     for (int i = 0; i < L; i++) {
         const conv_layer *blk = &c[1 + 3 * i];
-        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, ws->y[i]), col, B, H, W));
+        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, cur), col, B, H, W));
         TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
-        if (!ws->train && o->masked_gemm && blk[2].cin <= 256) { /* y += relu(conv(h2)), h3 never stored */
-            TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, &blk[2], p, A(m, ws->y[i]), A(m, ws->h2[i]), B, H, W));
+        if (!want_grad && o->masked_gemm && blk[2].cin <= 256) { /* y += relu(conv(h2)), h3 never stored */
+            TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, &blk[2], p, A(m, cur), A(m, ws->h2[i]), B, H, W));
             continue;
         }
         TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[2], p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
-        if (ws->y[i + 1] != ws->y[i])
-            TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, ws->y[i]), rows * blk[2].cout));
-        TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, ws->y[i + 1]), A(m, ws->h3[i]), rows * blk[2].cout));
+        if (ws->y[i + 1] != cur)
+            TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, cur), rows * blk[2].cout));
+        cur = ws->y[i + 1];
+        TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, cur), A(m, ws->h3[i]), rows * blk[2].cout));
     }
     const conv_layer *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
-    TIMED(t, PROFILE_ELEMENTWISE, o->relu(be, A(m, ws->r), A(m, ws->y[L]), rows * out1->cin));
+    TIMED(t, PROFILE_ELEMENTWISE, o->relu(be, A(m, ws->r), A(m, cur), rows * out1->cin));
     TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out1, p, A(m, ws->r2), A(m, ws->r), col, B, H, W));
     TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
     bview logits = A(m, ws->logits), pixels = {ws->pixels, 0}, loss = {ws->loss, 0};

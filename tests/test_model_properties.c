@@ -1,6 +1,7 @@
 /* Properties of the model that need no reference values: the gradient equals
  * finite differences of the loss, the network is autoregressive (no logit sees
- * its own or a later sub-pixel), and initialisation is seeded and masked. */
+ * its own or a later sub-pixel), initialisation is seeded and masked, and the
+ * loss is the same whichever path the forward pass takes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,31 @@ static void test_init_is_seeded_and_masked(void **state)
     pcnn_model_free(c);
 }
 
+/* The loss does not depend on the path the forward pass takes: with or
+ * without gradients (eval fuses each block's residual add and the loss into
+ * its GEMMs), in a fresh eval workspace or in a training one. Bit for bit. */
+static void test_loss_is_the_same_on_every_path(void **state)
+{
+    for (int colours = 1; colours <= 3; colours += 2) {
+        pcnn_model *fresh = random_model(*state, colours, 5), *trained = random_model(*state, colours, 5);
+        const pcnn_config *c = pcnn_model_config(fresh);
+        int B = 3;
+        size_t n = (size_t)B * c->height * c->width * c->channels;
+        uint8_t *img = malloc(n);
+        test_random_bytes(img, n, 9);
+        double eval_fresh = mean_loss(fresh, img, B, 0);
+        double with_grad = mean_loss(trained, img, B, 1);
+        double eval_after = mean_loss(trained, img, B, 0);
+        print_message("  %d colour(s): eval %.9f, with gradients %.9f, eval in a training workspace %.9f\n",
+                      colours, eval_fresh, with_grad, eval_after);
+        assert_true(eval_fresh == with_grad);
+        assert_true(eval_fresh == eval_after);
+        free(img);
+        pcnn_model_free(fresh);
+        pcnn_model_free(trained);
+    }
+}
+
 static int setup_cpu(void **state) { return pcnn_device_open(0, (pcnn_device **)state) ? -1 : 0; }
 
 static int teardown(void **state)
@@ -178,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_gradient_matches_finite_differences),
         cmocka_unit_test(test_autoregressive),
         cmocka_unit_test(test_init_is_seeded_and_masked),
+        cmocka_unit_test(test_loss_is_the_same_on_every_path),
     };
     return cmocka_run_group_tests_name("model properties, device 0 (CPU)", tests, setup_cpu, teardown);
 }

@@ -13,7 +13,10 @@ What it does, per preset (batch 16, 32x32x3, torch.set_num_threads(2)):
     random images (within 1e-4);
  2. times a training step (forward + backward + Adam) and the naive sampler (one forward pass of 16
     images per sub-pixel, a few sub-pixels, extrapolated to 32*32*3) in PyTorch, and runs
-    `pcnn-cl bench --devices 0` in the same run, printing ratios pcnn-cl / PyTorch.
+    `pcnn-cl bench --devices 0` in the same run, printing ratios pcnn-cl / PyTorch; --rounds N alternates
+    the two N times and reports medians (the machines are shared and noisy);
+ 3. prints peak memory: pcnn-cl's analytic need, device bytes and host RSS next to PyTorch's peak RSS
+    (PyTorch runs in a child process per preset, so its peak is that preset's).
 Benchmark runs unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for pcnn-cl (as tools/bench_sample.sh).
 """
 import argparse, json, math, os, statistics, subprocess, sys, tempfile, time
@@ -109,22 +112,57 @@ def run(cmd, env=None):
     return r.stdout
 
 
+def torch_only(preset, reps, naive_steps):
+    """Times PyTorch alone (run in a child process, so that its peak RSS is this preset's)."""
+    import resource
+    torch.set_num_threads(2)
+    B, Hh, Ww, C = 16, 32, 32, 3
+    images = torch.from_numpy(np.random.default_rng(7).integers(0, 256, (B, Hh, Ww, C), dtype=np.uint8))
+    torch.zeros(1) + 1  # load the kernels before the baseline
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    model = PixelCNN(*PRESETS[preset], C)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        model.loss(images).backward()
+        opt.step()
+
+    def fwd():
+        with torch.no_grad():
+            model.forward(images)
+
+    t_step = timed(step, reps)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the training steps' peak
+    t_fwd = timed(fwd, reps)
+    t_naive = timed(lambda: [fwd() for _ in range(naive_steps)], 1) / naive_steps * Hh * Ww * C
+    print(json.dumps(dict(train=B / t_step, eval=B / t_fwd, naive=B / t_naive, rss=rss, rss_base=base)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "pcnn-cl"))
     ap.add_argument("--presets", default="small,paper")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate pcnn-cl and PyTorch this many times; the table gives the medians")
     ap.add_argument("--naive-steps", type=int, default=2)
+    ap.add_argument("--torch-only", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.torch_only:
+        return torch_only(a.torch_only, a.reps, a.naive_steps)
     torch.set_num_threads(2)
     bench_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     B, Hh, Ww, C = 16, 32, 32, 3
     images = torch.from_numpy(np.random.default_rng(7).integers(0, 256, (B, Hh, Ww, C), dtype=np.uint8))
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; batch {B}, {Hh}x{Ww}x{C}")
-    rows = []
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; batch {B}, {Hh}x{Ww}x{C}; "
+          f"{a.rounds} round(s), each pcnn-cl then PyTorch")
+    rows, mem = [], []
     for preset in a.presets.split(","):
         hidden, out, layers = PRESETS[preset]
         model = PixelCNN(hidden, out, layers, C)
+        ours, theirs = {k: [] for k in ("train", "eval", "naive")}, {k: [] for k in ("train", "eval", "naive")}
+        ratios = {k: [] for k in ("train", "eval", "naive")}
         with tempfile.TemporaryDirectory() as tmp:
             cfg = dict(hidden_dim=hidden, out_dim=out, n_layers=layers, channels=C, height=Hh, width=Ww)
             model.save_weights_dir(os.path.join(tmp, "w"), cfg)
@@ -132,41 +170,46 @@ def main():
             run([a.bin, "--device", "0", "import", "--from", os.path.join(tmp, "w"), "--out", os.path.join(tmp, "m.pcnn")])
             ev = run([a.bin, "--device", "0", "eval", "--checkpoint", os.path.join(tmp, "m.pcnn"),
                       "--data", "npy:" + os.path.join(tmp, "images.npy"), "--batch", str(B)])
-            ours = float([l for l in ev.splitlines() if l.startswith("bits_per_dim=")][-1].split("=")[1])
+            bpd = float([l for l in ev.splitlines() if l.startswith("bits_per_dim=")][-1].split("=")[1])
             with torch.no_grad():
-                theirs = model.loss(images).item() / math.log(2)
-            ok = abs(ours - theirs) <= 1e-4
-            print(f"{preset}: bits/dim pcnn-cl {ours:.7f} PyTorch {theirs:.7f} diff {abs(ours - theirs):.2e} "
+                ref = model.loss(images).item() / math.log(2)
+            ok = abs(bpd - ref) <= 1e-4
+            print(f"{preset}: bits/dim pcnn-cl {bpd:.7f} PyTorch {ref:.7f} diff {abs(bpd - ref):.2e} "
                   f"{'OK' if ok else 'MISMATCH'}")
+            if not ok:
+                sys.exit(1)
             js = os.path.join(tmp, "bench.json")
-            run([a.bin, "bench", "--devices", "0", "--preset", preset, "--reps", str(a.reps), "--naive-steps",
-                 str(a.naive_steps), "--peak-size", "512", "--json", js], env=bench_env)
-            d = json.load(open(js))["devices"][0]
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            model.loss(images).backward()
-            opt.step()
-
-        def fwd():
-            with torch.no_grad():
-                model.forward(images)
-
-        t_step = timed(step, a.reps)
-        t_fwd = timed(fwd, a.reps)
-        t_naive = timed(lambda: [fwd() for _ in range(a.naive_steps)], 1) / a.naive_steps * Hh * Ww * C
-        pt = dict(train=B / t_step, eval=B / t_fwd, naive=B / t_naive)
-        pc = dict(train=d["train_images_per_s"]["median"], eval=d["eval_images_per_s"]["median"],
-                  naive=d["sampling"]["naive_images_per_s_extrapolated"] or float("nan"))
+            for rnd in range(a.rounds):
+                run([a.bin, "bench", "--devices", "0", "--preset", preset, "--reps", str(a.reps), "--naive-steps",
+                     str(a.naive_steps), "--peak-size", "512", "--json", js], env=bench_env)
+                d = json.load(open(js))["devices"][0]
+                pt = json.loads(run([sys.executable, __file__, "--torch-only", preset, "--reps", str(a.reps),
+                                     "--naive-steps", str(a.naive_steps)]))
+                pc = dict(train=d["train_images_per_s"]["median"], eval=d["eval_images_per_s"]["median"],
+                          naive=d["sampling"]["naive_images_per_s_extrapolated"] or float("nan"))
+                for k in ratios:
+                    ours[k].append(pc[k])
+                    theirs[k].append(pt[k])
+                    ratios[k].append(pc[k] / pt[k])
+                print(f"  round {rnd + 1}: " + ", ".join(f"{k} {pc[k]:.4g} vs {pt[k]:.4g} img/s ({pc[k] / pt[k]:.2f}x)"
+                                                          for k in ratios))
         for k in ("train", "eval", "naive"):
-            rows.append((preset, k, pc[k], pt[k], pc[k] / pt[k]))
-        if not ok:
-            sys.exit(1)
-    print(f"\n| preset | workload (images/s) | pcnn-cl device 0 | PyTorch | ratio pcnn-cl / PyTorch |")
+            rows.append((preset, k, statistics.median(ours[k]), statistics.median(theirs[k]),
+                         statistics.median(ratios[k]), min(ratios[k]), max(ratios[k])))
+        m = d["memory"]
+        mem.append((preset, m["analytic_bytes"], m["device_bytes_peak"], m["host_rss_peak_bytes"] - m["host_rss_base_bytes"],
+                    pt["rss"] - pt["rss_base"]))
+    print(f"\n| preset | workload (images/s) | pcnn-cl device 0 | PyTorch | ratio pcnn-cl / PyTorch (median; min..max) |")
     print("|---|---|---|---|---|")
-    for p, k, x, y, r in rows:
-        print(f"| {p} | {k} | {x:.4g} | {y:.4g} | {r:.2f} |")
+    for p, k, x, y, r, lo, hi in rows:
+        print(f"| {p} | {k} | {x:.4g} | {y:.4g} | {r:.2f} ({lo:.2f}..{hi:.2f}) |")
+    mib = 1 / 1048576
+    print("\n| preset | analytic need, MiB | pcnn-cl device bytes peak | pcnn-cl host RSS added by training | "
+          "PyTorch RSS added by training |")
+    print("|---|---|---|---|---|")
+    for p, need, dev, rss, prss in mem:
+        print(f"| {p} | {need * mib:.1f} | {dev * mib:.1f} ({dev / need:.2f}x) | {rss * mib:.1f} ({rss / need:.2f}x) | "
+              f"{prss * mib:.1f} ({prss / need:.2f}x) |")
 
 
 if __name__ == "__main__":
