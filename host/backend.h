@@ -44,9 +44,18 @@ typedef struct {
 /* A masked product's A operand read through a convolution's im2col (see
  * im2col below) instead of from a matrix: A[(b,y,x), t*cin + c] =
  * in[b, y + dy_t, x + dx_t, c], 0 outside the image. The view passed as A is
- * `in`, and lda is ignored. Saves writing and reading the im2col matrix. */
+ * `in`, and lda is ignored. Saves writing and reading the im2col matrix.
+ *
+ * transposed: the input gradient of that convolution, computed as one
+ * product with no im2col matrix and no col2im. A is its output gradient dY
+ * (cin = the convolution's cout channels) read at (y - dy_t, x - dx_t), taps
+ * in the order centre first, then tap 0, 1, ...: A[q, t'*cin + o]. B is the
+ * convolution's kernel as masked_gemm's B [taps*n, cin] with n its input
+ * channels, read as op(B)[t'*cin + o, c] = B[(t*n + c)*ldb + o] (trans_b
+ * ignored). Centre first makes each output column's live range contiguous. */
 typedef struct {
     int B, H, W, cin, kh, kw, taps;
+    int transposed;
 } gemm_gather;
 
 typedef struct {

@@ -34,7 +34,10 @@ int conv_gathers(const backend *be, const conv_layer *l)
     return be->gathers && conv_col_width(l) && l->cin >= GATHER_MIN_CHANNELS;
 }
 
-size_t conv_im2col_width(const backend *be, const conv_layer *l) { return conv_gathers(be, l) ? 0 : conv_col_width(l); }
+size_t conv_im2col_width(const backend *be, const conv_layer *l)
+{
+    return conv_gathers(be, l) ? 0 : conv_col_width(l);
+}
 
 /* Output group g reads the prefix [0, K_g) of the inputs. */
 static gemm_segments forward_segments(const conv_layer *l)
@@ -64,6 +67,21 @@ static gemm_segments input_grad_segments(const conv_layer *l)
     return s;
 }
 
+/* The input gradient as one transposed product (gemm_gather.transposed):
+ * input column c of group g reads the centre tap's output groups that c feeds
+ * (g' >= g for mask B, g' > g for mask A), then every other tap in full. */
+static gemm_segments transposed_segments(const conv_layer *l)
+{
+    int gin = l->cin / l->colours, gout = l->cout / l->colours;
+    gemm_segments s = {.count = l->colours};
+    for (int g = 0; g < l->colours; g++) {
+        s.end[g] = (g + 1) * gin;
+        s.lo[g] = (l->mode == PCNN_MASK_A ? g + 1 : g) * gout;
+        s.hi[g] = l->taps * l->cout;
+    }
+    return s;
+}
+
 /* C[:, group g] (+)= A[:, :K_g] W[:K_g, group g] for every group, or the
  * transposed products the backward needs. A K_g of 0 (the first group of a 1x1
  * mode-A layer) still has to write its zeros: a GEMM with alpha 0 over one
@@ -80,7 +98,7 @@ pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y
 {
     const backend_ops *o = be->ops;
     int rows = B * H * W;
-    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps};
+    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps, 0};
     const gemm_gather *gathered = conv_gathers(be, l) ? &gather : NULL;
     bview a = x;
     if (conv_col_width(l) && !gathered) {
@@ -126,7 +144,7 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     int im2col = conv_col_width(l) != 0;
     if (l->relu)
         TRY(o->relu_backward(be, dy, y, (size_t)rows * l->cout));
-    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps};
+    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps, 0};
     const gemm_gather *gathered = conv_gathers(be, l) ? &gather : NULL;
     bview a = x;
     if (im2col && !gathered) {
@@ -149,6 +167,12 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     TRY(o->bias_grad(be, bview_at(grads, l->b_off), dy, (size_t)rows, l->cout));
     if (!dx.buf)
         return PCNN_OK;
+    if (gathered && o->masked_gemm) { /* dx straight from dy: no d(im2col), no col2im */
+        gemm_gather t = {B, H, W, l->cout, l->kh, l->kw, l->taps, 1};
+        gemm_segments s = transposed_segments(l);
+        return o->masked_gemm(be, rows, l->cin, dy, l->cout, &t, w, l->cout, 0, &s, (bview){NULL, 0}, 0,
+                              dx_accumulate, dx, l->cin);
+    }
     /* d(a)[:, :K_g] += dy[:, group g] W[:K_g, group g]^T. The last group reads the
      * longest prefix; if even it stops short of K (mode A) the rest is zero. */
     bview da = im2col ? dcol : dx;

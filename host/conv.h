@@ -43,7 +43,8 @@ size_t conv_col_width(const conv_layer *l);
 int conv_gathers(const backend *be, const conv_layer *l);
 
 /* Elements of the im2col matrix conv_forward and conv_backward write per
- * position: conv_col_width, or 0 when the backend gathers. */
+ * position, and of its gradient conv_backward writes (when it computes dx):
+ * conv_col_width, or 0 when the backend gathers. */
 size_t conv_im2col_width(const backend *be, const conv_layer *l);
 
 /* y[B*H*W, cout] = act(conv(x[B*H*W, cin])). col: scratch of conv_im2col_width per position. */

@@ -49,11 +49,25 @@ static pcnn_status check_segments(const gemm_segments *s, int n, int *kmax)
     return PCNN_OK;
 }
 
+/* The convolution tap behind gathered tap t: the centre first when transposed. */
+static int gather_tap(const gemm_gather *g, int t)
+{
+    return !g->transposed ? t : t == 0 ? g->taps - 1 : t - 1;
+}
+
+/* op(B)[k, j]: see backend.h (masked_gemm and gemm_gather.transposed). */
+static float b_entry(const float *b, int ldb, int trans_b, const gemm_gather *g, int n, int k, int j)
+{
+    if (g && g->transposed)
+        return b[((size_t)gather_tap(g, k / g->cin) * n + j) * ldb + k % g->cin];
+    return trans_b ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
+}
+
 /* Panel p holds op(B)[k, p*NR + jj] at [k*NR + jj], k < kmax, and zero where
  * the column's range excludes k or the column is past n. range[2p..2p+1] is
  * the panel's union range. */
 static void pack_panel(float *panel, int *range, int p, int n, int kmax, const float *b, int ldb, int trans_b,
-                       const gemm_segments *seg)
+                       const gemm_gather *g, const gemm_segments *seg)
 {
     int lo = kmax, hi = 0;
     memset(panel, 0, (size_t)kmax * NR * sizeof *panel);
@@ -63,7 +77,7 @@ static void pack_panel(float *panel, int *range, int p, int n, int kmax, const f
             break;
         column_range(seg, j, &jlo, &jhi);
         for (int k = jlo; k < jhi; k++)
-            panel[(size_t)k * NR + jj] = trans_b ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
+            panel[(size_t)k * NR + jj] = b_entry(b, ldb, trans_b, g, n, k, j);
         if (jlo < jhi) {
             lo = jlo < lo ? jlo : lo;
             hi = jhi > hi ? jhi : hi;
@@ -160,8 +174,9 @@ typedef struct {
 static const float *gathered_row(const a_operand *A, int r, int t)
 {
     const gemm_gather *g = A->gather;
-    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W;
-    int sy = y + t / g->kw - g->kh / 2, sx = x + t % g->kw - g->kw / 2;
+    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W, ct = gather_tap(g, t);
+    int dy = ct / g->kw - g->kh / 2, dx = ct % g->kw - g->kw / 2;
+    int sy = g->transposed ? y - dy : y + dy, sx = g->transposed ? x - dx : x + dx;
     if (sy < 0 || sy >= g->H || sx < 0 || sx >= g->W)
         return A->zeros;
     return A->a + (((size_t)b * g->H + sy) * g->W + sx) * g->cin;
@@ -284,7 +299,7 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
     a_operand A = {a, lda, gather, packed + panel_floats};
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < npanels; p++)
-        pack_panel(packed + (size_t)p * kmax * NR, range, p, n, kmax, b, ldb, trans_b, seg);
+        pack_panel(packed + (size_t)p * kmax * NR, range, p, n, kmax, b, ldb, trans_b, gather, seg);
     int nblocks = (m + MC - 1) / MC;
 #pragma omp parallel for schedule(static)
     for (int blk = 0; blk < nblocks; blk++) {
@@ -403,8 +418,9 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
     pcnn_status st = check_segments(seg, n, &kmax);
     if (st != PCNN_OK)
         return st;
-    if (gather && (K != gather->taps * gather->cin || (st = check_gather(gather, m, kmax)) != PCNN_OK))
-        return st ? st : pcnn_fail(PCNN_ERR_ARG, "masked_gemm_tn: K %d is not taps x channels", K);
+    if (gather && (K != gather->taps * gather->cin || gather->transposed ||
+                   (st = check_gather(gather, m, kmax)) != PCNN_OK))
+        return st ? st : pcnn_fail(PCNN_ERR_ARG, "masked_gemm_tn: K %d is not taps x channels of a plain gather", K);
     if (K <= 0 || n <= 0)
         return PCNN_OK;
     int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR, tiles = kgroups * npanels;

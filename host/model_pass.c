@@ -32,13 +32,13 @@ static size_t take(size_t *cursor, size_t n)
     return at;
 }
 
-/* The widest im2col row any layer's backward writes (gathered or not), or,
- * forward_only, that conv_forward writes. */
-static size_t max_col_width(const pcnn_model *m, int forward_only)
+/* The widest im2col row a layer's forward (or its backward to the input:
+ * every layer but the first) writes on this backend. */
+static size_t max_col_width(const pcnn_model *m, int backward)
 {
     size_t w = 0;
-    for (int i = 0; i < m->n_convs; i++) {
-        size_t wi = forward_only ? conv_im2col_width(m->be, &m->convs[i]) : conv_col_width(&m->convs[i]);
+    for (int i = backward ? 1 : 0; i < m->n_convs; i++) {
+        size_t wi = conv_im2col_width(m->be, &m->convs[i]);
         w = wi > w ? wi : w;
     }
     return w;
@@ -66,7 +66,7 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
 
     size_t a = 0;
     ws->x0 = take(&a, rows * C);
-    ws->col = take(&a, rows * max_col_width(m, 1));
+    ws->col = take(&a, rows * max_col_width(m, 0));
     ws->y[0] = take(&a, rows * H2);
     for (int i = 0; i < L; i++) {
         /* Training keeps every block's activations for backward; eval reuses one set. */
@@ -88,7 +88,7 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
         ws->d_h3 = take(&g, rows * H2);
         ws->d_h2 = take(&g, rows * Hd);
         ws->d_h1 = take(&g, rows * Hd);
-        ws->d_col = take(&g, rows * max_col_width(m, 0));
+        ws->d_col = take(&g, rows * max_col_width(m, 1));
         a = g > a ? g : a;
     }
     ws->pixels = be->ops->alloc(be, rows * C, "the input images");

@@ -47,10 +47,10 @@ train_memory model_train_memory(const pcnn_model *m, uint64_t rows)
     uint64_t C = (uint64_t)c->channels, L = (uint64_t)c->n_layers, H2 = 2 * (uint64_t)c->hidden_dim * C,
              Hd = (uint64_t)c->hidden_dim * C, O = (uint64_t)c->out_dim * C, col = 0, col_fwd = 0,
              f = sizeof(float);
-    for (int i = 0; i < m->n_convs; i++) {
-        uint64_t w = conv_col_width(&m->convs[i]), w_fwd = conv_im2col_width(m->be, &m->convs[i]);
-        col = w > col ? w : col;
-        col_fwd = w_fwd > col_fwd ? w_fwd : col_fwd;
+    for (int i = 0; i < m->n_convs; i++) { /* as max_col_width in model_pass.c */
+        uint64_t w = conv_im2col_width(m->be, &m->convs[i]);
+        col_fwd = w > col_fwd ? w : col_fwd;
+        col = i > 0 && w > col ? w : col;
     }
     train_memory t;
     t.weights = t.gradients = (uint64_t)m->n_params * f;

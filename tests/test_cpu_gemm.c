@@ -146,7 +146,7 @@ static void test_masked_gemm_tn_shapes(void **state)
 static void check_gather(int B, int H, int W, int cin, int k, int n)
 {
     int taps = k * k / 2 + 1, K = taps * cin, m = B * H * W;
-    gemm_gather g = {B, H, W, cin, k, k, taps};
+    gemm_gather g = {B, H, W, cin, k, k, taps, 0};
     float *x = random_floats((size_t)m * cin, 11), *w = random_floats((size_t)K * n, 12);
     float *dy = random_floats((size_t)m * n, 13), *col = calloc((size_t)m * K, sizeof(float));
     float *y[2], *dw[2];
@@ -185,6 +185,62 @@ static void test_gather_matches_im2col(void **state)
     check_gather(1, 12, 12, 90, 3, 600); /* wide: the weight gradient's BLAS path */
 }
 
+/* The input gradient of a masked k x k convolution as one transposed product
+ * (centre tap first, taps read at q - offset) against its definition:
+ * dx[q, c] = sum over live (t, o) of dy[q - off_t, o] W[t*cx + c, o], where
+ * the centre tap is live only from output groups that input group feeds. */
+static void check_transposed(int B, int H, int W, int cx, int co, int k, int mode_a, int accumulate)
+{
+    int taps = k * k / 2 + 1, m = B * H * W, C = 3;
+    float *dy = random_floats((size_t)m * co, 21), *w = random_floats((size_t)taps * cx * co, 22);
+    float *dx = random_floats((size_t)m * cx, 23), *dx0 = malloc((size_t)m * cx * sizeof(float));
+    for (size_t i = 0; i < (size_t)m * cx; i++)
+        dx0[i] = dx[i];
+    gemm_gather g = {B, H, W, co, k, k, taps, 1};
+    gemm_segments seg = {.count = C};
+    for (int gi = 0; gi < C; gi++) {
+        seg.end[gi] = (gi + 1) * cx / C;
+        seg.lo[gi] = (mode_a ? gi + 1 : gi) * (co / C);
+        seg.hi[gi] = taps * co;
+    }
+    cpu_gemm_scratch scratch = {0};
+    assert_int_equal(cpu_masked_gemm(&scratch, m, cx, dy, co, &g, w, co, 0, &seg, NULL, 0, accumulate, dx, cx, NULL),
+                     PCNN_OK);
+    double worst = 0;
+    for (int q = 0; q < m; q++) {
+        int b = q / (H * W), y = q / W % H, x = q % W;
+        for (int c = 0; c < cx; c++) {
+            double v = accumulate ? dx0[(size_t)q * cx + c] : 0.0;
+            for (int t = 0; t < taps; t++) {
+                int sy = y - (t / k - k / 2), sx = x - (t % k - k / 2);
+                if (sy < 0 || sy >= H || sx < 0 || sx >= W)
+                    continue;
+                for (int o = 0; o < co; o++) {
+                    int gc = c / (cx / C), go = o / (co / C);
+                    if (t == taps - 1 && (mode_a ? go <= gc : go < gc))
+                        continue;
+                    v += (double)dy[(((size_t)b * H + sy) * W + sx) * co + o] * w[((size_t)t * cx + c) * co + o];
+                }
+            }
+            double e = fabs(dx[(size_t)q * cx + c] - v);
+            worst = e > worst ? e : worst;
+        }
+    }
+    printf("transposed B=%d %dx%d %d->%d %dx%d mode %c acc=%d: max error %.2e\n", B, H, W, cx, co, k, k,
+           mode_a ? 'A' : 'B', accumulate, worst);
+    assert_true(worst <= 1e-5 * sqrt((double)taps * co));
+    cpu_gemm_scratch_free(&scratch);
+    free(dy), free(w), free(dx), free(dx0);
+}
+
+static void test_transposed_gather_is_the_input_gradient(void **state)
+{
+    (void)state;
+    check_transposed(2, 5, 7, 48, 48, 3, 0, 0);
+    check_transposed(1, 6, 6, 18, 30, 5, 1, 1);
+    check_transposed(3, 4, 3, 129, 129, 3, 0, 0); /* several inner blocks, tail panels */
+}
+
 /* The same bits on 1 thread as on 3: every sum runs in one fixed order. */
 static void test_thread_count_does_not_change_results(void **state)
 {
@@ -213,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_masked_gemm_shapes),
         cmocka_unit_test(test_masked_gemm_tn_shapes),
         cmocka_unit_test(test_gather_matches_im2col),
+        cmocka_unit_test(test_transposed_gather_is_the_input_gradient),
         cmocka_unit_test(test_thread_count_does_not_change_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
