@@ -1,5 +1,6 @@
 /* pcnn-cl: the command-line program. Global flags come before the command
  * (pcnn-cl --device 1 train ...); each command parses its own flags. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     cli_context ctx = {.device = getenv("PCNN_DEVICE"), .program = argv[0]};
+    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
+     * names the file and keeps the last checkpoint, not kill us mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

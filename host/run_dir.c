@@ -156,6 +156,8 @@ static pcnn_status read_rows(train_log *log, long keep_upto)
                        LOG_CSV_HEADER);
     for (line = strchr(line, '\n'); !st && line && line[1]; line = strchr(line, '\n')) {
         line++;
+        if (!strchr(line, '\n'))
+            break; /* a row cut short by a kill or a full disk mid-append */
         char *p = line;
         log_row r;
         r.step = (long)parse_field(&p);
