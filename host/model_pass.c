@@ -50,7 +50,8 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
     ws->y = malloc(sizeof(size_t) * (4 * (size_t)L + 1));
     ws->loss_host = malloc(rows * C * sizeof(float));
     if (!ws->y || !ws->loss_host)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory sizing the activations");
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of host memory for the per-sub-pixel losses (%.1f MiB): "
+                         BACKEND_REDUCE_HINT, (double)(rows * C * sizeof(float)) / (1 << 20));
     ws->h1 = ws->y + L + 1;
     ws->h2 = ws->h1 + L;
     ws->h3 = ws->h2 + L;
@@ -88,11 +89,8 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
     ws->loss = ws->act ? be->ops->alloc(be, rows * C * sizeof(float), "the per-sub-pixel losses") : NULL;
     ws->scratch = ws->loss && train ? be->ops->alloc(be, s * sizeof(float), "the activation gradients") : NULL;
     if (!ws->loss || (train && !ws->scratch)) {
-        char why[1024];
-        strncpy(why, pcnn_last_error(), sizeof why - 1);
-        why[sizeof why - 1] = 0;
-        workspace_release(be, ws);
-        return pcnn_fail(PCNN_ERR_MEMORY, "%s (batch of %zu positions)", why, rows);
+        workspace_release(be, ws); /* the message stays: the alloc named the tensor and what to reduce */
+        return PCNN_ERR_MEMORY;
     }
     return PCNN_OK;
 }
