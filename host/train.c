@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "data_internal.h"
 #include "dist.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
@@ -437,8 +438,12 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
 pcnn_status train_read_run_flags(const char *run_dir, train_flags *out)
 {
     char *latest = run_dir_path(run_dir, "checkpoint.pcnn"), *prev = run_dir_path(run_dir, "checkpoint.prev.pcnn");
-    pcnn_status st = latest && prev ? train_ckpt_read_flags(latest, out) : PCNN_ERR_MEMORY;
-    if (st && st != PCNN_ERR_MEMORY && prev && train_ckpt_read_flags(prev, out) == PCNN_OK)
+    pcnn_status st = latest && prev ? PCNN_OK : PCNN_ERR_MEMORY;
+    if (!st && !file_exists(latest) && !file_exists(prev)) /* not a run directory: the flag is wrong */
+        st = pcnn_fail(PCNN_ERR_ARG, "--resume %s: no checkpoint.pcnn in that directory", run_dir);
+    else if (!st)
+        st = train_ckpt_read_flags(latest, out);
+    if (st && st != PCNN_ERR_MEMORY && st != PCNN_ERR_ARG && train_ckpt_read_flags(prev, out) == PCNN_OK)
         st = PCNN_OK;
     free(latest);
     free(prev);
