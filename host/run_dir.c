@@ -26,6 +26,8 @@ char *run_dir_path(const char *dir, const char *name)
 /* mkdir -p */
 static pcnn_status make_dirs(const char *dir)
 {
+    if (!dir[0]) /* the loop below starts past the first character */
+        return pcnn_fail(PCNN_ERR_ARG, "--run-dir: empty path");
     char *copy = strdup(dir);
     if (!copy)
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
