@@ -197,6 +197,10 @@ struct backend {
 /* The native CPU backend (always available). */
 backend *backend_cpu_create(void);
 
+/* The end of every allocation failure message: the flags that shrink the
+ * tensors (train, eval, sample and bench all take --batch). */
+#define BACKEND_REDUCE_HINT "reduce --batch, or the model (--preset, --hidden-dim, --out-dim, --layers)"
+
 /* Accounting shared by every backend's alloc/release. */
 static inline void backend_note_alloc(backend *be, size_t bytes)
 {

@@ -155,7 +155,7 @@ static bbuf *cl_alloc(backend *be, size_t bytes, const char *what)
 {
     cl_backend *c = CL(be);
     const pcnn_device_info *in = &c->dev->info;
-    const char *reduce = "reduce the batch (--batch) or the model size (hidden/out dims, layers)";
+    const char *reduce = BACKEND_REDUCE_HINT;
     if (bytes > in->max_alloc) {
         pcnn_fail(PCNN_ERR_MEMORY,
                   "%s needs %zu bytes (%.1f MiB), more than one allocation may take on %s (%.1f MiB): %s", what, bytes,

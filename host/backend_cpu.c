@@ -40,7 +40,7 @@ static bbuf *cpu_alloc(backend *be, size_t bytes, const char *what)
     void *data = b ? aligned_alloc(64, (bytes + 63) / 64 * 64 + 64) : NULL;
     if (!data) {
         free(b);
-        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): reduce the batch or the model",
+        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): " BACKEND_REDUCE_HINT,
                   what, (double)bytes / (1 << 20));
         return NULL;
     }

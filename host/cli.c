@@ -36,7 +36,7 @@ static int set_value(const char *command, cli_flag *f, const char *value)
         return EXIT_USAGE;
     }
     if (v < f->min || v > f->max) {
-        fprintf(stderr, "pcnn-cl %s: %s must be in %g..%g, got %s\n", command, f->name, f->min, f->max, value);
+        fprintf(stderr, "pcnn-cl %s: %s must be in %.15g..%.15g, got %s\n", command, f->name, f->min, f->max, value);
         return EXIT_USAGE;
     }
     if (f->kind == FLAG_INT)
@@ -77,7 +77,7 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
             continue;
         }
         const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value) {
+        if (!value || !*value) { /* an empty value is a forgotten one ("--run-dir $DIR") */
             fprintf(stderr, "pcnn-cl %s: %s needs a value\n", command, f->name);
             return EXIT_USAGE;
         }
@@ -95,11 +95,12 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
 
 void cli_report_error(void) { fprintf(stderr, "pcnn-cl: %s\n", pcnn_last_error()); }
 
+int cli_exit_code(pcnn_status st) { return st == PCNN_OK ? 0 : st == PCNN_ERR_ARG ? EXIT_USAGE : EXIT_JOB_FAILED; }
+
 int cli_open_device(const cli_context *ctx, pcnn_device **dev)
 {
-    if (pcnn_device_open_spec(ctx->device, dev)) {
+    pcnn_status st = pcnn_device_open_spec(ctx->device, dev);
+    if (st)
         cli_report_error();
-        return 0;
-    }
-    return 1;
+    return cli_exit_code(st);
 }

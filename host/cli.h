@@ -29,10 +29,16 @@ typedef struct {
  * a one-line error, or -1 after printing --help (the caller exits 0). */
 int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflags, int argc, char **argv);
 
-/* Opens the device the context names; prints the error and returns 0 on failure. */
+/* Opens the device the context names. Returns 0, or the exit code after
+ * printing the error (EXIT_USAGE when no device matches). */
 int cli_open_device(const cli_context *ctx, pcnn_device **dev);
 
 /* Prints "pcnn-cl: <message>" for the last library error. */
 void cli_report_error(void);
+
+/* The exit code for a command's status: PCNN_ERR_ARG means the command line
+ * asked for something impossible (a value only checked once the job looked
+ * at it), so EXIT_USAGE; any other failure EXIT_JOB_FAILED. */
+int cli_exit_code(pcnn_status st);
 
 #endif

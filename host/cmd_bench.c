@@ -277,9 +277,10 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
     if (probe) {
         int index = ctx->device ? atoi(ctx->device) : 0;
         double t[3];
-        if (bench_open_probe(index, &s, &t[0], &t[1], &t[2])) {
+        pcnn_status st = bench_open_probe(index, &s, &t[0], &t[1], &t[2]);
+        if (st) {
             cli_report_error();
-            return EXIT_JOB_FAILED;
+            return cli_exit_code(st);
         }
         printf("probe open_s=%.6f first_step_s=%.6f second_step_s=%.6f\n", t[0], t[1], t[2]);
         return 0;
@@ -319,5 +320,5 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
     for (int i = 0; i < n; i++)
         bench_result_free(&r[i]);
     free(r);
-    return st ? EXIT_JOB_FAILED : 0;
+    return cli_exit_code(st);
 }

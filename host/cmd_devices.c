@@ -25,9 +25,10 @@ int cmd_devices(const cli_context *ctx, int argc, char **argv)
            "vendor", "driver", "units", "mem_MiB", "alloc_MiB");
     for (int i = 0; i < n; i++) {
         pcnn_device_info d;
-        if (pcnn_device_describe(i, &d)) {
+        pcnn_status st = pcnn_device_describe(i, &d);
+        if (st) {
             cli_report_error();
-            return EXIT_JOB_FAILED;
+            return cli_exit_code(st);
         }
         printf("%-5d %-7s %-28.28s %-36.36s %-6s %-20.20s %-12.12s ", d.index, d.backend, d.platform, d.name, d.type,
                d.vendor, d.driver);

@@ -21,8 +21,9 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     pcnn_device *dev;
-    if (!cli_open_device(ctx, &dev))
-        return EXIT_JOB_FAILED;
+    int open_rc = cli_open_device(ctx, &dev);
+    if (open_rc)
+        return open_rc;
     pcnn_model *m = NULL;
     pcnn_dataset data = {0};
     double sum = 0.0;
@@ -51,5 +52,5 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv)
     pcnn_dataset_free(&data);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return st ? EXIT_JOB_FAILED : 0;
+    return cli_exit_code(st);
 }

@@ -16,8 +16,9 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     pcnn_device *dev;
-    if (!cli_open_device(ctx, &dev))
-        return EXIT_JOB_FAILED;
+    int open_rc = cli_open_device(ctx, &dev);
+    if (open_rc)
+        return open_rc;
     pcnn_model *m = NULL;
     pcnn_status st = pcnn_model_load(dev, ckpt, &m);
     if (!st)
@@ -28,5 +29,5 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
         printf("exported %s into %s (%d tensors and config.txt)\n", ckpt, to, pcnn_model_tensor_count(m));
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return st ? EXIT_JOB_FAILED : 0;
+    return cli_exit_code(st);
 }

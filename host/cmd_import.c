@@ -16,8 +16,9 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     pcnn_device *dev;
-    if (!cli_open_device(ctx, &dev))
-        return EXIT_JOB_FAILED;
+    int open_rc = cli_open_device(ctx, &dev);
+    if (open_rc)
+        return open_rc;
     pcnn_model *m = NULL;
     pcnn_status st = pcnn_weights_dir_load(dev, from, &m);
     if (!st)
@@ -28,5 +29,5 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
         printf("imported %s (%zu parameters) into %s\n", from, pcnn_model_param_count(m), out);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return st ? EXIT_JOB_FAILED : 0;
+    return cli_exit_code(st);
 }

@@ -73,7 +73,7 @@ int cmd_masks(const cli_context *ctx, int argc, char **argv)
     pcnn_status st = png ? mask_picture_write_png(&s, png) : mask_picture_print(stdout, &s);
     if (st) {
         cli_report_error();
-        return EXIT_JOB_FAILED;
+        return cli_exit_code(st);
     }
     if (png)
         printf("wrote mask %c for a %d x %d kernel (%d -> %d channels, %d colour%s) to %s\n", (char)s.mode, s.kh,

@@ -15,6 +15,7 @@
 #include "pcnn/npy.h"
 #include "pcnn/sample.h"
 #include "sample_internal.h"
+#include "sysinfo.h"
 
 static double now_s(void)
 {
@@ -50,6 +51,18 @@ static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, 
         printf("wrote %s and %s\n", out, npy);
     free(npy);
     return st;
+}
+
+/* The images alone must fit in the machine's memory, or the flags ask the impossible. */
+static pcnn_status check_fits(const pcnn_config *cfg, int n, int height, int width)
+{
+    int H = height ? height : cfg->height, W = width ? width : cfg->width;
+    double bytes = (double)n * H * W * cfg->channels, memory = (double)sysinfo_memory_bytes();
+    if (bytes > memory)
+        return pcnn_fail(PCNN_ERR_ARG, "--n %d images of %dx%dx%d are %.1f GiB, more than this machine's %.1f GiB "
+                         "of memory: reduce --n, --height or --width", n, H, W, cfg->channels, bytes / (1 << 30),
+                         memory / (1 << 30));
+    return PCNN_OK;
 }
 
 /* The side-by-side benchmark: both samplers after a warm-up, same images, same device. */
@@ -142,8 +155,9 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         return EXIT_USAGE;
     }
     pcnn_device *dev;
-    if (!cli_open_device(ctx, &dev))
-        return EXIT_JOB_FAILED;
+    int open_rc = cli_open_device(ctx, &dev);
+    if (open_rc)
+        return open_rc;
     pcnn_model *m = NULL;
     pcnn_status st;
     if (ckpt) {
@@ -157,6 +171,8 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
             st = pcnn_model_init(m, 1);
     }
     uint8_t *images = NULL;
+    if (!st)
+        st = check_fits(pcnn_model_config(m), n, height, width);
     if (!st && do_bench) {
         st = bench(m, &o, naive_steps);
     } else if (!st) {
@@ -178,5 +194,5 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
     free(images);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return st ? EXIT_JOB_FAILED : 0;
+    return cli_exit_code(st);
 }

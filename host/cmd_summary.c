@@ -142,14 +142,15 @@ int cmd_summary(const cli_context *ctx, int argc, char **argv)
         return EXIT_USAGE;
     }
     pcnn_device *dev;
-    if (!cli_open_device(ctx, &dev))
-        return EXIT_JOB_FAILED;
+    int open_rc = cli_open_device(ctx, &dev);
+    if (open_rc)
+        return open_rc;
     pcnn_model *m = NULL;
     pcnn_status st = ckpt ? pcnn_model_load(dev, ckpt, &m) : pcnn_model_create(dev, &cfg, &m);
     if (st) {
         cli_report_error();
         pcnn_device_close(dev);
-        return EXIT_JOB_FAILED;
+        return cli_exit_code(st);
     }
     const pcnn_config *mc = pcnn_model_config(m);
     if (ckpt && flags[4].seen && colours != mc->channels) {
@@ -179,5 +180,5 @@ int cmd_summary(const cli_context *ctx, int argc, char **argv)
     }
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return st ? EXIT_JOB_FAILED : 0;
+    return cli_exit_code(st);
 }

@@ -60,24 +60,25 @@ static int copy_str(char *dst, size_t size, const char *src, const char *flag)
     return 1;
 }
 
-/* A fresh run: the defaults, the preset, then the flags given. */
+/* A fresh run: the defaults, the preset, then the flags given. Returns 0 or
+ * the exit code after printing why. */
 static int fresh_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
 {
     *f = train_flags_defaults();
     if (fl[F_DATA].seen && !copy_str(f->data, sizeof f->data, v->data, "--data"))
-        return 0;
+        return EXIT_USAGE;
     if (fl[F_TEST_DATA].seen && !copy_str(f->test_data, sizeof f->test_data, v->test_data, "--test-data"))
-        return 0;
+        return EXIT_USAGE;
     if (fl[F_SPLIT].seen && !copy_str(f->split, sizeof f->split, v->split, "--split"))
-        return 0;
+        return EXIT_USAGE;
     if (fl[F_PRESET].seen && !copy_str(f->preset, sizeof f->preset, v->preset, "--preset"))
-        return 0;
+        return EXIT_USAGE;
     if (fl[F_OPTIMIZER].seen && !copy_str(f->optimizer, sizeof f->optimizer, v->optimizer, "--optimizer"))
-        return 0;
+        return EXIT_USAGE;
     pcnn_config cfg = {0};
     if (pcnn_config_preset(f->preset, &cfg)) {
         cli_report_error();
-        return 0;
+        return EXIT_USAGE;
     }
     f->hidden_dim = fl[F_HIDDEN].seen ? v->hidden_dim : cfg.hidden_dim;
     f->out_dim = fl[F_OUT].seen ? v->out_dim : cfg.out_dim;
@@ -100,13 +101,13 @@ static int fresh_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
         f->ckpt_every = v->ckpt_every;
     if (strcmp(f->split, "standard") != 0 && strcmp(f->split, "seed") != 0) {
         fprintf(stderr, "pcnn-cl train: --split: expected standard or seed, got '%s'\n", f->split);
-        return 0;
+        return EXIT_USAGE;
     }
     if (strcmp(f->optimizer, "adam") != 0 && strcmp(f->optimizer, "rmsprop") != 0) {
         fprintf(stderr, "pcnn-cl train: --optimizer: expected adam or rmsprop, got '%s'\n", f->optimizer);
-        return 0;
+        return EXIT_USAGE;
     }
-    return 1;
+    return 0;
 }
 
 static int refuse(const char *dir, const char *flag, const char *given, const char *stored)
@@ -115,7 +116,7 @@ static int refuse(const char *dir, const char *flag, const char *given, const ch
             "pcnn-cl train: --resume %s: %s %s differs from the run's %s (see %s/train.txt); a run continues with "
             "its own settings: only --steps, --epochs, --lr and the --*-every intervals may change\n",
             dir, flag, given, stored, dir);
-    return 0;
+    return EXIT_USAGE;
 }
 
 /* A resume: the run's own flags; the ones that may change are taken from the
@@ -123,13 +124,15 @@ static int refuse(const char *dir, const char *flag, const char *given, const ch
 static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
 {
     const char *dir = v->resume;
-    if (train_read_run_flags(dir, f)) {
+    pcnn_status st = train_read_run_flags(dir, f);
+    if (st) {
         cli_report_error();
-        return 0;
+        return cli_exit_code(st);
     }
     train_flags given;
-    if (!fresh_flags(fl, v, &given))
-        return 0;
+    int rc = fresh_flags(fl, v, &given);
+    if (rc)
+        return rc;
     const struct {
         int flag;
         const char *a, *b;
@@ -164,7 +167,7 @@ static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
     }
     if (fl[F_RUN_DIR].seen && strcmp(v->run_dir, dir) != 0) {
         fprintf(stderr, "pcnn-cl train: --resume %s continues in that directory; drop --run-dir %s\n", dir, v->run_dir);
-        return 0;
+        return EXIT_USAGE;
     }
     /* The length: the flags given define it (as on a fresh run). */
     if (fl[F_STEPS].seen || fl[F_EPOCHS].seen) {
@@ -179,12 +182,12 @@ static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
         f->sample_every = given.sample_every;
     if (fl[F_CKPT].seen)
         f->ckpt_every = given.ckpt_every;
-    return 1;
+    return 0;
 }
 
 /* The device of this rank: under mpirun, --device may be a list (one entry
  * per local rank, cycled); with no --device, ranks take the machine's OpenCL
- * GPUs round-robin (or device 0 when there is none). */
+ * GPUs round-robin (or device 0 when there is none). Returns 0 or the exit code. */
 static int open_rank_device(const cli_context *ctx, const dist *d, pcnn_device **dev)
 {
     if (dist_size(d) == 1)
@@ -254,8 +257,9 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     train_flags f;
-    if (!(v.resume ? resume_flags(fl, &v, &f) : fresh_flags(fl, &v, &f)))
-        return EXIT_USAGE;
+    rc = v.resume ? resume_flags(fl, &v, &f) : fresh_flags(fl, &v, &f);
+    if (rc)
+        return rc;
     char default_dir[64];
     if (!v.resume && !v.run_dir) {
         time_t t = time(NULL);
@@ -276,10 +280,11 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
     if (dist_size(d) > 1)
         o.dist = d;
     pcnn_device *dev;
-    if (!open_rank_device(ctx, d, &dev)) {
-        dist_abort(d, EXIT_JOB_FAILED);
+    rc = open_rank_device(ctx, d, &dev);
+    if (rc) {
+        dist_abort(d, rc);
         dist_finalize(d);
-        return EXIT_JOB_FAILED;
+        return rc;
     }
     catch_stop_signals();
     train_result r;
@@ -290,9 +295,10 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         else
             cli_report_error();
         pcnn_device_close(dev);
-        dist_abort(d, EXIT_JOB_FAILED); /* the other ranks would wait for this one forever */
+        rc = cli_exit_code(st); /* a run directory that already holds a run is a usage error too */
+        dist_abort(d, rc);      /* the other ranks would wait for this one forever */
         dist_finalize(d);
-        return EXIT_JOB_FAILED;
+        return rc;
     }
     if (dist_rank(d) != 0) {
         pcnn_device_close(dev);

@@ -51,9 +51,10 @@ int cmd_tune(const cli_context *ctx, int argc, char **argv)
     /* Measure "before" at CLBlast's defaults, not at an earlier tuning's values. */
     setenv("PCNN_NO_TUNE", "1", 1);
     clblast_tune_report rep;
-    if (clblast_tune_run(device, preset, batch, budget, &rep)) {
+    pcnn_status st = clblast_tune_run(device, preset, batch, budget, &rep);
+    if (st) {
         cli_report_error();
-        return EXIT_JOB_FAILED;
+        return cli_exit_code(st);
     }
     printf("candidates=%d valid=%d\n", rep.tried, rep.valid);
     printf("before_gflops=%.2f\nafter_gflops=%.2f\nspeedup=%.2f\n", rep.before_gflops, rep.after_gflops,

@@ -114,11 +114,10 @@ pcnn_status pcnn_config_parse(const char *text, const char *name, pcnn_config *c
     for (int k = 0; k < NKEYS; k++)
         if (!keys[k].seen)
             return pcnn_fail(PCNN_ERR_FORMAT, "%s: missing key '%s'", name, keys[k].key);
-    pcnn_status st = pcnn_config_validate(cfg);
-    if (st) {
+    if (pcnn_config_validate(cfg)) { /* a bad value in a file: the file is wrong, not the command line */
         char why[512];
         snprintf(why, sizeof why, "%s", pcnn_last_error());
-        return pcnn_fail(st, "%s: %s", name, why);
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: %s", name, why);
     }
     return PCNN_OK;
 }

@@ -71,9 +71,10 @@ pcnn_status atomic_file_open(atomic_file *af, const char *path)
     fchmod(fd, 0666 & ~mask);
     af->f = fdopen(fd, "wb");
     if (!af->f) {
+        pcnn_status st = pcnn_fail(PCNN_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
         close(fd);
         atomic_file_abort(af);
-        return pcnn_fail(PCNN_ERR_IO, "%s: cannot open for writing", path);
+        return st;
     }
     return PCNN_OK;
 }

@@ -1,5 +1,6 @@
 /* pcnn-cl: the command-line program. Global flags come before the command
  * (pcnn-cl --device 1 train ...); each command parses its own flags. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     cli_context ctx = {.device = getenv("PCNN_DEVICE"), .program = argv[0]};
+    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
+     * names the file and keeps the last checkpoint, not kill us mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -53,20 +57,27 @@ int main(int argc, char **argv)
             printf("pcnn-cl %s\n", PCNN_VERSION);
             return 0;
         } else if (strcmp(argv[i], "--device") == 0) {
-            if (i + 1 >= argc) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
                 fprintf(stderr, "pcnn-cl: --device needs a value\n");
                 return EXIT_USAGE;
             }
             ctx.device = argv[++i];
         } else if (strncmp(argv[i], "--device=", 9) == 0) {
+            if (!argv[i][9]) {
+                fprintf(stderr, "pcnn-cl: --device needs a value\n");
+                return EXIT_USAGE;
+            }
             ctx.device = argv[i] + 9;
         } else {
             fprintf(stderr, "pcnn-cl: unknown global flag '%s' (see pcnn-cl --help)\n", argv[i]);
             return EXIT_USAGE;
         }
     }
-    if (i >= argc) {
-        usage(stderr);
+    if (i >= argc) { /* one line, as for every other bad command line */
+        fprintf(stderr, "pcnn-cl: no command given: one of");
+        for (int c = 0; c < N_COMMANDS; c++)
+            fprintf(stderr, " %s", commands[c].name);
+        fprintf(stderr, " (see pcnn-cl --help)\n");
         return EXIT_USAGE;
     }
     for (int c = 0; c < N_COMMANDS; c++)

@@ -59,7 +59,8 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
     ws->y = malloc(sizeof(size_t) * (4 * (size_t)L + 1));
     ws->loss_host = malloc(rows * C * sizeof(float));
     if (!ws->y || !ws->loss_host)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory sizing the activations");
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of host memory for the per-sub-pixel losses (%.1f MiB): "
+                         BACKEND_REDUCE_HINT, (double)(rows * C * sizeof(float)) / (1 << 20));
     ws->h1 = ws->y + L + 1;
     ws->h2 = ws->h1 + L;
     ws->h3 = ws->h2 + L;
@@ -95,11 +96,8 @@ static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
     ws->act = ws->pixels ? be->ops->alloc(be, a * sizeof(float), "the activations") : NULL;
     ws->loss = ws->act ? be->ops->alloc(be, rows * C * sizeof(float), "the per-sub-pixel losses") : NULL;
     if (!ws->loss) {
-        char why[1024];
-        strncpy(why, pcnn_last_error(), sizeof why - 1);
-        why[sizeof why - 1] = 0;
-        workspace_release(be, ws);
-        return pcnn_fail(PCNN_ERR_MEMORY, "%s (batch of %zu positions)", why, rows);
+        workspace_release(be, ws); /* the message stays: the alloc named the tensor and what to reduce */
+        return PCNN_ERR_MEMORY;
     }
     return PCNN_OK;
 }

@@ -99,6 +99,13 @@ pcnn_status model_summary_compute(const pcnn_model *m, int height, int width, in
             return st;
         }
     }
+    /* Bytes are counted in 64 bits: refuse sizes whose count would wrap. */
+    train_memory fixed = model_train_memory(m, 0), one = model_train_memory(m, 1);
+    if ((double)batch * (double)positions * (double)(one.total - fixed.total) + (double)fixed.total > 1.8e19) {
+        model_summary_free(out);
+        return pcnn_fail(PCNN_ERR_ARG, "summary: a batch of %d images of %dx%d needs more than 2^64 bytes: reduce "
+                         "--batch, --height or --width", batch, height, width);
+    }
     out->memory = model_train_memory(m, (uint64_t)batch * positions);
     return PCNN_OK;
 }

@@ -26,6 +26,8 @@ char *run_dir_path(const char *dir, const char *name)
 /* mkdir -p */
 static pcnn_status make_dirs(const char *dir)
 {
+    if (!dir[0]) /* the loop below starts past the first character */
+        return pcnn_fail(PCNN_ERR_ARG, "--run-dir: empty path");
     char *copy = strdup(dir);
     if (!copy)
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
@@ -156,6 +158,8 @@ static pcnn_status read_rows(train_log *log, long keep_upto)
                        LOG_CSV_HEADER);
     for (line = strchr(line, '\n'); !st && line && line[1]; line = strchr(line, '\n')) {
         line++;
+        if (!strchr(line, '\n'))
+            break; /* a row cut short by a kill or a full disk mid-append */
         char *p = line;
         log_row r;
         r.step = (long)parse_field(&p);

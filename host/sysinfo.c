@@ -32,11 +32,13 @@ void sysinfo_get(sysinfo *s)
     if (f)
         fclose(f);
     s->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    s->memory_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    s->memory_bytes = sysinfo_memory_bytes();
     snprintf(s->openblas, sizeof s->openblas, "%s", openblas_get_config());
     snprintf(s->clblast, sizeof s->clblast, "%s", PCNN_CLBLAST_VERSION);
     snprintf(s->pcnn, sizeof s->pcnn, "%s", PCNN_VERSION);
 }
+
+uint64_t sysinfo_memory_bytes(void) { return (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE); }
 
 long sysinfo_rss_peak_kib(void)
 {

@@ -16,6 +16,9 @@ typedef struct {
 
 void sysinfo_get(sysinfo *s);
 
+/* The machine's physical memory in bytes. */
+uint64_t sysinfo_memory_bytes(void);
+
 /* Peak resident set size in KiB (VmHWM, else ru_maxrss). */
 long sysinfo_rss_peak_kib(void);
 /* Resets the peak to the current RSS (/proc/self/clear_refs); 0 if it cannot. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "data_internal.h"
 #include "dist.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
@@ -394,6 +395,16 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
     return PCNN_OK;
 }
 
+/* A failed write (disk full, directory gone) never touches the last
+ * checkpoint: say so, and how to go on. */
+static pcnn_status say_checkpoint_intact(const job *j, pcnn_status st)
+{
+    char why[700];
+    snprintf(why, sizeof why, "%s", pcnn_last_error());
+    return pcnn_fail(st, "%s; the last checkpoint (step %ld) is intact: once that is fixed, continue with "
+                     "pcnn-cl train --resume %s", why, j->saved_step, j->o->run_dir);
+}
+
 pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_opts *opts, train_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -406,7 +417,10 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     j.bar.quiet = opts->quiet || (opts->dist && dist_rank(opts->dist) != 0);
     j.last_rate = j.shown_train_bpd = NAN;
     j.t_start = now_s();
+    j.saved_step = -1;
     pcnn_status st = run(&j, dev, result);
+    if (st == PCNN_ERR_IO && j.saved_step >= 0)
+        st = say_checkpoint_intact(&j, st);
     if (!st && result->interrupted)
         progress_say(&j.bar, "interrupted at step %ld (checkpoint saved): resume with pcnn-cl train --resume %s",
                      j.p.step, opts->run_dir);
@@ -424,8 +438,12 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
 pcnn_status train_read_run_flags(const char *run_dir, train_flags *out)
 {
     char *latest = run_dir_path(run_dir, "checkpoint.pcnn"), *prev = run_dir_path(run_dir, "checkpoint.prev.pcnn");
-    pcnn_status st = latest && prev ? train_ckpt_read_flags(latest, out) : PCNN_ERR_MEMORY;
-    if (st && st != PCNN_ERR_MEMORY && prev && train_ckpt_read_flags(prev, out) == PCNN_OK)
+    pcnn_status st = latest && prev ? PCNN_OK : PCNN_ERR_MEMORY;
+    if (!st && !file_exists(latest) && !file_exists(prev)) /* not a run directory: the flag is wrong */
+        st = pcnn_fail(PCNN_ERR_ARG, "--resume %s: no checkpoint.pcnn in that directory", run_dir);
+    else if (!st)
+        st = train_ckpt_read_flags(latest, out);
+    if (st && st != PCNN_ERR_MEMORY && st != PCNN_ERR_ARG && train_ckpt_read_flags(prev, out) == PCNN_OK)
         st = PCNN_OK;
     free(latest);
     free(prev);

@@ -12,9 +12,9 @@ list=$("$bin" devices)
 echo "$list"
 grep -Eq '^0 +cpu ' <<<"$list" || { echo "device 0 (cpu) is not listed"; exit 1; }
 set +e; err=$("$bin" --device no-such-device-name eval --checkpoint x --data npy:x 2>&1 >/dev/null); rc=$?; set -e
-[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] || { echo "bad --device name: rc $rc: $err"; exit 1; }
+[ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || { echo "bad --device name: rc $rc: $err"; exit 1; }
 set +e; err=$("$bin" --device 99 eval --checkpoint x --data npy:x 2>&1 >/dev/null); rc=$?; set -e
-[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] || { echo "bad --device index: rc $rc: $err"; exit 1; }
+[ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || { echo "bad --device index: rc $rc: $err"; exit 1; }
 if ! grep -Eq '^1 +opencl ' <<<"$list"; then
   grep -q '^no OpenCL device: ' <<<"$list" || { echo "devices does not say why there is no OpenCL device"; exit 1; }
   echo "no OpenCL device: skipped"

@@ -49,7 +49,7 @@ set -e
 set +e
 err=$("$bin" --device 0 train "${common[@]}" --steps 5 --run-dir "$run" 2>&1 >/dev/null); rc=$?
 set -e
-[ "$rc" = 1 ] && [[ "$err" == *"already holds a run"* ]] || fail "fresh run over a run: rc $rc: $err"
+[ "$rc" = 2 ] && [[ "$err" == *"already holds a run"* ]] || fail "fresh run over a run: rc $rc: $err"
 
 # Resume to a few steps further; the log ends there with each step once.
 target=$((stopped + 7))

@@ -545,7 +545,7 @@ static void test_alloc_limits(void **state)
         print_message("  %s\n", msg);
         assert_non_null(strstr(msg, "activations of res.3"));
         assert_non_null(strstr(msg, "MiB"));
-        assert_non_null(strstr(msg, "reduce the batch"));
+        assert_non_null(strstr(msg, "reduce --batch"));
         size_t saved = be->bytes_in_use;
         be->bytes_in_use = (size_t)info.global_mem - 1000;
         assert_null(be->ops->alloc(be, 4096, "the weights' gradients"));

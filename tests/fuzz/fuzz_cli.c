@@ -37,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (rc == 0 && (batch < 1 || batch > 65536 || lr < 0 || lr > 10))
         abort(); /* accepted a value outside its range */
+    if (rc == 0 && name && !*name)
+        abort(); /* accepted an empty value */
     free(buf);
     return 0;
 }
