@@ -1,6 +1,5 @@
 /* Element-wise kernels and the bias reductions. Offsets are element offsets
- * (bytes for uint8 views). Build options: -DWG=<local size> (a power of two),
- * the work-group size of the bias_grad reduction. */
+ * (bytes for uint8 views). */
 #pragma OPENCL FP_CONTRACT OFF
 
 __kernel void fill(__global float *x, ulong x_off, ulong n, float value)
@@ -21,36 +20,53 @@ __kernel void bias_act(__global float *y, ulong y_off, __global const float *bia
     y[y_off + i] = relu ? fmax(v, 0.0f) : v;
 }
 
-/* Column sums of dy [rows, cols] in a fixed order, so the result does not
- * depend on scheduling. A work-group of WG items owns BG_COLS adjacent columns
- * (adjacent items read adjacent addresses) and WG / BG_COLS row lanes; lane l
- * sums rows l, l + lanes, ... with Kahan compensation (the CPU backend sums in
- * double), then the lanes are combined by a fixed tree in local memory. */
-#define BG_COLS 16
-#define BG_LANES (WG / BG_COLS)
-__kernel void bias_grad(__global float *db, ulong db_off, __global const float *dy, ulong dy_off, ulong rows,
-                        int cols)
+/* Column sums of dy [rows, cols] in two launches with a fixed order, so the
+ * result does not depend on scheduling: bias_grad_part sums each chunk of
+ * chunk_rows rows for 8 adjacent columns (float8, Kahan-compensated: the CPU
+ * backend sums in double) into part[chunk][cols]; bias_grad_sum adds the
+ * chunks in order. Work-item id of the first: columns (id % blocks) * 8 of
+ * chunk id / blocks. */
+__kernel void bias_grad_part(__global float *part, __global const float *dy, ulong dy_off, int rows, int cols,
+                             int chunk_rows)
 {
-    __local float part[WG];
-    int lid = (int)get_local_id(0), cx = lid % BG_COLS, lane = lid / BG_COLS;
-    int c = (int)get_group_id(0) * BG_COLS + cx;
-    float sum = 0.0f, comp = 0.0f;
-    if (c < cols)
-        for (ulong r = lane; r < rows; r += BG_LANES) {
-            float term = dy[dy_off + r * cols + c] - comp;
-            float t = sum + term;
-            comp = (t - sum) - term;
-            sum = t;
+    int blocks = (cols + 7) / 8, id = (int)get_global_id(0), c0 = id % blocks * 8, chunk = id / blocks;
+    int r0 = chunk * chunk_rows, r1 = min(rows, r0 + chunk_rows), nc = min(8, cols - c0);
+    if (r0 >= rows)
+        return;
+    float8 sum = 0.0f, comp = 0.0f;
+    for (int r = r0; r < r1; r++) {
+        __global const float *src = dy + dy_off + (ulong)r * cols + c0;
+        float8 v;
+        if (nc == 8) {
+            v = vload8(0, src);
+        } else {
+            float t[8];
+            for (int k = 0; k < 8; k++)
+                t[k] = k < nc ? src[k] : 0.0f;
+            v = vload8(0, t);
         }
-    part[lid] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = BG_LANES / 2; span > 0; span /= 2) {
-        if (lane < span)
-            part[lid] += part[lid + span * BG_COLS];
-        barrier(CLK_LOCAL_MEM_FENCE);
+        float8 term = v - comp, s = sum + term;
+        comp = (s - sum) - term;
+        sum = s;
     }
-    if (lane == 0 && c < cols)
-        db[db_off + c] = part[lid];
+    float t[8];
+    vstore8(sum, 0, t);
+    for (int k = 0; k < nc; k++)
+        part[(ulong)chunk * cols + c0 + k] = t[k];
+}
+
+__kernel void bias_grad_sum(__global float *db, ulong db_off, __global const float *part, int chunks, int cols)
+{
+    int c = (int)get_global_id(0);
+    if (c >= cols)
+        return;
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = 0; k < chunks; k++) {
+        float term = part[(ulong)k * cols + c] - comp, s = sum + term;
+        comp = (s - sum) - term;
+        sum = s;
+    }
+    db[db_off + c] = sum;
 }
 
 __kernel void relu(__global float *dst, ulong dst_off, __global const float *src, ulong src_off, ulong n)
