@@ -151,6 +151,36 @@ static int live(int k, int j, int nseg, int8 end, int8 lo, int8 hi)
     return k >= jlo && k < jhi;
 }
 
+/* acc[i] += sum over `rows` rows of ap[i] * bp[0 .. NR) (the rows lda and ldb
+ * apart): MR values of k by NR columns j. Past kr the last k repeats, past nr
+ * the columns read 0; both are dropped when the tile is stored. */
+static inline void tn_rows(__global const float *ap, int lda, __global const float *bp, int ldb, int rows, int kr,
+                           int nr, float8 acc[MR][NV])
+{
+    for (int r = 0; r < rows; r++, ap += lda, bp += ldb) {
+        float8 bv[NV];
+        if (nr == NR) {
+#pragma unroll
+            for (int v = 0; v < NV; v++)
+                bv[v] = vload8(v, bp);
+        } else {
+            float t[NR];
+            for (int jj = 0; jj < NR; jj++)
+                t[jj] = jj < nr ? bp[jj] : 0.0f;
+#pragma unroll
+            for (int v = 0; v < NV; v++)
+                bv[v] = vload8(v, t);
+        }
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            float8 x = ap[min(i, kr - 1)];
+#pragma unroll
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = MAC(x, bv[v], acc[i][v]);
+        }
+    }
+}
+
 /* The weight gradient, C[k, j] = sum over r < m of A[r, k] B[r, j] for k in
  * range(j), else 0, in tiles of MR values of k by NR columns j. The rows are
  * cut into chunks of `chunk_rows`; work-item id takes tile id % tiles of
@@ -167,10 +197,15 @@ __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __gl
     int r0 = chunk * chunk_rows, r1 = min(m, r0 + chunk_rows);
     if (r0 >= m && chunk > 0)
         return;
-    int kr = min(MR, K - k0), nr = min(NR, n - j0), any = 0;
-    for (int jj = 0; jj < nr; jj++)
-        for (int i = 0; i < kr; i++)
-            any |= live(k0 + i, j0 + jj, nseg, end, lo, hi);
+    /* The tile's column ranges, taken before the loop so that the segment
+     * vectors do not hold registers the accumulators need. */
+    int kr = min(MR, K - k0), nr = min(NR, n - j0), any = 0, clo[NR], chi[NR];
+    for (int jj = 0; jj < NR; jj++) {
+        clo[jj] = chi[jj] = 0;
+        if (jj < nr)
+            column_range(j0 + jj, nseg, end, lo, hi, &clo[jj], &chi[jj]);
+        any |= clo[jj] < chi[jj] && clo[jj] < k0 + kr && chi[jj] > k0;
+    }
     int direct = chunk_rows >= m;
     if (!any && !direct)
         return; /* tn_reduce writes the zeros */
@@ -180,29 +215,14 @@ __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __gl
 #pragma unroll
         for (int v = 0; v < NV; v++)
             acc[i][v] = 0.0f;
-    for (int r = r0; any && r < r1; r++) {
-        __global const float *ar = a + a_off + (ulong)r * lda + k0, *br = b + b_off + (ulong)r * ldb + j0;
-        float8 bv[NV];
-        if (nr == NR) {
-#pragma unroll
-            for (int v = 0; v < NV; v++)
-                bv[v] = vload8(v, br);
-        } else {
-            float t8[NR];
-            for (int jj = 0; jj < NR; jj++)
-                t8[jj] = jj < nr ? br[jj] : 0.0f;
-#pragma unroll
-            for (int v = 0; v < NV; v++)
-                bv[v] = vload8(v, t8);
-        }
-#pragma unroll
-        for (int i = 0; i < MR; i++) {
-            float8 x = ar[min(i, kr - 1)]; /* a short tile repeats its last k and drops it */
-#pragma unroll
-            for (int v = 0; v < NV; v++)
-                acc[i][v] = MAC(x, bv[v], acc[i][v]);
-        }
-    }
+    __global const float *ap = a + a_off + (ulong)r0 * lda + k0, *bp = b + b_off + (ulong)r0 * ldb + j0;
+    int rows = any ? r1 - r0 : 0;
+    /* Whole tiles get constant offsets and vector loads (and keep every
+     * accumulator in a register); edge tiles the general loop. */
+    if (kr == MR && nr == NR)
+        tn_rows(ap, lda, bp, ldb, rows, MR, NR, acc);
+    else
+        tn_rows(ap, lda, bp, ldb, rows, kr, nr, acc);
     for (int i = 0; i < kr; i++) {
         float t8[NR];
 #pragma unroll
@@ -211,7 +231,7 @@ __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __gl
         if (direct) {
             __global float *cr = c + c_off + (ulong)(k0 + i) * ldc + j0;
             for (int jj = 0; jj < nr; jj++)
-                cr[jj] = live(k0 + i, j0 + jj, nseg, end, lo, hi) ? t8[jj] : 0.0f;
+                cr[jj] = k0 + i >= clo[jj] && k0 + i < chi[jj] ? t8[jj] : 0.0f;
         } else {
             __global float *pr = part + ((ulong)chunk * K + k0 + i) * n + j0;
             for (int jj = 0; jj < nr; jj++)

@@ -189,7 +189,7 @@ static pcnn_status cl_read(backend *be, bbuf *src, size_t off, void *dst, size_t
 
 static pcnn_status cl_fill(backend *be, bview x, size_t n, float value)
 {
-    return LAUNCH(CL(be), K_FILL, n, A_MEM(x), A_U64(x.off), A_U64(n), A_F32(value));
+    return LAUNCH(CL(be), K_FILL, (n + 7) / 8, A_MEM(x), A_U64(x.off), A_U64(n), A_F32(value));
 }
 
 static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
@@ -254,17 +254,17 @@ static pcnn_status cl_bias_grad(backend *be, bview db, bview dy, size_t rows, in
 
 static pcnn_status cl_relu(backend *be, bview dst, bview src, size_t n)
 {
-    return LAUNCH(CL(be), K_RELU, n, A_MEM(dst), A_U64(dst.off), A_MEM(src), A_U64(src.off), A_U64(n));
+    return LAUNCH(CL(be), K_RELU, (n + 7) / 8, A_MEM(dst), A_U64(dst.off), A_MEM(src), A_U64(src.off), A_U64(n));
 }
 
 static pcnn_status cl_relu_backward(backend *be, bview dy, bview y, size_t n)
 {
-    return LAUNCH(CL(be), K_RELU_BACKWARD, n, A_MEM(dy), A_U64(dy.off), A_MEM(y), A_U64(y.off), A_U64(n));
+    return LAUNCH(CL(be), K_RELU_BACKWARD, (n + 7) / 8, A_MEM(dy), A_U64(dy.off), A_MEM(y), A_U64(y.off), A_U64(n));
 }
 
 static pcnn_status cl_add(backend *be, bview y, bview x, size_t n)
 {
-    return LAUNCH(CL(be), K_ADD, n, A_MEM(y), A_U64(y.off), A_MEM(x), A_U64(x.off), A_U64(n));
+    return LAUNCH(CL(be), K_ADD, (n + 7) / 8, A_MEM(y), A_U64(y.off), A_MEM(x), A_U64(x.off), A_U64(n));
 }
 
 static pcnn_status cl_mask_centre(backend *be, bview w, int kh, int kw, int cin, int cout, int colours, int mode)
