@@ -347,6 +347,18 @@ static pcnn_status cl_finish(backend *be)
 
 /* ---- creation ----------------------------------------------------------- */
 
+static void release_program(cl_backend *c, int p)
+{
+    for (int k = 0; k < N_KERNELS; k++)
+        if (kernel_table[k].program == p && c->kernels[k]) {
+            clReleaseKernel(c->kernels[k]);
+            c->kernels[k] = NULL;
+        }
+    if (c->programs[p])
+        clReleaseProgram(c->programs[p]);
+    c->programs[p] = NULL;
+}
+
 static void cl_destroy(backend *be)
 {
     cl_backend *c = CL(be);
@@ -360,12 +372,8 @@ static void cl_destroy(backend *be)
         clReleaseEvent(c->mark);
     if (c->ctx)
         CLBlastClearCache();
-    for (int k = 0; k < N_KERNELS; k++)
-        if (c->kernels[k])
-            clReleaseKernel(c->kernels[k]);
     for (int p = 0; p < N_PROGRAMS; p++)
-        if (c->programs[p])
-            clReleaseProgram(c->programs[p]);
+        release_program(c, p);
     if (c->queue)
         clReleaseCommandQueue(c->queue);
     if (c->scratch)
@@ -402,7 +410,45 @@ static const backend_ops cl_ops = {
     .finish = cl_finish,
 };
 
-/* Builds the programs and creates the kernels with their launch sizes. */
+/* Builds program p (or loads it from the compile cache) and creates its
+ * kernels with their launch sizes. */
+static pcnn_status build_program(cl_backend *c, int p)
+{
+    const cl_device_entry *d = c->dev;
+    /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
+     * NaN handling); correctly rounded / and sqrt where offered, as on the CPU;
+     * the sampler's CDF in double where the device has it (backend.h). */
+    char opts[400], extra[128] = "";
+    if (p == P_SAMPLE)
+        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
+    if (p == P_GEMM)
+        cl_gemm_options(c, extra, sizeof extra);
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", c->reduce_wg,
+             d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", extra);
+    if (cl_program_get(c->ctx, d, program_files[p], opts, &c->programs[p], &c->counts))
+        return PCNN_ERR_DEVICE;
+    for (int k = 0; k < N_KERNELS; k++) {
+        if (kernel_table[k].program != p)
+            continue;
+        cl_int st;
+        c->kernels[k] = clCreateKernel(c->programs[p], kernel_table[k].name, &st);
+        if (st != CL_SUCCESS)
+            return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[p], kernel_table[k].name,
+                             d->info.name, cl_status_name(st));
+        size_t most = 0, wg = c->reduce_wg;
+        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
+        int reduction = k == K_SAMPLE_DRAW;
+        if (reduction && most < wg)
+            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
+                             kernel_table[k].name, d->info.name, most, wg);
+        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
+        if (k == K_MASKED_GEMM || k == K_MASKED_GEMM_TN) /* a work-item is a whole loop of tiles */
+            c->local[k] = 1;
+    }
+    return PCNN_OK;
+}
+
+/* Builds every program. */
 static pcnn_status make_kernels(cl_backend *c)
 {
     const cl_device_entry *d = c->dev;
@@ -415,40 +461,25 @@ static pcnn_status make_kernels(cl_backend *c)
         return pcnn_fail(PCNN_ERR_DEVICE, "%s: work-groups of %u items are too small (need 16)", d->info.name,
                          d->max_work_group);
     c->reduce_wg = wg;
-    char options[256];
-    /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
-     * NaN handling); correctly rounded / and sqrt where offered, as on the CPU. */
-    snprintf(options, sizeof options, "-cl-std=CL1.2 -DWG=%zu%s", wg,
-             d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
-    for (int p = 0; p < N_PROGRAMS; p++) {
-        /* The sampler's CDF in double where the device has it (backend.h). */
-        char opts[400], extra[128] = "";
-        if (p == P_SAMPLE)
-            snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
-        if (p == P_GEMM)
-            cl_gemm_options(c, extra, sizeof extra);
-        snprintf(opts, sizeof opts, "%s%s", options, extra);
-        if (cl_program_get(c->ctx, d, program_files[p], opts, &c->programs[p], &c->counts))
-            return PCNN_ERR_DEVICE;
-    }
-    for (int k = 0; k < N_KERNELS; k++) {
-        cl_int st;
-        c->kernels[k] = clCreateKernel(c->programs[kernel_table[k].program], kernel_table[k].name, &st);
-        if (st != CL_SUCCESS)
-            return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[kernel_table[k].program],
-                             kernel_table[k].name, d->info.name, cl_status_name(st));
-        size_t most = 0;
-        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
-        int reduction = k == K_SAMPLE_DRAW;
-        if (reduction && most < wg)
-            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
-                             kernel_table[k].name, d->info.name, most, wg);
-        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
-        if (k == K_MASKED_GEMM || k == K_MASKED_GEMM_TN) /* a work-item is a whole loop of tiles */
-            c->local[k] = 1;
-    }
+    c->gemm = cl_gemm_tiles_for_device(c->dev);
+    for (int p = 0; p < N_PROGRAMS; p++)
+        TRY(build_program(c, p));
     return PCNN_OK;
 }
+
+pcnn_status backend_cl_set_gemm_tiles(backend *be, const cl_gemm_tiles *t)
+{
+    cl_backend *c = CL(be);
+    if (!cl_gemm_tiles_valid(t))
+        return pcnn_fail(PCNN_ERR_ARG, "gemm tiles MR=%d NR=%d MC=%d TN_CHUNK=%d are out of range", t->mr, t->nr,
+                         t->mc, t->tn_chunk);
+    TRY(cl_finish(be)); /* queued launches hold the old kernels' arguments */
+    release_program(c, P_GEMM);
+    c->gemm = *t;
+    return build_program(c, P_GEMM);
+}
+
+void backend_cl_gemm_tiles(const backend *be, cl_gemm_tiles *t) { *t = ((const cl_backend *)be)->gemm; }
 
 int backend_cl_device_count(const char **why)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend_cl_internal.h"
+#include "cl_cache.h"
 #include "clblast_status.h"
 #include "try.h"
 
@@ -49,22 +50,37 @@ int cl_use_masked_kernels(const cl_device_entry *dev)
  * longer product takes longer row chunks instead of more of them. */
 enum { TN_PART_MAX = 4 << 20 };
 
-void cl_gemm_options(cl_backend *c, char *dst, size_t n)
+cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev)
 {
-    cl_gemm_params g = {.mr = 6, .nr = 16, .mc = 96, .tn_chunk = 512};
-    const char *v = getenv("PCNN_CL_GEMM_TILES"); /* "mr,nr,mc,chunk": kernel development */
+    cl_gemm_tiles t = cl_gemm_tiles_default();
+    const char *v = getenv("PCNN_CL_GEMM_TILES"), *off = getenv("PCNN_NO_TUNE");
+    char dir[4096], path[4200];
+    tune_set set;
+    int found = 0;
     if (v) {
-        cl_gemm_params t;
-        if (sscanf(v, "%d,%d,%d,%d", &t.mr, &t.nr, &t.mc, &t.tn_chunk) == 4 && t.mr >= 1 && t.mr <= 8 &&
-            (t.nr == 8 || t.nr == 16) && t.mc >= t.mr && t.mc % t.mr == 0 && t.tn_chunk >= 1)
-            g = t;
-        else
-            fprintf(stderr, "pcnn-cl: warning: ignoring PCNN_CL_GEMM_TILES=%s (want mr,nr,mc,chunk)\n", v);
+        cl_gemm_tiles e;
+        if (sscanf(v, "%d,%d,%d,%d", &e.mr, &e.nr, &e.mc, &e.tn_chunk) == 4 && cl_gemm_tiles_valid(&e))
+            return e;
+        fprintf(stderr, "pcnn-cl: warning: ignoring PCNN_CL_GEMM_TILES=%s (want mr,nr,mc,chunk in range)\n", v);
     }
-    c->gemm = g;
+    if ((off && *off && strcmp(off, "0") != 0) || !cl_cache_dir(dir, sizeof dir))
+        return t;
+    tune_file_path(path, sizeof path, dir, dev->info.name, dev->info.driver);
+    if (tune_load(path, dev->info.name, dev->info.driver, &set, &found) == PCNN_OK) {
+        if (found)
+            cl_gemm_tiles_from_tune(&set, &t);
+    } else {
+        pcnn_clear_error(); /* clblast_tune_apply warns about a bad file */
+    }
+    return t;
+}
+
+void cl_gemm_options(const cl_backend *c, char *dst, size_t n)
+{
     cl_device_fp_config fp = 0;
     clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
-    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", g.mr, g.nr, g.mc, (fp & CL_FP_FMA) != 0);
+    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
+             (fp & CL_FP_FMA) != 0);
 }
 
 /* The segments as cl/gemm.cl takes them, checked as the CPU backend checks
@@ -125,7 +141,7 @@ pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, bview b,
         return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: ReLU cannot be combined with accumulate");
     if (m <= 0 || n <= 0)
         return PCNN_OK;
-    const cl_gemm_params *g = &c->gemm;
+    const cl_gemm_tiles *g = &c->gemm;
     int npanels = (n + g->nr - 1) / g->nr;
     size_t packed = (size_t)npanels * kmax * g->nr, blocks = ((size_t)m + g->mc - 1) / g->mc;
     TRY(cl_scratch_reserve(c, packed));
@@ -147,7 +163,7 @@ pcnn_status cl_masked_gemm_tn(backend *be, int K, int n, int m, bview a, int lda
     TRY(segment_args(seg, n, &s, &kmax));
     if (K <= 0 || n <= 0)
         return PCNN_OK;
-    const cl_gemm_params *g = &c->gemm;
+    const cl_gemm_tiles *g = &c->gemm;
     size_t tiles = (size_t)((K + g->mr - 1) / g->mr) * ((n + g->nr - 1) / g->nr);
     /* Row chunks of tn_chunk rows, longer where the partial sums would pass
      * TN_PART_MAX; one chunk writes C directly. */

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "cl_devices.h"
+#include "cl_gemm_tiles.h"
 #include "cl_profile.h"
 #include "cl_program.h"
 
@@ -44,12 +45,6 @@ enum {
     N_KERNELS
 };
 
-/* The masked products' tile sizes (cl/gemm.cl's -D parameters). */
-typedef struct {
-    int mr, nr, mc;   /* register tile rows and columns; rows per work-item */
-    int tn_chunk;     /* rows per chunk of the weight gradient's sum */
-} cl_gemm_params;
-
 typedef struct {
     backend base; /* first: a backend * is a cl_backend * */
     backend_ops ops; /* base.ops points here: which optional ops exist depends on the device */
@@ -64,7 +59,7 @@ typedef struct {
     cl_event mark;           /* marker behind the commands before those */
     cl_program_counts counts;
     cl_profile profile; /* PCNN_CL_PROFILE=1: time per command name */
-    cl_gemm_params gemm;
+    cl_gemm_tiles gemm; /* cl/gemm.cl's tiles */
     cl_mem scratch; /* the masked products' packed weights and partial sums */
     size_t scratch_bytes;
 } cl_backend;
@@ -98,8 +93,11 @@ pcnn_status cl_throttle(cl_backend *c);
 /* Whether this device gets cl/gemm.cl's masked products (CPU devices;
  * PCNN_CL_GEMM=kernels|clblast overrides). */
 int cl_use_masked_kernels(const cl_device_entry *dev);
-/* cl/gemm.cl's -D options for this device (sets c->gemm). */
-void cl_gemm_options(cl_backend *c, char *dst, size_t n);
+/* The tiles for this device: PCNN_CL_GEMM_TILES=mr,nr,mc,chunk, else the
+ * tune file's PcnnGemm line (unless PCNN_NO_TUNE), else the defaults. */
+cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev);
+/* cl/gemm.cl's -D options for c->gemm. */
+void cl_gemm_options(const cl_backend *c, char *dst, size_t n);
 pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b, int ldb,
                     float beta, bview cv, int ldc);
 pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, bview b, int ldb, int trans_b,

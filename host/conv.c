@@ -27,8 +27,7 @@ int conv_group_k(const conv_layer *l, int g)
 
 size_t conv_col_width(const conv_layer *l) { return l->kh * l->kw == 1 ? 0 : (size_t)l->taps * l->cin; }
 
-/* Output group g reads the prefix [0, K_g) of the inputs. */
-static gemm_segments forward_segments(const conv_layer *l)
+gemm_segments conv_forward_segments(const conv_layer *l)
 {
     gemm_segments s = {.count = l->colours};
     for (int g = 0; g < l->colours; g++) {
@@ -39,9 +38,7 @@ static gemm_segments forward_segments(const conv_layer *l)
     return s;
 }
 
-/* Input column k gets gradient from the output groups whose prefix covers it:
- * the groups g' >= g for k in [K_{g-1}, K_g), and none past the last prefix. */
-static gemm_segments input_grad_segments(const conv_layer *l)
+gemm_segments conv_input_grad_segments(const conv_layer *l)
 {
     int gout = l->cout / l->colours, kfull = l->taps * l->cin;
     gemm_segments s = {.count = l->colours + 1};
@@ -77,7 +74,7 @@ pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y
         a = col;
     }
     if (o->masked_gemm) {
-        gemm_segments s = forward_segments(l);
+        gemm_segments s = conv_forward_segments(l);
         return o->masked_gemm(be, rows, l->cout, a, l->taps * l->cin, bview_at(params, l->w_off), l->cout, 0, &s,
                               bview_at(params, l->b_off), l->relu, 0, y, l->cout);
     }
@@ -102,7 +99,7 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     bview dw = bview_at(grads, l->w_off), w = bview_at(params, l->w_off);
     /* dW[:K_g, group g] = a[:, :K_g]^T dy[:, group g] */
     if (o->masked_gemm_tn) {
-        gemm_segments s = forward_segments(l);
+        gemm_segments s = conv_forward_segments(l);
         TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, dy, l->cout, &s, dw, l->cout));
     } else {
         for (int g = 0; g < l->colours; g++) {
@@ -120,7 +117,7 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     bview da = im2col ? dcol : dx;
     int accumulate = !im2col && dx_accumulate;
     if (o->masked_gemm) {
-        gemm_segments s = input_grad_segments(l);
+        gemm_segments s = conv_input_grad_segments(l);
         TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, w, l->cout, 1, &s, (bview){NULL, 0}, 0, accumulate, da,
                            kfull));
         return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;

@@ -20,6 +20,9 @@
 #include <string.h>
 
 #include "backend.h"
+#ifdef PCNN_OPENCL
+#include "backend_cl.h"
+#endif
 #include "pcnn/device.h"
 #include "test_util.h"
 
@@ -401,6 +404,34 @@ static void test_masked_gemm_tn(void **state)
         }
 }
 
+#ifdef PCNN_OPENCL
+/* The same cases with other tiles of cl/gemm.cl (what `pcnn-cl tune` may
+ * pick): smaller and odd register tiles, row blocks and row chunks, so every
+ * tile edge moves. */
+static void test_masked_gemm_other_tiles(void **state)
+{
+    devices *d = *state;
+    if (d->ncl == 0)
+        skip();
+    static const cl_gemm_tiles tiles[] = {{4, 16, 48, 64}, {8, 8, 96, 100}, {5, 8, 15, 37}, {1, 8, 1, 16}};
+    cl_gemm_tiles saved[MAX_CL];
+    for (int k = 0; k < d->ncl; k++)
+        backend_cl_gemm_tiles(d->cl[k], &saved[k]);
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
+        print_message("  tiles MR=%d NR=%d MC=%d TN_CHUNK=%d\n", tiles[t].mr, tiles[t].nr, tiles[t].mc,
+                      tiles[t].tn_chunk);
+        for (int k = 0; k < d->ncl; k++)
+            if (d->cl[k]->ops->masked_gemm)
+                assert_int_equal(backend_cl_set_gemm_tiles(d->cl[k], &tiles[t]), PCNN_OK);
+        test_masked_gemm(state);
+        test_masked_gemm_tn(state);
+    }
+    for (int k = 0; k < d->ncl; k++)
+        if (d->cl[k]->ops->masked_gemm)
+            assert_int_equal(backend_cl_set_gemm_tiles(d->cl[k], &saved[k]), PCNN_OK);
+}
+#endif
+
 /* B, H, W, cin, k, taps */
 static const int conv_shapes[][6] = {
     {2, 5, 6, 3, 3, 5}, {1, 8, 8, 3, 7, 25}, {2, 4, 4, 6, 3, 5}, {1, 3, 7, 2, 1, 1}, {1, 2, 2, 4, 7, 24}};
@@ -685,11 +716,23 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fill_copy),    cmocka_unit_test(test_gemm),        cmocka_unit_test(test_masked_gemm),
-        cmocka_unit_test(test_masked_gemm_tn),        cmocka_unit_test(test_im2col_col2im),
-        cmocka_unit_test(test_bias),         cmocka_unit_test(test_elementwise), cmocka_unit_test(test_mask_centre),
-        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),  cmocka_unit_test(test_add_act_2d),
-        cmocka_unit_test(test_gather_taps),  cmocka_unit_test(test_sample_draw), cmocka_unit_test(test_alloc_limits),
+        cmocka_unit_test(test_fill_copy),
+        cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_masked_gemm),
+        cmocka_unit_test(test_masked_gemm_tn),
+#ifdef PCNN_OPENCL
+        cmocka_unit_test(test_masked_gemm_other_tiles),
+#endif
+        cmocka_unit_test(test_im2col_col2im),
+        cmocka_unit_test(test_bias),
+        cmocka_unit_test(test_elementwise),
+        cmocka_unit_test(test_mask_centre),
+        cmocka_unit_test(test_softmax_xent),
+        cmocka_unit_test(test_optimisers),
+        cmocka_unit_test(test_add_act_2d),
+        cmocka_unit_test(test_gather_taps),
+        cmocka_unit_test(test_sample_draw),
+        cmocka_unit_test(test_alloc_limits),
     };
     int failed = cmocka_run_group_tests_name("backend ops, OpenCL vs CPU", tests, setup, teardown);
     /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE) when there is no OpenCL device. */
