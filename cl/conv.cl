@@ -5,45 +5,52 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 /* col[(b,y,x), t*cin + ci] = in[b, y+dy_t, x+dx_t, ci], 0 outside the image.
- * One work-item per element of col: [rows, taps*cin]. */
-__kernel void im2col(__global float *col, ulong col_off, __global const float *in, ulong in_off, int B, int H,
-                     int W, int cin, int kh, int kw, int taps)
+ * One work-item per row of col ([rows, taps*cin]): a row's position is
+ * divided out once, then each tap is a contiguous copy of cin floats (the
+ * divisions per element cost more than the copy on a CPU device). */
+__kernel void im2col(__global float *restrict col, ulong col_off, __global const float *restrict in, ulong in_off,
+                     int B, int H, int W, int cin, int kh, int kw, int taps)
 {
-    ulong i = get_global_id(0);
-    ulong row_len = (ulong)taps * cin, total = (ulong)B * H * W * row_len;
-    if (i >= total)
+    int p = (int)get_global_id(0);
+    if (p >= B * H * W)
         return;
-    ulong p = i / row_len;
-    int rem = (int)(i % row_len), t = rem / cin, ci = rem % cin;
-    int b = (int)(p / ((ulong)H * W)), y = (int)(p / W % H), x = (int)(p % W);
-    int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
-    float v = 0.0f;
-    if (sy >= 0 && sy < H && sx >= 0 && sx < W)
-        v = in[in_off + (((ulong)b * H + sy) * W + sx) * cin + ci];
-    col[col_off + i] = v;
+    int b = p / (H * W), y = p / W % H, x = p % W;
+    __global float *dst = col + col_off + (ulong)p * taps * cin;
+    for (int t = 0; t < taps; t++, dst += cin) {
+        int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
+        if (sy < 0 || sy >= H || sx < 0 || sx >= W) {
+            for (int ci = 0; ci < cin; ci++)
+                dst[ci] = 0.0f;
+        } else {
+            __global const float *src = in + in_off + (((ulong)b * H + sy) * W + sx) * cin;
+            for (int ci = 0; ci < cin; ci++)
+                dst[ci] = src[ci];
+        }
+    }
 }
 
-/* The adjoint, as a gather: each input element sums, in tap order, what every
+/* The adjoint, as a gather: each input row sums, in tap order, what every
  * tap took from it, so no two work-items write the same element and the sum
- * order is the CPU backend's. One work-item per element of din: [rows, cin]. */
-__kernel void col2im(__global float *din, ulong din_off, __global const float *dcol, ulong dcol_off, int B, int H,
-                     int W, int cin, int kh, int kw, int taps, int accumulate)
+ * order is the CPU backend's. One work-item per row of din ([rows, cin]). */
+__kernel void col2im(__global float *restrict din, ulong din_off, __global const float *restrict dcol, ulong dcol_off,
+                     int B, int H, int W, int cin, int kh, int kw, int taps, int accumulate)
 {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)B * H * W * cin)
+    int p = (int)get_global_id(0);
+    if (p >= B * H * W)
         return;
-    ulong p = i / cin;
-    int c = (int)(i % cin);
-    int b = (int)(p / ((ulong)H * W)), y = (int)(p / W % H), x = (int)(p % W);
-    ulong row_len = (ulong)taps * cin;
-    float acc = accumulate ? din[din_off + i] : 0.0f;
+    int b = p / (H * W), y = p / W % H, x = p % W;
+    __global float *dst = din + din_off + (ulong)p * cin;
+    if (!accumulate)
+        for (int c = 0; c < cin; c++)
+            dst[c] = 0.0f;
     for (int t = 0; t < taps; t++) {
         int oy = y - (t / kw - kh / 2), ox = x - (t % kw - kw / 2);
         if (oy < 0 || oy >= H || ox < 0 || ox >= W)
             continue;
-        acc += dcol[dcol_off + (((ulong)b * H + oy) * W + ox) * row_len + (ulong)t * cin + c];
+        __global const float *src = dcol + dcol_off + (((ulong)b * H + oy) * W + ox) * taps * cin + (ulong)t * cin;
+        for (int c = 0; c < cin; c++)
+            dst[c] += src[c];
     }
-    din[din_off + i] = acc;
 }
 
 /* Zeroes the centre-tap weights i -> o that the colour mask cuts: group(i) >

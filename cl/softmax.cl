@@ -1,52 +1,61 @@
-/* Fused softmax cross-entropy with its gradient: one work-group of WG items
- * per row of `classes` logits (-DWG=<power of two>). The max is subtracted
- * before exp (no overflow), and both reductions run as a fixed tree in local
- * memory, so results are deterministic. */
+/* Fused softmax cross-entropy with its gradient, one work-item per row of
+ * `classes` logits: on a CPU device a row is a short loop over float8
+ * vectors, where a work-group per row would spend its time in barriers. The
+ * max is subtracted before exp (no overflow); the sum of exponentials runs in
+ * eight lanes combined by a fixed tree, so results are deterministic and its
+ * rounding stays near the CPU backend's (which sums eight lanes in double).
+ * The gradient follows the CPU backend's steps: e_c * (grad_scale / sum),
+ * then grad_scale subtracted at the target. */
 #pragma OPENCL FP_CONTRACT OFF
+
+/* Element c of the row, -inf past its end (padding the last float8). */
+static float8 load_padded(__global const float *row, int c, int classes)
+{
+    if (c + 8 <= classes)
+        return vload8(0, row + c);
+    float t[8];
+    for (int k = 0; k < 8; k++)
+        t[k] = c + k < classes ? row[c + k] : -INFINITY;
+    return vload8(0, t);
+}
 
 __kernel void softmax_xent(__global float *z, ulong z_off, __global const uchar *targets, ulong t_off,
                            __global float *loss, ulong loss_off, ulong rows, int classes, int want_grad,
                            float grad_scale)
 {
-    __local float red[WG];
-    ulong r = get_group_id(0);
-    int lid = (int)get_local_id(0);
-    /* launched with exactly rows work-groups: no bounds check, and every
-     * barrier below is reached by the whole group */
+    ulong r = get_global_id(0);
+    if (r >= rows)
+        return;
     __global float *row = z + z_off + r * classes;
-
-    float m = -INFINITY;
-    for (int c = lid; c < classes; c += WG)
-        m = fmax(m, row[c]);
-    red[lid] = m;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = WG / 2; span > 0; span /= 2) {
-        if (lid < span)
-            red[lid] = fmax(red[lid], red[lid + span]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float max = red[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-
-    float s = 0.0f;
-    for (int c = lid; c < classes; c += WG)
-        s += exp(row[c] - max);
-    red[lid] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = WG / 2; span > 0; span /= 2) {
-        if (lid < span)
-            red[lid] += red[lid + span];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float sum = red[0];
+    float8 m8 = load_padded(row, 0, classes);
+    for (int c = 8; c < classes; c += 8)
+        m8 = fmax(m8, load_padded(row, c, classes));
+    float4 m4 = fmax(m8.lo, m8.hi);
+    float2 m2 = fmax(m4.lo, m4.hi);
+    float max = fmax(m2.lo, m2.hi);
     int t = targets[t_off + r];
-    if (lid == 0)
-        loss[loss_off + r] = log(sum) - (row[t] - max);
-    /* Everyone has read row[t] before it is overwritten below. */
-    barrier(CLK_GLOBAL_MEM_FENCE);
-    if (want_grad) {
-        float inv = 1.0f / sum;
-        for (int c = lid; c < classes; c += WG)
-            row[c] = grad_scale * (exp(row[c] - max) * inv - (c == t ? 1.0f : 0.0f));
+    float target = row[t] - max;
+
+    float8 s8 = 0.0f;
+    for (int c = 0; c < classes; c += 8) {
+        float8 e = exp(load_padded(row, c, classes) - max); /* padding: exp(-inf) = 0 */
+        s8 += e;
+        if (want_grad) {
+            if (c + 8 <= classes)
+                vstore8(e, 0, row + c);
+            else
+                for (int k = 0; c + k < classes; k++)
+                    row[c + k] = e[k];
+        }
     }
+    float4 s4 = s8.lo + s8.hi;
+    float2 s2 = s4.lo + s4.hi;
+    float sum = s2.lo + s2.hi;
+    if (want_grad) {
+        float scale = grad_scale / sum;
+        for (int c = 0; c < classes; c++)
+            row[c] *= scale;
+        row[t] -= grad_scale;
+    }
+    loss[loss_off + r] = log(sum) - target;
 }

@@ -4,47 +4,21 @@
  * from cl/<family>.cl through cl_program.c (embedded source, compile cache); GEMMs go
  * to CLBlast. One in-order queue: operations run in the order they are queued
  * and read() blocks, so it waits for everything before it. The queue is kept
- * at most 2 * QUEUE_AHEAD commands deep (see throttle()). */
+ * at most 2 * QUEUE_AHEAD commands deep (see cl_throttle()). The products are
+ * in backend_cl_gemm.c. */
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend_cl.h"
-#include "cl_devices.h"
-#include "cl_program.h"
+#include "backend_cl_internal.h"
 #include "clblast_tune.h"
-#include "clblast_status.h"
 #include "rng.h"
+#include "try.h"
 
-struct bbuf {
-    cl_mem mem;
-    size_t bytes;
-};
-
-enum { P_CONV, P_ELEMENTWISE, P_SOFTMAX, P_OPTIM, P_SAMPLE, N_PROGRAMS };
 static const char *const program_files[N_PROGRAMS] = {"conv.cl", "elementwise.cl", "softmax.cl", "optim.cl",
-                                                      "sample.cl"};
-
-enum {
-    K_IM2COL,
-    K_COL2IM,
-    K_MASK_CENTRE,
-    K_FILL,
-    K_BIAS_ACT,
-    K_BIAS_GRAD,
-    K_RELU,
-    K_RELU_BACKWARD,
-    K_ADD,
-    K_PIXELS_TO_INPUT,
-    K_SOFTMAX_XENT,
-    K_ADAM,
-    K_RMSPROP,
-    K_ADD_ACT_2D,
-    K_GATHER_TAPS,
-    K_SAMPLE_DRAW,
-    N_KERNELS
-};
+                                                      "sample.cl", "gemm.cl"};
 static const struct {
     const char *name;
     int program;
@@ -54,7 +28,8 @@ static const struct {
     [K_MASK_CENTRE] = {"mask_centre", P_CONV},
     [K_FILL] = {"fill", P_ELEMENTWISE},
     [K_BIAS_ACT] = {"bias_act", P_ELEMENTWISE},
-    [K_BIAS_GRAD] = {"bias_grad", P_ELEMENTWISE},
+    [K_BIAS_GRAD_PART] = {"bias_grad_part", P_ELEMENTWISE},
+    [K_BIAS_GRAD_SUM] = {"bias_grad_sum", P_ELEMENTWISE},
     [K_RELU] = {"relu", P_ELEMENTWISE},
     [K_RELU_BACKWARD] = {"relu_backward", P_ELEMENTWISE},
     [K_ADD] = {"add", P_ELEMENTWISE},
@@ -65,38 +40,13 @@ static const struct {
     [K_ADD_ACT_2D] = {"add_act_2d", P_SAMPLE},
     [K_GATHER_TAPS] = {"gather_taps", P_SAMPLE},
     [K_SAMPLE_DRAW] = {"sample_draw", P_SAMPLE},
+    [K_PACK_B] = {"pack_b", P_GEMM},
+    [K_MASKED_GEMM] = {"masked_gemm", P_GEMM},
+    [K_MASKED_GEMM_TN] = {"masked_gemm_tn", P_GEMM},
+    [K_TN_REDUCE] = {"tn_reduce", P_GEMM},
 };
 
-typedef struct {
-    backend base; /* first: a backend * is a cl_backend * */
-    const cl_device_entry *dev;
-    cl_context ctx;
-    cl_command_queue queue;
-    cl_program programs[N_PROGRAMS];
-    cl_kernel kernels[N_KERNELS];
-    size_t local[N_KERNELS]; /* work-group size of each kernel's launches */
-    size_t reduce_wg;        /* -DWG: the work-group size of the reductions */
-    int queued;              /* commands enqueued since the last marker */
-    cl_event mark;           /* marker behind the commands before those */
-    cl_program_counts counts;
-} cl_backend;
-
-static cl_backend *CL(backend *be) { return (cl_backend *)be; }
-
 /* ---- kernel launches -------------------------------------------------- */
-
-typedef struct {
-    size_t size;
-    const void *value;
-} karg;
-
-#define A_MEM(view) ((karg){sizeof(cl_mem), &(view).buf->mem})
-#define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
-#define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
-#define A_U32(x) ((karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(x)}})
-#define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
-#define LAUNCH(c, k, items, ...)                                                                                       \
-    launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
 
 /* The fast sampler queues ~100 small commands per sub-pixel and reads back
  * only at the end: hundreds of thousands of pending commands, and PoCL's
@@ -107,7 +57,7 @@ typedef struct {
  * never idles for the host, and no queue grows without bound. */
 enum { QUEUE_AHEAD = 256 };
 
-static pcnn_status throttle(cl_backend *c)
+pcnn_status cl_throttle(cl_backend *c)
 {
     if (++c->queued < QUEUE_AHEAD)
         return PCNN_OK;
@@ -126,9 +76,7 @@ static pcnn_status throttle(cl_backend *c)
     return PCNN_OK;
 }
 
-/* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
- * kernels ignore the excess). */
-static pcnn_status launch(cl_backend *c, int k, size_t items, const karg *args, int nargs)
+pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int nargs)
 {
     if (items == 0)
         return PCNN_OK;
@@ -140,11 +88,13 @@ static pcnn_status launch(cl_backend *c, int k, size_t items, const karg *args, 
                              c->dev->info.name, cl_status_name(st));
     }
     size_t local = c->local[k], global = (items + local - 1) / local * local;
+    double t0 = cl_profile_begin(&c->profile, c->queue);
     cl_int st = clEnqueueNDRangeKernel(c->queue, kernel, 1, NULL, &global, &local, 0, NULL, NULL);
+    cl_profile_end(&c->profile, c->queue, kernel_table[k].name, t0);
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s (%zu work-items) on %s: %s", kernel_table[k].name, items,
                          c->dev->info.name, cl_status_name(st));
-    return throttle(c);
+    return cl_throttle(c);
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -239,7 +189,7 @@ static pcnn_status cl_read(backend *be, bbuf *src, size_t off, void *dst, size_t
 
 static pcnn_status cl_fill(backend *be, bview x, size_t n, float value)
 {
-    return LAUNCH(CL(be), K_FILL, n, A_MEM(x), A_U64(x.off), A_U64(n), A_F32(value));
+    return LAUNCH(CL(be), K_FILL, (n + 7) / 8, A_MEM(x), A_U64(x.off), A_U64(n), A_F32(value));
 }
 
 static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
@@ -251,41 +201,21 @@ static pcnn_status cl_copy(backend *be, bview dst, bview src, size_t n)
         return pcnn_fail(PCNN_ERR_ARG, "copy of %zu floats between overlapping ranges (%zu, %zu) of one buffer", n,
                          src.off, dst.off);
     size_t f = sizeof(float);
+    double t0 = cl_profile_begin(&c->profile, c->queue);
     cl_int st =
         clEnqueueCopyBuffer(c->queue, src.buf->mem, dst.buf->mem, src.off * f, dst.off * f, n * f, 0, NULL, NULL);
+    cl_profile_end(&c->profile, c->queue, "copy", t0);
     if (st != CL_SUCCESS)
         return pcnn_fail(PCNN_ERR_DEVICE, "copy of %zu floats on %s: %s", n, c->dev->info.name, cl_status_name(st));
-    return throttle(c);
+    return cl_throttle(c);
 }
 
-/* ---- GEMM ------------------------------------------------------------- */
-
-static pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
-                           int ldb, float beta, bview cv, int ldc)
-{
-    cl_backend *c = CL(be);
-    if (m == 0 || n == 0)
-        return PCNN_OK;
-    if (k == 0)
-        return pcnn_fail(PCNN_ERR_ARG, "gemm %dx%d with an empty inner dimension", m, n);
-    cl_event done = NULL;
-    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                        tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
-                                        alpha, a.buf->mem, a.off, (size_t)lda, b.buf->mem, b.off, (size_t)ldb, beta,
-                                        cv.buf->mem, cv.off, (size_t)ldc, &c->queue, &done);
-    if (done)
-        clReleaseEvent(done);
-    if (st != CLBlastSuccess)
-        return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N", tb ? "T" : "N",
-                         m, n, k, c->dev->info.name, clblast_status_message(st));
-    return throttle(c);
-}
 
 /* ---- convolution, bias, activations ------------------------------------- */
 
 static pcnn_status cl_im2col(backend *be, bview col, bview in, int B, int H, int W, int cin, int kh, int kw, int taps)
 {
-    size_t items = (size_t)B * H * W * taps * cin;
+    size_t items = (size_t)B * H * W;
     return LAUNCH(CL(be), K_IM2COL, items, A_MEM(col), A_U64(col.off), A_MEM(in), A_U64(in.off), A_INT(B), A_INT(H),
                   A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps));
 }
@@ -293,7 +223,7 @@ static pcnn_status cl_im2col(backend *be, bview col, bview in, int B, int H, int
 static pcnn_status cl_col2im(backend *be, bview din, bview dcol, int B, int H, int W, int cin, int kh, int kw, int taps,
                              int accumulate)
 {
-    size_t items = (size_t)B * H * W * cin;
+    size_t items = (size_t)B * H * W;
     return LAUNCH(CL(be), K_COL2IM, items, A_MEM(din), A_U64(din.off), A_MEM(dcol), A_U64(dcol.off), A_INT(B), A_INT(H),
                   A_INT(W), A_INT(cin), A_INT(kh), A_INT(kw), A_INT(taps), A_INT(accumulate));
 }
@@ -304,28 +234,37 @@ static pcnn_status cl_bias_act(backend *be, bview y, bview bias, size_t rows, in
                   A_U64(rows), A_INT(cols), A_INT(relu));
 }
 
+/* Rows per chunk of bias_grad's partial sums: fixed, so the sum order is too. */
+enum { BIAS_GRAD_CHUNK = 256 };
+
 static pcnn_status cl_bias_grad(backend *be, bview db, bview dy, size_t rows, int cols)
 {
     cl_backend *c = CL(be);
-    /* One work-group per 16 columns (BG_COLS in elementwise.cl). */
-    size_t groups = ((size_t)cols + 15) / 16;
-    return LAUNCH(c, K_BIAS_GRAD, groups * c->reduce_wg, A_MEM(db), A_U64(db.off), A_MEM(dy), A_U64(dy.off),
-                  A_U64(rows), A_INT(cols));
+    if (rows > INT32_MAX)
+        return pcnn_fail(PCNN_ERR_ARG, "bias_grad over %zu rows (at most %d)", rows, INT32_MAX);
+    size_t chunks = (rows + BIAS_GRAD_CHUNK - 1) / BIAS_GRAD_CHUNK, blocks = ((size_t)cols + 7) / 8;
+    if (chunks == 0) /* no rows: the sums are zero */
+        return cl_fill(be, db, (size_t)cols, 0.0f);
+    TRY(cl_scratch_reserve(c, chunks * (size_t)cols));
+    TRY(LAUNCH(c, K_BIAS_GRAD_PART, chunks * blocks, A_CLMEM(c->scratch), A_MEM(dy), A_U64(dy.off), A_INT(rows),
+               A_INT(cols), A_INT(BIAS_GRAD_CHUNK)));
+    return LAUNCH(c, K_BIAS_GRAD_SUM, (size_t)cols, A_MEM(db), A_U64(db.off), A_CLMEM(c->scratch), A_INT(chunks),
+                  A_INT(cols));
 }
 
 static pcnn_status cl_relu(backend *be, bview dst, bview src, size_t n)
 {
-    return LAUNCH(CL(be), K_RELU, n, A_MEM(dst), A_U64(dst.off), A_MEM(src), A_U64(src.off), A_U64(n));
+    return LAUNCH(CL(be), K_RELU, (n + 7) / 8, A_MEM(dst), A_U64(dst.off), A_MEM(src), A_U64(src.off), A_U64(n));
 }
 
 static pcnn_status cl_relu_backward(backend *be, bview dy, bview y, size_t n)
 {
-    return LAUNCH(CL(be), K_RELU_BACKWARD, n, A_MEM(dy), A_U64(dy.off), A_MEM(y), A_U64(y.off), A_U64(n));
+    return LAUNCH(CL(be), K_RELU_BACKWARD, (n + 7) / 8, A_MEM(dy), A_U64(dy.off), A_MEM(y), A_U64(y.off), A_U64(n));
 }
 
 static pcnn_status cl_add(backend *be, bview y, bview x, size_t n)
 {
-    return LAUNCH(CL(be), K_ADD, n, A_MEM(y), A_U64(y.off), A_MEM(x), A_U64(x.off), A_U64(n));
+    return LAUNCH(CL(be), K_ADD, (n + 7) / 8, A_MEM(y), A_U64(y.off), A_MEM(x), A_U64(x.off), A_U64(n));
 }
 
 static pcnn_status cl_mask_centre(backend *be, bview w, int kh, int kw, int cin, int cout, int colours, int mode)
@@ -343,7 +282,7 @@ static pcnn_status cl_softmax_xent(backend *be, bview logits, bview targets, bvi
                                    int want_grad, float grad_scale)
 {
     cl_backend *c = CL(be);
-    return LAUNCH(c, K_SOFTMAX_XENT, rows * c->reduce_wg, A_MEM(logits), A_U64(logits.off), A_MEM(targets),
+    return LAUNCH(c, K_SOFTMAX_XENT, rows, A_MEM(logits), A_U64(logits.off), A_MEM(targets),
                   A_U64(targets.off), A_MEM(loss), A_U64(loss.off), A_U64(rows), A_INT(classes), A_INT(want_grad),
                   A_F32(grad_scale));
 }
@@ -408,6 +347,18 @@ static pcnn_status cl_finish(backend *be)
 
 /* ---- creation ----------------------------------------------------------- */
 
+static void release_program(cl_backend *c, int p)
+{
+    for (int k = 0; k < N_KERNELS; k++)
+        if (kernel_table[k].program == p && c->kernels[k]) {
+            clReleaseKernel(c->kernels[k]);
+            c->kernels[k] = NULL;
+        }
+    if (c->programs[p])
+        clReleaseProgram(c->programs[p]);
+    c->programs[p] = NULL;
+}
+
 static void cl_destroy(backend *be)
 {
     cl_backend *c = CL(be);
@@ -416,18 +367,17 @@ static void cl_destroy(backend *be)
     /* CLBlast keeps compiled GEMM programs per context in a process-wide cache;
      * drop them so the context can go (a live backend elsewhere recompiles its
      * GEMMs on next use: slower, still correct). */
+    cl_profile_print(&c->profile, c->dev->info.name);
     if (c->mark)
         clReleaseEvent(c->mark);
     if (c->ctx)
         CLBlastClearCache();
-    for (int k = 0; k < N_KERNELS; k++)
-        if (c->kernels[k])
-            clReleaseKernel(c->kernels[k]);
     for (int p = 0; p < N_PROGRAMS; p++)
-        if (c->programs[p])
-            clReleaseProgram(c->programs[p]);
+        release_program(c, p);
     if (c->queue)
         clReleaseCommandQueue(c->queue);
+    if (c->scratch)
+        clReleaseMemObject(c->scratch);
     if (c->ctx)
         clReleaseContext(c->ctx);
     free(c);
@@ -460,12 +410,50 @@ static const backend_ops cl_ops = {
     .finish = cl_finish,
 };
 
-/* Builds the programs and creates the kernels with their launch sizes. */
+/* Builds program p (or loads it from the compile cache) and creates its
+ * kernels with their launch sizes. */
+static pcnn_status build_program(cl_backend *c, int p)
+{
+    const cl_device_entry *d = c->dev;
+    /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
+     * NaN handling); correctly rounded / and sqrt where offered, as on the CPU;
+     * the sampler's CDF in double where the device has it (backend.h). */
+    char opts[400], extra[128] = "";
+    if (p == P_SAMPLE)
+        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
+    if (p == P_GEMM)
+        cl_gemm_options(c, extra, sizeof extra);
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", c->reduce_wg,
+             d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", extra);
+    if (cl_program_get(c->ctx, d, program_files[p], opts, &c->programs[p], &c->counts))
+        return PCNN_ERR_DEVICE;
+    for (int k = 0; k < N_KERNELS; k++) {
+        if (kernel_table[k].program != p)
+            continue;
+        cl_int st;
+        c->kernels[k] = clCreateKernel(c->programs[p], kernel_table[k].name, &st);
+        if (st != CL_SUCCESS)
+            return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[p], kernel_table[k].name,
+                             d->info.name, cl_status_name(st));
+        size_t most = 0, wg = c->reduce_wg;
+        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
+        int reduction = k == K_SAMPLE_DRAW;
+        if (reduction && most < wg)
+            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
+                             kernel_table[k].name, d->info.name, most, wg);
+        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
+        if (k == K_MASKED_GEMM || k == K_MASKED_GEMM_TN) /* a work-item is a whole loop of tiles */
+            c->local[k] = 1;
+    }
+    return PCNN_OK;
+}
+
+/* Builds every program. */
 static pcnn_status make_kernels(cl_backend *c)
 {
     const cl_device_entry *d = c->dev;
-    /* Reductions use the largest power-of-two work-group up to 256 (bias_grad
-     * needs at least its 16 columns times one lane). */
+    /* The sampler's draw reduces over the largest power-of-two work-group up
+     * to 256 (and at least 16). */
     size_t wg = 1;
     while (wg * 2 <= 256 && wg * 2 <= d->max_work_group)
         wg *= 2;
@@ -473,35 +461,25 @@ static pcnn_status make_kernels(cl_backend *c)
         return pcnn_fail(PCNN_ERR_DEVICE, "%s: work-groups of %u items are too small (need 16)", d->info.name,
                          d->max_work_group);
     c->reduce_wg = wg;
-    char options[256];
-    /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
-     * NaN handling); correctly rounded / and sqrt where offered, as on the CPU. */
-    snprintf(options, sizeof options, "-cl-std=CL1.2 -DWG=%zu%s", wg,
-             d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
-    for (int p = 0; p < N_PROGRAMS; p++) {
-        /* The sampler's CDF in double where the device has it (backend.h). */
-        char opts[300];
-        snprintf(opts, sizeof opts, "%s%s", options,
-                 p != P_SAMPLE ? "" : d->fp64 ? " -DSAMPLE_FP64=1" : " -DSAMPLE_FP64=0");
-        if (cl_program_get(c->ctx, d, program_files[p], opts, &c->programs[p], &c->counts))
-            return PCNN_ERR_DEVICE;
-    }
-    for (int k = 0; k < N_KERNELS; k++) {
-        cl_int st;
-        c->kernels[k] = clCreateKernel(c->programs[kernel_table[k].program], kernel_table[k].name, &st);
-        if (st != CL_SUCCESS)
-            return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[kernel_table[k].program],
-                             kernel_table[k].name, d->info.name, cl_status_name(st));
-        size_t most = 0;
-        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
-        int reduction = k == K_BIAS_GRAD || k == K_SOFTMAX_XENT || k == K_SAMPLE_DRAW;
-        if (reduction && most < wg)
-            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
-                             kernel_table[k].name, d->info.name, most, wg);
-        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
-    }
+    c->gemm = cl_gemm_tiles_for_device(c->dev);
+    for (int p = 0; p < N_PROGRAMS; p++)
+        TRY(build_program(c, p));
     return PCNN_OK;
 }
+
+pcnn_status backend_cl_set_gemm_tiles(backend *be, const cl_gemm_tiles *t)
+{
+    cl_backend *c = CL(be);
+    if (!cl_gemm_tiles_valid(t))
+        return pcnn_fail(PCNN_ERR_ARG, "gemm tiles MR=%d NR=%d MC=%d TN_CHUNK=%d are out of range", t->mr, t->nr,
+                         t->mc, t->tn_chunk);
+    TRY(cl_finish(be)); /* queued launches hold the old kernels' arguments */
+    release_program(c, P_GEMM);
+    c->gemm = *t;
+    return build_program(c, P_GEMM);
+}
+
+void backend_cl_gemm_tiles(const backend *be, cl_gemm_tiles *t) { *t = ((const cl_backend *)be)->gemm; }
 
 int backend_cl_device_count(const char **why)
 {
@@ -530,7 +508,15 @@ backend *backend_cl_create(int i)
         return NULL;
     }
     c->dev = &list[i];
-    c->base.ops = &cl_ops;
+    /* The masked products of cl/gemm.cl where a work-item runs on a CPU core
+     * (one computes whole register tiles); elsewhere conv.c uses CLBlast. */
+    c->ops = cl_ops;
+    if (cl_use_masked_kernels(c->dev)) {
+        c->ops.masked_gemm = cl_masked_gemm;
+        c->ops.masked_gemm_tn = cl_masked_gemm_tn;
+    }
+    c->base.ops = &c->ops;
+    cl_profile_init(&c->profile);
     snprintf(c->base.name, sizeof c->base.name, "%.60s (OpenCL, %.50s)", c->dev->info.name, c->dev->info.platform);
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)c->dev->platform, 0};

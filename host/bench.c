@@ -180,34 +180,42 @@ static pcnn_status bench_naive(pcnn_model *m, const bench_settings *s, uint8_t *
     return PCNN_OK;
 }
 
+/* One step's products as training issues them: the masked products where
+ * the backend has them, else the per-colour-group GEMMs (host/conv.c). */
 static pcnn_status bench_gemms(pcnn_model *m, const bench_settings *s, bench_result *r)
 {
     backend *be = pcnn_model_device(m);
+    int masked = be->ops->masked_gemm != NULL, n = 0;
     gemm_shape *shapes = NULL;
-    int n = 0;
-    TRY(gemm_shapes_of_model(m, s->batch, s->height, s->width, &shapes, &n));
+    masked_shape *mshapes = NULL;
+    TRY(masked ? masked_shapes_of_model(m, s->batch, s->height, s->width, &mshapes, &n)
+               : gemm_shapes_of_model(m, s->batch, s->height, s->width, &shapes, &n));
     r->gemms = calloc((size_t)n, sizeof *r->gemms);
     if (!r->gemms) {
         free(shapes);
+        free(mshapes);
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d GEMM results", n);
     }
     r->n_gemms = n;
+    r->gemms_masked = masked;
     gemm_buffers g;
-    pcnn_status st = gemm_buffers_alloc(be, shapes, n, &g);
+    pcnn_status st = masked ? masked_buffers_alloc(be, mshapes, n, &g) : gemm_buffers_alloc(be, shapes, n, &g);
     double total_s = 0, total_flops = 0, t[64], sec;
     for (int i = 0; !st && i < n; i++) {
-        r->gemms[i].shape = shapes[i];
-        st = gemm_time(&g, &shapes[i], 1, &sec); /* warm-up */
-        for (int k = 0; !st && k < s->reps; k++)
-            st = gemm_time(&g, &shapes[i], 1, &t[k]);
+        const gemm_shape *sh = masked ? &mshapes[i].shape : &shapes[i];
+        r->gemms[i].shape = *sh;
+        for (int k = -1; !st && k < s->reps; k++) /* k = -1: the warm-up */
+            st = masked ? masked_time(&g, &mshapes[i], 1, k < 0 ? &sec : &t[k])
+                        : gemm_time(&g, sh, 1, k < 0 ? &sec : &t[k]);
         if (st)
             break;
-        r->gemms[i].gflops = rate_of(t, s->reps, shapes[i].flops * 1e-9);
-        total_s += shapes[i].count * shapes[i].flops * 1e-9 / r->gemms[i].gflops.median;
-        total_flops += shapes[i].count * shapes[i].flops * 1e-9;
+        r->gemms[i].gflops = rate_of(t, s->reps, sh->flops * 1e-9);
+        total_s += sh->count * sh->flops * 1e-9 / r->gemms[i].gflops.median;
+        total_flops += sh->count * sh->flops * 1e-9;
     }
     gemm_buffers_free(&g);
     free(shapes);
+    free(mshapes);
     TRY(st);
     r->model_gemm_gflops = total_flops / total_s;
     /* The device's peak: one large square product. */

@@ -45,8 +45,9 @@ typedef struct {
     bench_stat naive_subpixel_s; /* one naive step (a forward pass of sample_n images) */
     double naive_ips;            /* sample_n / (naive_subpixel_s.median * H*W*C) */
 
-    bench_gemm *gemms;
+    bench_gemm *gemms; /* the masked products (as NN/TN/NT shapes) where the backend has them */
     int n_gemms;
+    int gemms_masked;
     double model_gemm_gflops; /* all of one step's GEMMs, weighted by how often they run */
     double peak_gflops;       /* the square sgemm */
     double train_live_gflops; /* live (unmasked) multiply-adds of a step / step time */

@@ -103,6 +103,7 @@ static void device_obj(FILE *f, const bench_result *r)
         fputc('}', f);
     }
     fputs("],", f);
+    fprintf(f, "\"masked\":%s,", r->gemms_masked ? "true" : "false");
     kv_num(f, "model_step_gflops", r->model_gemm_gflops);
     key(f, "peak_sgemm_gflops");
     num(f, r->peak_gflops);

@@ -21,7 +21,7 @@ static double m_live(const bench_result *r) { return r->train_live_gflops; }
 
 static const metric metrics[] = {
     {"training step, images/s", m_train},   {"eval forward, images/s", m_eval},
-    {"fast sampling, images/s", m_fast},    {"model GEMM shapes, GFLOP/s", m_gemm},
+    {"fast sampling, images/s", m_fast},    {"model GEMMs as trained, GFLOP/s", m_gemm},
     {"sgemm peak, GFLOP/s", m_peak},        {"training, live GFLOP/s", m_live},
 };
 enum { N_METRICS = sizeof metrics / sizeof metrics[0] };

@@ -249,12 +249,19 @@ pcnn_status clblast_tune_run(int index, const char *preset, int batch, double bu
         st = gemm_shapes_of_model(m, batch, cfg.height, cfg.width, &t.shapes, &t.n_shapes);
     if (!st)
         st = gemm_buffers_alloc(dev, t.shapes, t.n_shapes, &t.buf);
+    double t0 = bench_now_s();
+    rep->gemm_tuned = !st && dev->ops->masked_gemm != NULL;
+    if (rep->gemm_tuned)
+        st = cl_gemm_tune_run(dev, m, batch, cfg.height, cfg.width, budget_s / 2, &rep->gemm);
     if (!st) {
         prepare_checks(&t);
-        st = t.out ? search(&t, budget_s, e, rep) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
+        double left = budget_s - (bench_now_s() - t0);
+        st = t.out ? search(&t, left > 1 ? left : 1, e, rep) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     }
     rep->tried = t.tried;
     rep->valid = t.valid;
+    if (!st && rep->gemm_tuned)
+        cl_gemm_tiles_to_tune(&rep->gemm.best, &rep->best.kernels[rep->best.n++]);
     if (!st && rep->best.n)
         st = tune_save(rep->path, &rep->best, e->info.name, e->info.driver);
     gemm_buffers_free(&t.buf);
@@ -283,6 +290,8 @@ void clblast_tune_apply(const void *entry)
         return;
     }
     for (int k = 0; found && k < t.n; k++) {
+        if (strcmp(t.kernels[k].kernel, CL_GEMM_TUNE_KERNEL) == 0)
+            continue; /* our own kernels' tiles: backend_cl_gemm.c reads them */
         const char *names[TUNE_MAX_PARAMS];
         for (int i = 0; i < t.kernels[k].n; i++)
             names[i] = t.kernels[k].names[i];

@@ -5,6 +5,7 @@
 #define PCNN_CLBLAST_TUNE_H
 
 #include "pcnn/error.h"
+#include "cl_gemm_tune.h"
 #include "tune_file.h"
 
 /* What a tuning run found. */
@@ -13,10 +14,15 @@ typedef struct {
     double before_gflops, after_gflops;   /* one step's GEMMs, count-weighted */
     tune_set best;
     char path[4200]; /* where it was stored */
+    int gemm_tuned;  /* the device runs cl/gemm.cl's masked products: their tiles were searched too */
+    cl_gemm_tune_report gemm;
 } clblast_tune_report;
 
 /* Tunes on device `index` (an OpenCL device) for the GEMMs of preset `preset`
- * at batch x 32x32x3, for about budget_s seconds, and stores the best. */
+ * at batch x 32x32x3, for about budget_s seconds, and stores the best. Where
+ * the device runs cl/gemm.cl's masked products (training's products), their
+ * tiles are searched first, with up to half the budget; CLBlast (which the
+ * fast sampler's small products still use) gets the rest. */
 pcnn_status clblast_tune_run(int index, const char *preset, int batch, double budget_s, clblast_tune_report *rep);
 
 /* Called by backend_cl_create (the OpenCL device entry as void *, so this

@@ -208,7 +208,7 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
     row("eval forward, images/s", r, n, g_eval, "%.2f");
     row("fast sampling, images/s", r, n, g_fast, "%.3f");
     row("naive sampling, images/s (extrap.)", r, n, g_naive, "%.3g");
-    row("model GEMM shapes, GFLOP/s", r, n, g_gemm, "%.1f");
+    row("model GEMMs as trained, GFLOP/s", r, n, g_gemm, "%.1f");
     row("sgemm peak, GFLOP/s", r, n, g_peak, "%.1f");
     row("train, live GFLOP/s", r, n, g_live, "%.1f");
     row("train, % of sgemm peak", r, n, g_frac, "%.1f");
@@ -230,8 +230,9 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
     for (int i = 0; i < n; i++)
         for (int k = 0; k < r[i].n_gemms; k++) {
             const gemm_shape *g = &r[i].gemms[k].shape;
-            printf("gemm device=%d op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index, g->ta ? 'T' : 'N',
-                   g->tb ? 'T' : 'N', g->m, g->n, g->k, g->count, r[i].gemms[k].gflops.median);
+            printf("gemm device=%d %s op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index,
+                   r[i].gemms_masked ? "masked" : "plain", g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k,
+                   g->count, r[i].gemms[k].gflops.median);
         }
 }
 

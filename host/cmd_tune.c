@@ -56,6 +56,13 @@ int cmd_tune(const cli_context *ctx, int argc, char **argv)
         cli_report_error();
         return cli_exit_code(st);
     }
+    if (rep.gemm_tuned) {
+        const cl_gemm_tiles *b = &rep.gemm.best;
+        printf("masked_candidates=%d masked_valid=%d\n", rep.gemm.tried, rep.gemm.valid);
+        printf("masked_before_gflops=%.2f\nmasked_after_gflops=%.2f\nmasked_speedup=%.2f\n", rep.gemm.before_gflops,
+               rep.gemm.after_gflops, rep.gemm.after_gflops / rep.gemm.before_gflops);
+        printf("masked_tiles MR=%d NR=%d MC=%d TN_CHUNK=%d\n", b->mr, b->nr, b->mc, b->tn_chunk);
+    }
     printf("candidates=%d valid=%d\n", rep.tried, rep.valid);
     printf("before_gflops=%.2f\nafter_gflops=%.2f\nspeedup=%.2f\n", rep.before_gflops, rep.after_gflops,
            rep.after_gflops / rep.before_gflops);

@@ -40,7 +40,7 @@ size_t conv_im2col_width(const backend *be, const conv_layer *l)
 }
 
 /* Output group g reads the prefix [0, K_g) of the inputs. */
-static gemm_segments forward_segments(const conv_layer *l)
+gemm_segments conv_forward_segments(const conv_layer *l)
 {
     gemm_segments s = {.count = l->colours};
     for (int g = 0; g < l->colours; g++) {
@@ -51,9 +51,7 @@ static gemm_segments forward_segments(const conv_layer *l)
     return s;
 }
 
-/* Input column k gets gradient from the output groups whose prefix covers it:
- * the groups g' >= g for k in [K_{g-1}, K_g), and none past the last prefix. */
-static gemm_segments input_grad_segments(const conv_layer *l)
+gemm_segments conv_input_grad_segments(const conv_layer *l)
 {
     int gout = l->cout / l->colours, kfull = l->taps * l->cin;
     gemm_segments s = {.count = l->colours + 1};
@@ -106,7 +104,7 @@ pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y
         a = col;
     }
     if (o->masked_gemm) {
-        gemm_segments s = forward_segments(l);
+        gemm_segments s = conv_forward_segments(l);
         return o->masked_gemm(be, rows, l->cout, a, l->taps * l->cin, gathered, bview_at(params, l->w_off), l->cout,
                               0, &s, bview_at(params, l->b_off), l->relu, 0, y, l->cout);
     }
@@ -120,7 +118,7 @@ pcnn_status conv_forward_residual(backend *be, const conv_layer *l, bview params
 {
     if (!be->ops->masked_gemm || conv_col_width(l))
         return pcnn_fail(PCNN_ERR_ARG, "conv_forward_residual: %s needs a 1x1 layer and masked_gemm", l->name);
-    gemm_segments s = forward_segments(l);
+    gemm_segments s = conv_forward_segments(l);
     return be->ops->masked_gemm(be, B * H * W, l->cout, x, l->cin, NULL, bview_at(params, l->w_off), l->cout, 0, &s,
                                 bview_at(params, l->b_off), l->relu, 1, y, l->cout);
 }
@@ -131,7 +129,7 @@ pcnn_status conv_forward_xent(backend *be, const conv_layer *l, bview params, bv
     if (!be->ops->masked_gemm_xent || conv_col_width(l) || l->relu)
         return pcnn_fail(PCNN_ERR_ARG, "conv_forward_xent: %s needs a 1x1 layer without act and masked_gemm_xent",
                          l->name);
-    gemm_segments s = forward_segments(l);
+    gemm_segments s = conv_forward_segments(l);
     return be->ops->masked_gemm_xent(be, B * H * W, l->cout, x, l->cin, bview_at(params, l->w_off), l->cout, &s,
                                      bview_at(params, l->b_off), logits, targets, loss, want_grad, grad_scale);
 }
@@ -154,7 +152,7 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     bview dw = bview_at(grads, l->w_off), w = bview_at(params, l->w_off);
     /* dW[:K_g, group g] = a[:, :K_g]^T dy[:, group g] */
     if (o->masked_gemm_tn) {
-        gemm_segments s = forward_segments(l);
+        gemm_segments s = conv_forward_segments(l);
         TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, gathered, dy, l->cout, &s, dw, l->cout));
     } else {
         for (int g = 0; g < l->colours; g++) {
@@ -178,7 +176,7 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
     bview da = im2col ? dcol : dx;
     int accumulate = !im2col && dx_accumulate;
     if (o->masked_gemm) {
-        gemm_segments s = input_grad_segments(l);
+        gemm_segments s = conv_input_grad_segments(l);
         TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, NULL, w, l->cout, 1, &s, (bview){NULL, 0}, 0, accumulate,
                            da, kfull));
         return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;

@@ -34,6 +34,13 @@ void conv_layer_init(conv_layer *l, const char *name, int k, int cin, int cout, 
 /* K_g: the prefix of the im2col row that output colour group g reads. */
 int conv_group_k(const conv_layer *l, int g);
 
+/* The segments (backend.h) of the masked products: forward, output group g
+ * reads the prefix [0, K_g); input gradient, column k gets the output groups
+ * whose prefix covers it (g' >= g for k in [K_{g-1}, K_g), none past the last
+ * prefix). The weight gradient uses the forward's. */
+gemm_segments conv_forward_segments(const conv_layer *l);
+gemm_segments conv_input_grad_segments(const conv_layer *l);
+
 /* Elements of the im2col buffer a layer needs per position (0 for 1x1 layers). */
 size_t conv_col_width(const conv_layer *l);
 

@@ -1,6 +1,7 @@
 /* The model's own GEMM shapes and their timing: see gemm_shapes.h. */
 #include "gemm_shapes.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +63,80 @@ pcnn_status gemm_shapes_of_model(const pcnn_model *m, int B, int H, int W, gemm_
     }
     *out = list;
     *n = count;
+    return PCNN_OK;
+}
+
+/* Live flops of a masked product: 2 * rows * the summed range lengths. */
+static double masked_flops(const gemm_segments *seg, double rows)
+{
+    double live = 0;
+    for (int s = 0, j0 = 0; s < seg->count; j0 = seg->end[s++])
+        live += (double)(seg->end[s] - j0) * (seg->hi[s] - seg->lo[s]);
+    return 2.0 * rows * live;
+}
+
+static int add_masked(masked_shape *list, int n, gemm_shape sh, gemm_segments seg, int relu)
+{
+    for (int i = 0; i < n; i++)
+        if (memcmp(&list[i].shape, &sh, offsetof(gemm_shape, count)) == 0 && list[i].relu == relu &&
+            memcmp(&list[i].seg, &seg, sizeof seg) == 0) {
+            list[i].shape.count++;
+            return n;
+        }
+    sh.count = 1;
+    sh.flops = masked_flops(&seg, sh.ta ? sh.k : sh.m);
+    list[n] = (masked_shape){sh, seg, relu};
+    return n + 1;
+}
+
+pcnn_status masked_shapes_of_model(const pcnn_model *m, int B, int H, int W, masked_shape **out, int *n)
+{
+    int rows = B * H * W, count = 0;
+    masked_shape *list = calloc(3 * (size_t)m->n_convs, sizeof *list);
+    if (!list)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory listing GEMM shapes");
+    for (int i = 0; i < m->n_convs; i++) {
+        const conv_layer *l = &m->convs[i];
+        int kfull = l->taps * l->cin;
+        gemm_segments fwd = conv_forward_segments(l), in = conv_input_grad_segments(l);
+        gemm_shape forward = {0, 0, rows, l->cout, kfull, kfull, l->cout, l->cout, 0, 0},
+                   weights = {1, 0, kfull, l->cout, rows, kfull, l->cout, l->cout, 0, 0},
+                   input = {0, 1, rows, kfull, l->cout, l->cout, l->cout, kfull, 0, 0};
+        count = add_masked(list, count, forward, fwd, l->relu);
+        count = add_masked(list, count, weights, fwd, 0);
+        if (i > 0) /* input_conv has no input gradient */
+            count = add_masked(list, count, input, in, 0);
+    }
+    *out = list;
+    *n = count;
+    return PCNN_OK;
+}
+
+pcnn_status masked_buffers_alloc(backend *be, const masked_shape *s, int n, gemm_buffers *g)
+{
+    gemm_shape *plain = malloc((size_t)(n > 0 ? n : 1) * sizeof *plain);
+    if (!plain)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for GEMM buffers");
+    for (int i = 0; i < n; i++)
+        plain[i] = s[i].shape;
+    pcnn_status st = gemm_buffers_alloc(be, plain, n, g);
+    free(plain);
+    return st;
+}
+
+pcnn_status masked_time(gemm_buffers *g, const masked_shape *s, int reps, double *seconds)
+{
+    backend *be = g->be;
+    const gemm_shape *h = &s->shape;
+    bview a = {g->a, 0}, b = {g->b, 0}, c = {g->c, 0};
+    TRY(be->ops->finish(be));
+    double t0 = bench_now_s();
+    for (int r = 0; r < reps; r++)
+        TRY(h->ta ? be->ops->masked_gemm_tn(be, h->m, h->n, h->k, a, h->lda, NULL, b, h->ldb, &s->seg, c, h->ldc)
+                  : be->ops->masked_gemm(be, h->m, h->n, a, h->lda, NULL, b, h->ldb, h->tb, &s->seg,
+                                         h->tb ? (bview){NULL, 0} : b, s->relu, 0, c, h->ldc));
+    TRY(be->ops->finish(be));
+    *seconds = (bench_now_s() - t0) / reps;
     return PCNN_OK;
 }
 

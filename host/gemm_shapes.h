@@ -7,6 +7,7 @@
 #define PCNN_GEMM_SHAPES_H
 
 #include "backend.h"
+#include "conv.h"
 #include "pcnn/model.h"
 
 typedef struct {
@@ -31,6 +32,24 @@ void gemm_buffers_free(gemm_buffers *g);
 
 /* Runs shape s `reps` times and waits for it: seconds per run. */
 pcnn_status gemm_time(gemm_buffers *g, const gemm_shape *s, int reps, double *seconds);
+
+/* The masked products one training step issues where the backend has
+ * masked_gemm (host/conv.c): per layer the forward product (as NN: m rows, n =
+ * cout, k = the im2col width), the weight gradient (as TN: m = k of the
+ * forward, n, k = rows summed) and but for input_conv the input gradient (as
+ * NT: m rows, n = the im2col width, k = cout), with the segments conv.c
+ * passes; flops count the live products only. Deduplicated with a count. */
+typedef struct {
+    gemm_shape shape;
+    gemm_segments seg;
+    int relu;
+} masked_shape;
+
+pcnn_status masked_shapes_of_model(const pcnn_model *m, int B, int H, int W, masked_shape **out, int *n);
+/* Buffers for a list of masked products (the bias is read from b). */
+pcnn_status masked_buffers_alloc(backend *be, const masked_shape *s, int n, gemm_buffers *g);
+/* Runs masked product s `reps` times and waits for it: seconds per run. */
+pcnn_status masked_time(gemm_buffers *g, const masked_shape *s, int reps, double *seconds);
 
 /* A square n x n x n NN product. */
 gemm_shape gemm_square(int n);

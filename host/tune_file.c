@@ -23,7 +23,8 @@ char *tune_format(const tune_set *t, const char *device, const char *driver)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    fprintf(f, "# pcnn-cl CLBlast parameters (written by pcnn-cl tune; delete to use CLBlast's defaults)\n");
+    fprintf(f, "# pcnn-cl tuned parameters: CLBlast's kernels, and PcnnGemm for cl/gemm.cl's tiles\n"
+               "# (written by pcnn-cl tune; delete to use the defaults)\n");
     fprintf(f, "device=%s\ndriver=%s\n", device, driver);
     for (int k = 0; k < t->n; k++) {
         fputs(t->kernels[k].kernel, f);

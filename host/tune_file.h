@@ -1,11 +1,13 @@
 /* The file `pcnn-cl tune` leaves in the cache directory: CLBlast kernel
- * parameters for one device and driver, applied at every start of the OpenCL
- * backend on that device. Text, one kernel per line:
- *   # pcnn-cl CLBlast parameters ...
+ * parameters and cl/gemm.cl's tiles (host/cl_gemm_tiles.h) for one device and
+ * driver, applied at every start of the OpenCL backend on that device. Text,
+ * one kernel per line:
+ *   # pcnn-cl tuned parameters ...
  *   device=<device name>
  *   driver=<driver version>
  *   Xgemm GEMMK=0 KREG=1 KWG=32 ...
  *   GemmRoutine XGEMM_MIN_INDIRECT_SIZE=256
+ *   PcnnGemm MR=6 NR=16 MC=96 TN_CHUNK=512
  * Named clblast-<hash of device and driver>.txt, so a new driver starts from
  * CLBlast's own defaults; the device and driver lines are checked on load. No
  * OpenCL here, so the format is tested everywhere. */

@@ -20,6 +20,9 @@
 #include <string.h>
 
 #include "backend.h"
+#ifdef PCNN_OPENCL
+#include "backend_cl.h"
+#endif
 #include "pcnn/device.h"
 #include "test_util.h"
 
@@ -43,6 +46,7 @@ typedef struct {
     float scale[MAX_BUFS];  /* floats are uniform in [-scale, scale] (scale 0 means 1) */
     int positive[MAX_BUFS]; /* 1: |value| (second moments of optimisers) */
     op_fn run;
+    int (*provided)(const backend *be); /* optional ops: NULL, or whether a backend has it */
     int ip[14];
     float fp[4];
     double tol;
@@ -111,6 +115,10 @@ static void check_case(const devices *d, const op_case *c)
     seed += 100;
     unsigned char **want = run_on(d->cpu, c, seed);
     for (int k = 0; k < d->ncl; k++) {
+        if (c->provided && !c->provided(d->cl[k])) {
+            print_message("  %-48s %-10s not provided (conv.c falls back to gemm)\n", c->label, d->cl[k]->name);
+            continue;
+        }
         unsigned char **got = run_on(d->cl[k], c, seed);
         double worst = 0.0, scale = 1.0;
         for (int i = 0; i < c->nbufs; i++) {
@@ -230,6 +238,45 @@ static pcnn_status run_rmsprop(backend *be, bview *v, const int *ip, const float
     return be->ops->rmsprop(be, v[0], v[1], v[2], (size_t)ip[0], fp[0], fp[1], fp[2]);
 }
 
+/* The segments of a masked product over n columns and inner size K. kind 0:
+ * three colour groups reading the prefixes K/3, 2K/3, K (a mode-B layer);
+ * 1: mode A, the first group's range empty; 2: the input-gradient form,
+ * three groups reading [g*K/3, K) and a last segment with an empty range. */
+static gemm_segments test_segments(int kind, int n, int K)
+{
+    gemm_segments s = {.count = kind == 2 ? 4 : 3};
+    for (int g = 0; g < 3; g++) {
+        s.end[g] = kind == 2 ? n * (g + 1) / 4 : n * (g + 1) / 3;
+        s.lo[g] = kind == 2 ? g * K / 3 : 0;
+        s.hi[g] = kind == 2 ? K : kind == 1 ? K * g / 2 : K * (g + 1) / 3;
+    }
+    if (kind == 2)
+        s.end[3] = n, s.lo[3] = s.hi[3] = 0;
+    return s;
+}
+
+static int has_masked_gemm(const backend *be) { return be->ops->masked_gemm != NULL; }
+static int has_masked_gemm_tn(const backend *be) { return be->ops->masked_gemm_tn != NULL; }
+
+/* ip: m, n, K, trans_b, relu, accumulate, has_bias, segment kind, lda, ldb, ldc;
+ * buffers A, B, bias, C. */
+static pcnn_status run_masked_gemm(backend *be, bview *v, const int *ip, const float *fp)
+{
+    (void)fp;
+    gemm_segments s = test_segments(ip[7], ip[1], ip[2]);
+    bview bias = ip[6] ? v[2] : (bview){NULL, 0};
+    return be->ops->masked_gemm(be, ip[0], ip[1], v[0], ip[8], NULL, v[1], ip[9], ip[3], &s, bias, ip[4], ip[5], v[3],
+                                ip[10]);
+}
+
+/* ip: K, n, m, segment kind, lda, ldb, ldc; buffers A, B, C. */
+static pcnn_status run_masked_gemm_tn(backend *be, bview *v, const int *ip, const float *fp)
+{
+    (void)fp;
+    gemm_segments s = test_segments(ip[3], ip[1], ip[0]);
+    return be->ops->masked_gemm_tn(be, ip[0], ip[1], ip[2], v[0], ip[4], NULL, v[1], ip[5], &s, v[2], ip[6]);
+}
+
 /* mode 0: dst, a, b separate; 1: no b; 2: in place (dst = a) with b one
  * broadcast row (ld_b = 0, the bias form); 3: a broadcast (ld_a = 0). */
 static pcnn_status run_add_act_2d(backend *be, bview *v, const int *ip, const float *fp)
@@ -307,6 +354,84 @@ static void test_gemm(void **state)
                 check_case(*state, &c);
             }
 }
+
+/* The masked product over shapes around the OpenCL kernel's tiles (6 x 16
+ * register tiles, 96 rows per work-item by default): rows, columns and inner
+ * sizes one short of, equal to and past them, panels split by segments, and
+ * a 3x3 layer's shape; with and without bias, ReLU, accumulate, B transposed. */
+static void test_masked_gemm(void **state)
+{
+    /* m, n, K */
+    int shapes[][3] = {{1, 3, 1}, {7, 16, 9}, {100, 40, 75}, {203, 51, 130}, {1030, 48, 240}};
+    /* trans_b, relu, accumulate, has_bias, segment kind */
+    int variants[][5] = {{0, 1, 0, 1, 0}, {0, 0, 0, 0, 1}, {1, 0, 1, 0, 2},
+                         {1, 0, 0, 0, 2}, {0, 0, 1, 1, 0}, {0, 1, 1, 1, 1}}; /* the last: a residual */
+    for (int s = 0; s < 5; s++)
+        for (int v = 0; v < 6; v++) {
+            const int *p = shapes[s], *q = variants[v];
+            int m = p[0], n = p[1], K = p[2], lda = K + 3, ldb = (q[0] ? K : n) + 1, ldc = n + 2;
+            size_t na = (size_t)m * lda, nb = (size_t)(q[0] ? n : K) * ldb, nc = (size_t)m * ldc;
+            op_case c = {.op = "masked_gemm",
+                         .nbufs = 4,
+                         .n = {na, nb, (size_t)n, nc},
+                         .run = run_masked_gemm,
+                         .provided = has_masked_gemm,
+                         .ip = {m, n, K, q[0], q[1], q[2], q[3], q[4], lda, ldb, ldc},
+                         .tol = 1e-5};
+            snprintf(c.label, sizeof c.label, "masked_gemm m=%d n=%d K=%d tb=%d relu=%d acc=%d bias=%d seg=%d", m, n,
+                     K, q[0], q[1], q[2], q[3], q[4]);
+            check_case(*state, &c);
+        }
+}
+
+/* The weight gradient over the same kind of edges, with row counts that
+ * take one row chunk or several (512 rows each by default, summed in order). */
+static void test_masked_gemm_tn(void **state)
+{
+    /* K, n, m */
+    int shapes[][3] = {{1, 3, 0}, {7, 16, 9}, {75, 40, 100}, {130, 51, 1300}, {240, 48, 2049}, {20, 33, 512}};
+    for (int s = 0; s < 6; s++)
+        for (int kind = 0; kind < 3; kind++) {
+            int K = shapes[s][0], n = shapes[s][1], m = shapes[s][2], lda = K + 2, ldb = n + 3, ldc = n + 1;
+            op_case c = {.op = "masked_gemm_tn",
+                         .nbufs = 3,
+                         .n = {(size_t)m * lda + 1, (size_t)m * ldb + 1, (size_t)K * ldc},
+                         .run = run_masked_gemm_tn,
+                         .provided = has_masked_gemm_tn,
+                         .ip = {K, n, m, kind, lda, ldb, ldc},
+                         .tol = 1e-5};
+            snprintf(c.label, sizeof c.label, "masked_gemm_tn K=%d n=%d m=%d seg=%d", K, n, m, kind);
+            check_case(*state, &c);
+        }
+}
+
+#ifdef PCNN_OPENCL
+/* The same cases with other tiles of cl/gemm.cl (what `pcnn-cl tune` may
+ * pick): smaller and odd register tiles, row blocks and row chunks, so every
+ * tile edge moves. */
+static void test_masked_gemm_other_tiles(void **state)
+{
+    devices *d = *state;
+    if (d->ncl == 0)
+        skip();
+    static const cl_gemm_tiles tiles[] = {{4, 16, 48, 64}, {8, 8, 96, 100}, {5, 8, 15, 37}, {1, 8, 1, 16}};
+    cl_gemm_tiles saved[MAX_CL];
+    for (int k = 0; k < d->ncl; k++)
+        backend_cl_gemm_tiles(d->cl[k], &saved[k]);
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
+        print_message("  tiles MR=%d NR=%d MC=%d TN_CHUNK=%d\n", tiles[t].mr, tiles[t].nr, tiles[t].mc,
+                      tiles[t].tn_chunk);
+        for (int k = 0; k < d->ncl; k++)
+            if (d->cl[k]->ops->masked_gemm)
+                assert_int_equal(backend_cl_set_gemm_tiles(d->cl[k], &tiles[t]), PCNN_OK);
+        test_masked_gemm(state);
+        test_masked_gemm_tn(state);
+    }
+    for (int k = 0; k < d->ncl; k++)
+        if (d->cl[k]->ops->masked_gemm)
+            assert_int_equal(backend_cl_set_gemm_tiles(d->cl[k], &saved[k]), PCNN_OK);
+}
+#endif
 
 /* B, H, W, cin, k, taps */
 static const int conv_shapes[][6] = {
@@ -592,10 +717,23 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fill_copy),    cmocka_unit_test(test_gemm),        cmocka_unit_test(test_im2col_col2im),
-        cmocka_unit_test(test_bias),         cmocka_unit_test(test_elementwise), cmocka_unit_test(test_mask_centre),
-        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_optimisers),  cmocka_unit_test(test_add_act_2d),
-        cmocka_unit_test(test_gather_taps),  cmocka_unit_test(test_sample_draw), cmocka_unit_test(test_alloc_limits),
+        cmocka_unit_test(test_fill_copy),
+        cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_masked_gemm),
+        cmocka_unit_test(test_masked_gemm_tn),
+#ifdef PCNN_OPENCL
+        cmocka_unit_test(test_masked_gemm_other_tiles),
+#endif
+        cmocka_unit_test(test_im2col_col2im),
+        cmocka_unit_test(test_bias),
+        cmocka_unit_test(test_elementwise),
+        cmocka_unit_test(test_mask_centre),
+        cmocka_unit_test(test_softmax_xent),
+        cmocka_unit_test(test_optimisers),
+        cmocka_unit_test(test_add_act_2d),
+        cmocka_unit_test(test_gather_taps),
+        cmocka_unit_test(test_sample_draw),
+        cmocka_unit_test(test_alloc_limits),
     };
     int failed = cmocka_run_group_tests_name("backend ops, OpenCL vs CPU", tests, setup, teardown);
     /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE) when there is no OpenCL device. */

@@ -19,7 +19,7 @@
 #error "PCNN_CL_SOURCE_DIR must point at cl/"
 #endif
 
-enum { N_PROGRAMS = 5 };
+enum { N_PROGRAMS = 6 };
 
 static char *fresh_cache(void)
 {

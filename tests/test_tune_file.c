@@ -1,4 +1,4 @@
-/* The tuned CLBlast parameter file (host/tune_file.c): what is saved loads
+/* The tuned parameter file (host/tune_file.c, host/cl_gemm_tiles.c): what is saved loads
  * back the same; a missing file is "not found" without error; a corrupt,
  * truncated or foreign file is refused with a message naming it (the OpenCL
  * backend then warns and starts with CLBlast's defaults). */
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_gemm_tiles.h"
 #include "test_util.h"
 #include "tune_file.h"
 
@@ -111,12 +112,49 @@ static void test_corrupt_files_refused(void **state)
     free(dir);
 }
 
+/* cl/gemm.cl's tiles travel as a PcnnGemm line beside CLBlast's and come
+ * back the same; a line with tiles the kernels cannot take (more than 12
+ * accumulators, rows per work-item not a multiple of the tile, a missing
+ * value) is ignored, leaving the defaults. */
+static void test_gemm_tiles_line(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir(), path[600];
+    tune_file_path(path, sizeof path, dir, DEV, DRV);
+    tune_set t = example(), back;
+    cl_gemm_tiles tiles = {4, 16, 48, 1024}, got = cl_gemm_tiles_default();
+    assert_int_equal(cl_gemm_tiles_from_tune(&t, &got), 0);
+    cl_gemm_tiles_to_tune(&tiles, &t.kernels[t.n++]);
+    int found;
+    assert_int_equal(tune_save(path, &t, DEV, DRV), PCNN_OK);
+    assert_int_equal(tune_load(path, DEV, DRV, &back, &found), PCNN_OK);
+    assert_int_equal(cl_gemm_tiles_from_tune(&back, &got), 1);
+    assert_memory_equal(&got, &tiles, sizeof tiles);
+    static const cl_gemm_tiles bad[] = {{8, 16, 96, 512}, {6, 16, 100, 512}, {6, 12, 96, 512}, {0, 8, 96, 512},
+                                        {6, 16, 96, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cl_gemm_tiles_valid(&bad[i]), 0);
+        cl_gemm_tiles_to_tune(&bad[i], &back.kernels[back.n - 1]);
+        got = cl_gemm_tiles_default();
+        assert_int_equal(cl_gemm_tiles_from_tune(&back, &got), 0);
+    }
+    back.kernels[back.n - 1].n = 3; /* TN_CHUNK missing */
+    cl_gemm_tiles_to_tune(&tiles, &back.kernels[back.n - 1]);
+    back.kernels[back.n - 1].n = 3;
+    assert_int_equal(cl_gemm_tiles_from_tune(&back, &got), 0);
+    cl_gemm_tiles def = cl_gemm_tiles_default();
+    assert_int_equal(cl_gemm_tiles_valid(&def), 1);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_path_depends_on_driver),
         cmocka_unit_test(test_corrupt_files_refused),
+        cmocka_unit_test(test_gemm_tiles_line),
     };
     return cmocka_run_group_tests_name("tuned CLBlast parameter file", tests, NULL, NULL);
 }
