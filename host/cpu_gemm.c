@@ -383,33 +383,6 @@ static void gather_row(const a_operand *A, int r, float *dst)
         memcpy(dst + (size_t)t * cin, gathered_row(A, r, t), (size_t)cin * sizeof *dst);
 }
 
-/* Packs row r of A into the groups of MR inner columns ag[g][r][MR]. */
-static void pack_tn_row(const a_operand *A, int K, int r, int row_in_block, int rc, float *ag)
-{
-    int g = 0, i = 0;
-    float *dst = ag + (size_t)row_in_block * MR;
-    if (A->gather) {
-        int cin = A->gather->cin;
-        for (int t = 0; t < A->gather->taps; t++) {
-            const float *src = gathered_row(A, r, t);
-            for (int c = 0; c < cin; c++) {
-                dst[(size_t)g * rc * MR + i] = src[c];
-                if (++i == MR)
-                    i = 0, g++;
-            }
-        }
-    } else {
-        const float *ar = A->a + (size_t)r * A->lda;
-        for (; (g + 1) * MR <= K; g++)
-            for (int j = 0; j < MR; j++)
-                dst[(size_t)g * rc * MR + j] = ar[g * MR + j];
-        for (; i < K - g * MR; i++)
-            dst[(size_t)g * rc * MR + i] = ar[g * MR + i];
-    }
-    for (; i > 0 && i < MR; i++) /* pad the last group */
-        dst[(size_t)g * rc * MR + i] = 0.0f;
-}
-
 pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, const float *a, int lda,
                                const gemm_gather *gather, const float *b, int ldb, const gemm_segments *seg, float *c,
                                int ldc)
@@ -423,7 +396,7 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
         return st ? st : pcnn_fail(PCNN_ERR_ARG, "masked_gemm_tn: K %d is not taps x channels of a plain gather", K);
     if (K <= 0 || n <= 0)
         return PCNN_OK;
-    int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR, tiles = kgroups * npanels;
+    int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR;
     size_t zeros = gather ? (size_t)gather->cin : 0;
     if (kgroups * MR + npanels * NR > TN_MAX_WIDTH) {
         if (!gather)
@@ -439,50 +412,68 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
             gather_row(&A, r, col + (size_t)r * K);
         return blas_masked_gemm_tn(K, n, m, col, K, b, ldb, seg, c, ldc);
     }
-    /* Rows per block: both packed slices about 256 KiB together. */
+    /* Rows per block: both packed slices about 256 KiB together. It must not
+     * depend on the thread count: it sets where the partial sums are added. */
     int rc = 65536 / (kgroups * MR + npanels * NR);
     rc = rc < 16 ? 16 : rc > 1024 ? 1024 : rc;
-    size_t ag_floats = (size_t)kgroups * rc * MR, bp_floats = (size_t)npanels * rc * NR;
-    if ((st = scratch_reserve(scratch, ag_floats + bp_floats + zeros + 2 * (size_t)npanels * NR)) != PCNN_OK)
+    /* No barrier inside: on a shared machine a thread waiting for a descheduled
+     * one loses its time slice at every barrier (a step took 20x longer). Each
+     * thread owns every T-th unit of the longer dimension (groups of MR rows k,
+     * or panels of NR columns j), packs what its tiles read, and sums its tiles
+     * over all rows itself. */
+    int T = omp_get_max_threads(), by_k = kgroups >= npanels;
+    int per = ((by_k ? kgroups : npanels) + T - 1) / T, ga = by_k ? per : kgroups, pb = by_k ? npanels : per;
+    size_t thread_floats = (size_t)ga * rc * MR + (size_t)pb * rc * NR + (size_t)K;
+    thread_floats = (thread_floats + 15) / 16 * 16;
+    zeros = (zeros + 15) / 16 * 16;
+    if ((st = scratch_reserve(scratch, T * thread_floats + zeros + 2 * (size_t)npanels * NR)) != PCNN_OK)
         return st;
-    float *ag = scratch->data, *bp = ag + ag_floats;
-    memset(bp + bp_floats, 0, zeros * sizeof(float));
-    a_operand A = {a, lda, gather, bp + bp_floats};
-    int *lo = (int *)(bp + bp_floats + zeros), *hi = lo + npanels * NR;
+    float *zero_row = scratch->data + T * thread_floats;
+    memset(zero_row, 0, zeros * sizeof(float));
+    a_operand A = {a, lda, gather, zero_row};
+    int *lo = (int *)(zero_row + zeros), *hi = lo + npanels * NR;
     for (int j = 0; j < npanels * NR; j++)
         column_range(seg, j, &lo[j], &hi[j]);
 #pragma omp parallel
-    for (int r0 = 0; r0 < m || r0 == 0; r0 += rc) {
-        int nrows = (r0 + rc < m ? r0 + rc : m) - r0;
-#pragma omp for schedule(static)
-        for (int r = 0; r < nrows; r++) {
-            const float *br = b + (size_t)(r0 + r) * ldb;
-            pack_tn_row(&A, K, r0 + r, r, rc, ag);
-            int p = 0;
-            for (; (p + 1) * NR <= n; p++) { /* whole panels, then the padded last */
-                float *dst = bp + ((size_t)p * rc + r) * NR;
-                store8(dst, load8(br + p * NR)), store8(dst + 8, load8(br + p * NR + 8));
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        int g_first = by_k ? t : 0, g_step = by_k ? nt : 1, p_first = by_k ? 0 : t, p_step = by_k ? 1 : nt;
+        float *ag = scratch->data + t * thread_floats, *bp = ag + (size_t)ga * rc * MR, *row = bp + (size_t)pb * rc * NR;
+        for (int r0 = 0; r0 < m || r0 == 0; r0 += rc) {
+            int nrows = (r0 + rc < m ? r0 + rc : m) - r0;
+            for (int r = 0; r < nrows; r++) {
+                const float *ar = a + (size_t)(r0 + r) * lda, *br = b + (size_t)(r0 + r) * ldb;
+                if (gather) {
+                    gather_row(&A, r0 + r, row);
+                    ar = row;
+                }
+                for (int g = g_first, li = 0; g < kgroups; g += g_step, li++)
+                    for (int i = 0; i < MR; i++)
+                        ag[((size_t)li * rc + r) * MR + i] = g * MR + i < K ? ar[g * MR + i] : 0.0f;
+                for (int p = p_first, lj = 0; p < npanels; p += p_step, lj++) {
+                    float *dst = bp + ((size_t)lj * rc + r) * NR;
+                    if ((p + 1) * NR <= n)
+                        store8(dst, load8(br + p * NR)), store8(dst + 8, load8(br + p * NR + 8));
+                    else
+                        for (int jj = 0; jj < NR; jj++)
+                            dst[jj] = p * NR + jj < n ? br[p * NR + jj] : 0.0f;
+                }
             }
-            for (; p < npanels; p++)
-                for (int jj = 0; jj < NR; jj++)
-                    bp[((size_t)p * rc + r) * NR + jj] = p * NR + jj < n ? br[p * NR + jj] : 0.0f;
-        }
-        /* Round robin: the mask kills whole runs of tiles, which blocks would leave to one thread. */
-#pragma omp for schedule(static, 1)
-        for (int t = 0; t < tiles; t++) {
-            int p = t / kgroups, g = t % kgroups, k0 = g * MR, j0 = p * NR;
-            int kr = K - k0 < MR ? K - k0 : MR, nr = n - j0 < NR ? n - j0 : NR;
-            if (!tn_tile_live(k0, kr, j0, nr, lo, hi)) {
-                if (r0 == 0) /* the mask cuts it all: zero it once */
-                    store_tn_tile((v8[MR][2]){{{0}}}, k0, kr, j0, nr, lo, hi, 1, c, ldc);
-                continue;
-            }
-            const float *arow[MR];
-            for (int i = 0; i < MR; i++)
-                arow[i] = ag + (size_t)g * rc * MR + i;
-            v8 acc[MR][2] = {{{0}}};
-            tile_product(arow, MR, bp + (size_t)p * rc * NR, 0, nrows, acc);
-            store_tn_tile(acc, k0, kr, j0, nr, lo, hi, r0 == 0, c, ldc);
+            for (int p = p_first, lj = 0; p < npanels; p += p_step, lj++)
+                for (int g = g_first, li = 0; g < kgroups; g += g_step, li++) {
+                    int k0 = g * MR, j0 = p * NR, kr = K - k0 < MR ? K - k0 : MR, nr = n - j0 < NR ? n - j0 : NR;
+                    if (!tn_tile_live(k0, kr, j0, nr, lo, hi)) {
+                        if (r0 == 0) /* the mask cuts it all: zero it once */
+                            store_tn_tile((v8[MR][2]){{{0}}}, k0, kr, j0, nr, lo, hi, 1, c, ldc);
+                        continue;
+                    }
+                    const float *arow[MR];
+                    for (int i = 0; i < MR; i++)
+                        arow[i] = ag + (size_t)li * rc * MR + i;
+                    v8 acc[MR][2] = {{{0}}};
+                    tile_product(arow, MR, bp + (size_t)lj * rc * NR, 0, nrows, acc);
+                    store_tn_tile(acc, k0, kr, j0, nr, lo, hi, r0 == 0, c, ldc);
+                }
         }
     }
     return PCNN_OK;

@@ -42,7 +42,8 @@ leftover=$(ls run | grep -F .tmp. || true)
 rmdir run/checkpoint.next.pcnn
 "$bin" --device 0 train --resume run --steps 10 >/dev/null || fail "resume once the directory was gone failed"
 
-# 3. The run directory replaced by a regular file mid-run: the next write fails.
+# 3. The run directory replaced by a regular file mid-run: the next write fails
+#    (ENOENT if it lands between the mv and the new file, else ENOTDIR).
 "$bin" --device 0 train --resume run --steps 1000000 >/dev/null 2>err &
 pid=$!
 for _ in $(seq 600); do
@@ -57,7 +58,7 @@ set +e; wait "$pid"; rc=$?; set -e
 pid=
 [ "$rc" = 1 ] || fail "mid-run: exit code $rc, expected 1 ($(cat err))"
 [ "$(wc -l <err)" = 1 ] || fail "mid-run: expected one line on stderr: $(cat err)"
-grep -Eq '^pcnn-cl: run/[a-z.]+: .*Not a directory; the last checkpoint \(step [0-9]+\) is intact' err ||
+grep -Eq '^pcnn-cl: run/[a-z.]+: .*(Not a directory|No such file or directory); the last checkpoint \(step [0-9]+\) is intact' err ||
   fail "mid-run: the error does not name the file, the reason and the checkpoint: $(cat err)"
 echo "refused mid-run: $(cat err)"
 "$bin" eval --checkpoint moved/checkpoint.pcnn --data npy:data.npy | grep -q '^bits_per_dim=' ||
