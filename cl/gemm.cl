@@ -181,42 +181,17 @@ static inline void tn_rows(__global const float *ap, int lda, __global const flo
     }
 }
 
-/* The weight gradient, C[k, j] = sum over r < m of A[r, k] B[r, j] for k in
- * range(j), else 0, in tiles of MR values of k by NR columns j. The rows are
- * cut into chunks of `chunk_rows`; work-item id takes tile id % tiles of
- * chunk id / tiles, so neighbouring work-items read the same rows (in cache).
- * One chunk: the tile goes straight to C (masked). Several: each chunk's
- * tile goes to part[chunk][k][j] (K x n each) and tn_reduce sums them in
- * chunk order, so the result never depends on scheduling. */
-__kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __global const float *b, ulong b_off,
-                             int ldb, __global float *c, ulong c_off, int ldc, __global float *part, int K, int n,
-                             int m, int chunk_rows, int nseg, int8 end, int8 lo, int8 hi)
+/* One tile of the weight gradient over rows [0, rows) of ap and bp, added to
+ * what dst holds unless first (dst: the tile's first entry, rows ldd apart). */
+static void tn_tile(__global const float *ap, int lda, __global const float *bp, int ldb, int rows, int kr, int nr,
+                    int first, __global float *dst, int ldd)
 {
-    int kgroups = (K + MR - 1) / MR, tiles = kgroups * ((n + NR - 1) / NR), id = (int)get_global_id(0);
-    int chunk = id / tiles, t = id % tiles, k0 = t % kgroups * MR, j0 = t / kgroups * NR;
-    int r0 = chunk * chunk_rows, r1 = min(m, r0 + chunk_rows);
-    if (r0 >= m && chunk > 0)
-        return;
-    /* The tile's column ranges, taken before the loop so that the segment
-     * vectors do not hold registers the accumulators need. */
-    int kr = min(MR, K - k0), nr = min(NR, n - j0), any = 0, clo[NR], chi[NR];
-    for (int jj = 0; jj < NR; jj++) {
-        clo[jj] = chi[jj] = 0;
-        if (jj < nr)
-            column_range(j0 + jj, nseg, end, lo, hi, &clo[jj], &chi[jj]);
-        any |= clo[jj] < chi[jj] && clo[jj] < k0 + kr && chi[jj] > k0;
-    }
-    int direct = chunk_rows >= m;
-    if (!any && !direct)
-        return; /* tn_reduce writes the zeros */
     float8 acc[MR][NV];
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
         for (int v = 0; v < NV; v++)
             acc[i][v] = 0.0f;
-    __global const float *ap = a + a_off + (ulong)r0 * lda + k0, *bp = b + b_off + (ulong)r0 * ldb + j0;
-    int rows = any ? r1 - r0 : 0;
     /* Whole tiles get constant offsets and vector loads (and keep every
      * accumulator in a register); edge tiles the general loop. */
     if (kr == MR && nr == NR)
@@ -224,25 +199,76 @@ __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __gl
     else
         tn_rows(ap, lda, bp, ldb, rows, kr, nr, acc);
     for (int i = 0; i < kr; i++) {
-        float t8[NR];
+        __global float *d = dst + (ulong)i * ldd;
+        if (nr == NR) {
 #pragma unroll
-        for (int v = 0; v < NV; v++)
-            vstore8(acc[i][v], v, t8);
-        if (direct) {
-            __global float *cr = c + c_off + (ulong)(k0 + i) * ldc + j0;
-            for (int jj = 0; jj < nr; jj++)
-                cr[jj] = k0 + i >= clo[jj] && k0 + i < chi[jj] ? t8[jj] : 0.0f;
+            for (int v = 0; v < NV; v++)
+                vstore8(first ? acc[i][v] : vload8(v, d) + acc[i][v], v, d);
         } else {
-            __global float *pr = part + ((ulong)chunk * K + k0 + i) * n + j0;
+            float t[NR];
+#pragma unroll
+            for (int v = 0; v < NV; v++)
+                vstore8(acc[i][v], v, t);
             for (int jj = 0; jj < nr; jj++)
-                pr[jj] = t8[jj];
+                d[jj] = first ? t[jj] : d[jj] + t[jj];
         }
     }
 }
 
-/* C[k, j] = sum over chunks of part[chunk][k][j] in chunk order where (k, j)
+/* The weight gradient, C[k, j] = sum over r < m of A[r, k] B[r, j] for k in
+ * range(j), else 0, in tiles of MR values of k by NR columns j. As any GEMM
+ * whose inner dimension (the rows) is long, it goes in blocks: a work-item
+ * owns a block of block_k x block_n tiles and walks its rows in chunks of
+ * chunk_rows, each chunk's slices of A and B small enough to stay in cache
+ * while every tile of the block passes over them; the tiles' sums add up in
+ * the output chunk after chunk. With few blocks (a small C), the rows are
+ * also split `splits` ways: split s writes part[s] (K x n) and tn_reduce adds
+ * the splits in order. The order of every sum is fixed by the shape, never
+ * by scheduling. Work-item id: block id % blocks of split id / blocks. */
+__kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __global const float *b, ulong b_off,
+                             int ldb, __global float *c, ulong c_off, int ldc, __global float *part, int K, int n,
+                             int m, int splits, int block_k, int block_n, int chunk_rows, int nseg, int8 end, int8 lo,
+                             int8 hi)
+{
+    int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR, id = (int)get_global_id(0);
+    int bk = (kgroups + block_k - 1) / block_k, blocks = bk * ((npanels + block_n - 1) / block_n);
+    int split = id / blocks, blk = id % blocks, split_rows = (m + splits - 1) / splits;
+    if (split >= splits)
+        return;
+    int g0 = blk % bk * block_k, g1 = min(kgroups, g0 + block_k), p0 = blk / bk * block_n,
+        p1 = min(npanels, p0 + block_n);
+    int r0 = min(m, split * split_rows), r1 = min(m, r0 + split_rows), direct = splits == 1;
+    __global float *dst = direct ? c + c_off : part + (ulong)split * K * n;
+    int ldd = direct ? ldc : n;
+    for (int cr = r0; cr < r1 || cr == r0; cr += chunk_rows) {
+        int rows = min(chunk_rows, r1 - cr);
+        for (int p = p0; p < p1; p++) {
+            int j0 = p * NR, nr = min(NR, n - j0), plo, phi;
+            panel_range(p, n, nseg, end, lo, hi, &plo, &phi);
+            for (int g = g0; g < g1; g++) {
+                int k0 = g * MR, kr = min(MR, K - k0);
+                if (k0 >= phi || k0 + kr <= plo)
+                    continue; /* no live entry: the mask below (or tn_reduce) writes its zeros */
+                tn_tile(a + a_off + (ulong)cr * lda + k0, lda, b + b_off + (ulong)cr * ldb + j0, ldb, rows, kr, nr,
+                        cr == r0, dst + (ulong)k0 * ldd + j0, ldd);
+            }
+        }
+    }
+    if (!direct)
+        return;
+    /* The entries the mask cuts are zero. */
+    for (int j = p0 * NR; j < min(n, p1 * NR); j++) {
+        int jlo, jhi;
+        column_range(j, nseg, end, lo, hi, &jlo, &jhi);
+        for (int k = g0 * MR; k < min(K, g1 * MR); k++)
+            if (k < jlo || k >= jhi)
+                c[c_off + (ulong)k * ldc + j] = 0.0f;
+    }
+}
+
+/* C[k, j] = sum over splits of part[split][k][j] in split order where (k, j)
  * is live, else 0. One work-item per entry of C (K x n). */
-__kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const float *part, int K, int n, int chunks,
+__kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const float *part, int K, int n, int splits,
                         int nseg, int8 end, int8 lo, int8 hi)
 {
     int i = (int)get_global_id(0);
@@ -251,7 +277,7 @@ __kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const 
     int k = i / n, j = i % n;
     float s = 0.0f;
     if (live(k, j, nseg, end, lo, hi))
-        for (int ch = 0; ch < chunks; ch++)
-            s += part[(ulong)ch * K * n + i];
+        for (int sp = 0; sp < splits; sp++)
+            s += part[(ulong)sp * K * n + i];
     c[c_off + (ulong)k * ldc + j] = s;
 }

@@ -46,9 +46,11 @@ int cl_use_masked_kernels(const cl_device_entry *dev)
     return !dev->info.is_gpu;
 }
 
-/* The weight gradient's partial sums are capped at this many floats: a
- * longer product takes longer row chunks instead of more of them. */
-enum { TN_PART_MAX = 4 << 20 };
+/* The weight gradient's blocking (see masked_gemm_tn in cl/gemm.cl): blocks of
+ * about TN_BLOCK_K x TN_BLOCK_N entries of C; rows split until there are
+ * about TN_ITEMS work-items, each split at least TN_SPLIT_ROWS rows, the
+ * partial sums at most TN_PART_MAX floats. */
+enum { TN_BLOCK_K = 96, TN_BLOCK_N = 128, TN_ITEMS = 32, TN_SPLIT_ROWS = 256, TN_PART_MAX = 4 << 20 };
 
 cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev)
 {
@@ -164,25 +166,27 @@ pcnn_status cl_masked_gemm_tn(backend *be, int K, int n, int m, bview a, int lda
     if (K <= 0 || n <= 0)
         return PCNN_OK;
     const cl_gemm_tiles *g = &c->gemm;
-    size_t tiles = (size_t)((K + g->mr - 1) / g->mr) * ((n + g->nr - 1) / g->nr);
-    /* Row chunks of tn_chunk rows, longer where the partial sums would pass
-     * TN_PART_MAX; one chunk writes C directly. */
-    size_t entries = (size_t)K * n, most = TN_PART_MAX / entries > 1 ? TN_PART_MAX / entries : 1;
-    size_t chunk = (size_t)g->tn_chunk, chunks = ((size_t)m + chunk - 1) / chunk;
-    if (chunks > most) {
-        chunk = ((size_t)m + most - 1) / most;
-        chunks = ((size_t)m + chunk - 1) / chunk;
-    }
-    if (chunks <= 1) {
-        chunk = m > 0 ? (size_t)m : 1;
-        chunks = 1;
-    }
-    TRY(cl_scratch_reserve(c, chunks > 1 ? chunks * entries : 1));
-    TRY(LAUNCH(c, K_MASKED_GEMM_TN, chunks * tiles, A_MEM(a), A_U64(a.off), A_INT(lda), A_MEM(b), A_U64(b.off),
+    /* Blocks of about TN_BLOCK_K x TN_BLOCK_N entries of C: a chunk's slices
+     * of A and B (tn_chunk rows of TN_BLOCK_K + TN_BLOCK_N floats) stay in
+     * a CPU core's L2 while the block's tiles pass over them. */
+    int block_k = TN_BLOCK_K / g->mr > 1 ? TN_BLOCK_K / g->mr : 1, block_n = TN_BLOCK_N / g->nr;
+    size_t kgroups = ((size_t)K + g->mr - 1) / g->mr, npanels = ((size_t)n + g->nr - 1) / g->nr;
+    size_t blocks = (kgroups + block_k - 1) / block_k * ((npanels + block_n - 1) / block_n);
+    /* Few blocks: split the rows too (never below TN_SPLIT_ROWS each), into
+     * partial sums of at most TN_PART_MAX floats. The split depends on the
+     * shape only, so the order of the sums does too. */
+    size_t entries = (size_t)K * n, splits = (TN_ITEMS + blocks - 1) / blocks;
+    size_t most_rows = ((size_t)m + TN_SPLIT_ROWS - 1) / TN_SPLIT_ROWS, most_part = TN_PART_MAX / entries;
+    splits = splits < most_rows ? splits : most_rows;
+    splits = splits < most_part ? splits : most_part;
+    splits = splits > 1 ? splits : 1;
+    TRY(cl_scratch_reserve(c, splits > 1 ? splits * entries : 1));
+    TRY(LAUNCH(c, K_MASKED_GEMM_TN, splits * blocks, A_MEM(a), A_U64(a.off), A_INT(lda), A_MEM(b), A_U64(b.off),
                A_INT(ldb), A_MEM(cv), A_U64(cv.off), A_INT(ldc), A_CLMEM(c->scratch), A_INT(K), A_INT(n), A_INT(m),
-               A_INT(chunk), A_INT(s.count), A_INT8(s.end), A_INT8(s.lo), A_INT8(s.hi)));
-    if (chunks == 1)
+               A_INT(splits), A_INT(block_k), A_INT(block_n), A_INT(g->tn_chunk), A_INT(s.count), A_INT8(s.end),
+               A_INT8(s.lo), A_INT8(s.hi)));
+    if (splits == 1)
         return PCNN_OK;
     return LAUNCH(c, K_TN_REDUCE, entries, A_MEM(cv), A_U64(cv.off), A_INT(ldc), A_CLMEM(c->scratch), A_INT(K),
-                  A_INT(n), A_INT(chunks), A_INT(s.count), A_INT8(s.end), A_INT8(s.lo), A_INT8(s.hi));
+                  A_INT(n), A_INT(splits), A_INT(s.count), A_INT8(s.end), A_INT8(s.lo), A_INT8(s.hi));
 }
