@@ -151,29 +151,46 @@ static int live(int k, int j, int nseg, int8 end, int8 lo, int8 hi)
     return k >= jlo && k < jhi;
 }
 
-/* acc[i] += sum over `rows` rows of ap[i] * bp[0 .. NR) (the rows lda and ldb
- * apart): MR values of k by NR columns j. Past kr the last k repeats, past nr
- * the columns read 0; both are dropped when the tile is stored. */
-static inline void tn_rows(__global const float *ap, int lda, __global const float *bp, int ldb, int rows, int kr,
-                           int nr, float8 acc[MR][NV])
+/* dst[q][r][i] = src[r*ld + q*group + i] (0 where q*group + i >= cols) for
+ * rows r < rows and q < groups: a slice of rows regrouped so that each group
+ * of `group` columns is one sequential stream (the weight gradient's
+ * operands). One work-item per row, which it reads front to back. */
+__kernel void pack_rows(__global float *dst, ulong dst_off, __global const float *src, ulong src_off, int ld,
+                        int cols, int group, int groups, int rows)
 {
-    for (int r = 0; r < rows; r++, ap += lda, bp += ldb) {
+    int r = (int)get_global_id(0);
+    if (r >= rows)
+        return;
+    __global const float *s = src + src_off + (ulong)r * ld;
+    __global float *d = dst + dst_off + (ulong)r * group;
+    for (int q = 0; q < groups; q++, d += (ulong)rows * group)
+        for (int i = 0; i < group; i++)
+            d[i] = q * group + i < cols ? s[q * group + i] : 0.0f;
+}
+
+/* acc[i] += sum over `rows` rows of ap[i] * bp[0 .. NR), the rows sa and sb
+ * apart: MR values of k by NR columns j. Past ka the last k repeats, past nb
+ * the columns read 0 (both dropped when the tile is stored). */
+static inline void tn_rows(__global const float *ap, int sa, __global const float *bp, int sb, int rows, int ka,
+                           int nb, float8 acc[MR][NV])
+{
+    for (int r = 0; r < rows; r++, ap += sa, bp += sb) {
         float8 bv[NV];
-        if (nr == NR) {
+        if (nb == NR) {
 #pragma unroll
             for (int v = 0; v < NV; v++)
                 bv[v] = vload8(v, bp);
         } else {
             float t[NR];
             for (int jj = 0; jj < NR; jj++)
-                t[jj] = jj < nr ? bp[jj] : 0.0f;
+                t[jj] = jj < nb ? bp[jj] : 0.0f;
 #pragma unroll
             for (int v = 0; v < NV; v++)
                 bv[v] = vload8(v, t);
         }
 #pragma unroll
         for (int i = 0; i < MR; i++) {
-            float8 x = ap[min(i, kr - 1)];
+            float8 x = ap[min(i, ka - 1)];
 #pragma unroll
             for (int v = 0; v < NV; v++)
                 acc[i][v] = MAC(x, bv[v], acc[i][v]);
@@ -181,9 +198,11 @@ static inline void tn_rows(__global const float *ap, int lda, __global const flo
     }
 }
 
-/* One tile of the weight gradient over rows [0, rows) of ap and bp, added to
- * what dst holds unless first (dst: the tile's first entry, rows ldd apart). */
-static void tn_tile(__global const float *ap, int lda, __global const float *bp, int ldb, int rows, int kr, int nr,
+/* One tile of the weight gradient (kr values of k by nr columns j) over
+ * `rows` rows of A's stream ap and B's stream bp, rows sa and sb apart (a
+ * packed stream: MR and NR, zero padded), added to what dst holds unless
+ * first (dst: the tile's first entry, rows ldd apart). */
+static void tn_tile(__global const float *ap, int sa, __global const float *bp, int sb, int rows, int kr, int nr,
                     int first, __global float *dst, int ldd)
 {
     float8 acc[MR][NV];
@@ -192,12 +211,13 @@ static void tn_tile(__global const float *ap, int lda, __global const float *bp,
 #pragma unroll
         for (int v = 0; v < NV; v++)
             acc[i][v] = 0.0f;
-    /* Whole tiles get constant offsets and vector loads (and keep every
-     * accumulator in a register); edge tiles the general loop. */
-    if (kr == MR && nr == NR)
-        tn_rows(ap, lda, bp, ldb, rows, MR, NR, acc);
+    /* Whole tiles (or packed streams) get constant offsets and vector loads,
+     * and keep every accumulator in a register; edge tiles the general loop. */
+    int ka = sa == MR ? MR : kr, nb = sb == NR ? NR : nr;
+    if (ka == MR && nb == NR)
+        tn_rows(ap, sa, bp, sb, rows, MR, NR, acc);
     else
-        tn_rows(ap, lda, bp, ldb, rows, kr, nr, acc);
+        tn_rows(ap, sa, bp, sb, rows, ka, nb, acc);
     for (int i = 0; i < kr; i++) {
         __global float *d = dst + (ulong)i * ldd;
         if (nr == NR) {
@@ -217,18 +237,23 @@ static void tn_tile(__global const float *ap, int lda, __global const float *bp,
 
 /* The weight gradient, C[k, j] = sum over r < m of A[r, k] B[r, j] for k in
  * range(j), else 0, in tiles of MR values of k by NR columns j. As any GEMM
- * whose inner dimension (the rows) is long, it goes in blocks: a work-item
- * owns a block of block_k x block_n tiles and walks its rows in chunks of
- * chunk_rows, each chunk's slices of A and B small enough to stay in cache
- * while every tile of the block passes over them; the tiles' sums add up in
- * the output chunk after chunk. With few blocks (a small C), the rows are
- * also split `splits` ways: split s writes part[s] (K x n) and tn_reduce adds
- * the splits in order. The order of every sum is fixed by the shape, never
- * by scheduling. Work-item id: block id % blocks of split id / blocks. */
+ * whose inner dimension (the rows) is long, it goes in blocks over packed
+ * operands: pack_rows has laid rows [q0, q1) of A out as groups of MR
+ * columns (ap[g][r][MR]) and of B as panels of NR (bp[p][r][NR]), so a tile
+ * reads two sequential streams. A work-item owns a block of block_k x block_n
+ * tiles and walks its rows in chunks of chunk_rows, whose streams stay in
+ * cache while every tile of the block passes over them (the B panel in L1);
+ * the tiles' sums add up in the output chunk after chunk, pass after pass
+ * (a pass: the rows packed at once). With few blocks (a small C) the rows
+ * are also split `splits` ways: split s sums into part[s] (K x n) and
+ * tn_reduce adds the splits in order. The order of every sum is fixed by the
+ * shape, never by scheduling. Work-item id: block id % blocks of split
+ * id / blocks. The last pass zeroes the entries the mask cuts (direct). */
 __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __global const float *b, ulong b_off,
-                             int ldb, __global float *c, ulong c_off, int ldc, __global float *part, int K, int n,
-                             int m, int splits, int block_k, int block_n, int chunk_rows, int nseg, int8 end, int8 lo,
-                             int8 hi)
+                             int ldb, int q0, int q1, int last,
+                             __global float *c, ulong c_off, int ldc, __global float *part, ulong part_off, int K,
+                             int n, int m, int splits, int block_k, int block_n, int chunk_rows, int nseg, int8 end,
+                             int8 lo, int8 hi)
 {
     int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR, id = (int)get_global_id(0);
     int bk = (kgroups + block_k - 1) / block_k, blocks = bk * ((npanels + block_n - 1) / block_n);
@@ -237,26 +262,34 @@ __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __gl
         return;
     int g0 = blk % bk * block_k, g1 = min(kgroups, g0 + block_k), p0 = blk / bk * block_n,
         p1 = min(npanels, p0 + block_n);
-    int r0 = min(m, split * split_rows), r1 = min(m, r0 + split_rows), direct = splits == 1;
-    __global float *dst = direct ? c + c_off : part + (ulong)split * K * n;
+    int s0 = min(m, split * split_rows), s1 = min(m, s0 + split_rows), direct = splits == 1;
+    /* This split's rows in this pass; an empty split writes its zeros in the first pass. */
+    int r0 = max(s0, q0), r1 = min(s1, q1), rows_packed = q1 - q0;
+    if (r0 >= r1 && !(s0 == s1 && q0 == 0))
+        r1 = r0 = -1;
+    __global float *dst = direct ? c + c_off : part + part_off + (ulong)split * K * n;
     int ldd = direct ? ldc : n;
-    for (int cr = r0; cr < r1 || cr == r0; cr += chunk_rows) {
+    for (int cr = r0; cr >= 0 && (cr < r1 || cr == r0); cr += chunk_rows) {
         int rows = min(chunk_rows, r1 - cr);
         for (int p = p0; p < p1; p++) {
             int j0 = p * NR, nr = min(NR, n - j0), plo, phi;
             panel_range(p, n, nseg, end, lo, hi, &plo, &phi);
+            /* A stream: packed (lda 0: ap[g][r][MR], rows q0..q1) or A itself; B the same. */
+            __global const float *bp = ldb ? b + b_off + (ulong)cr * ldb + j0
+                                           : b + b_off + ((ulong)p * rows_packed + (cr - q0)) * NR;
             for (int g = g0; g < g1; g++) {
                 int k0 = g * MR, kr = min(MR, K - k0);
                 if (k0 >= phi || k0 + kr <= plo)
                     continue; /* no live entry: the mask below (or tn_reduce) writes its zeros */
-                tn_tile(a + a_off + (ulong)cr * lda + k0, lda, b + b_off + (ulong)cr * ldb + j0, ldb, rows, kr, nr,
-                        cr == r0, dst + (ulong)k0 * ldd + j0, ldd);
+                __global const float *ap = lda ? a + a_off + (ulong)cr * lda + k0
+                                               : a + a_off + ((ulong)g * rows_packed + (cr - q0)) * MR;
+                tn_tile(ap, lda ? lda : MR, bp, ldb ? ldb : NR, rows, kr, nr, cr == s0, dst + (ulong)k0 * ldd + j0,
+                        ldd);
             }
         }
     }
-    if (!direct)
+    if (!direct || !last)
         return;
-    /* The entries the mask cuts are zero. */
     for (int j = p0 * NR; j < min(n, p1 * NR); j++) {
         int jlo, jhi;
         column_range(j, nseg, end, lo, hi, &jlo, &jhi);
@@ -268,8 +301,8 @@ __kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __gl
 
 /* C[k, j] = sum over splits of part[split][k][j] in split order where (k, j)
  * is live, else 0. One work-item per entry of C (K x n). */
-__kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const float *part, int K, int n, int splits,
-                        int nseg, int8 end, int8 lo, int8 hi)
+__kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const float *part, ulong part_off, int K,
+                        int n, int splits, int nseg, int8 end, int8 lo, int8 hi)
 {
     int i = (int)get_global_id(0);
     if (i >= K * n)
@@ -278,6 +311,6 @@ __kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const 
     float s = 0.0f;
     if (live(k, j, nseg, end, lo, hi))
         for (int sp = 0; sp < splits; sp++)
-            s += part[(ulong)sp * K * n + i];
+            s += part[part_off + (ulong)sp * K * n + i];
     c[c_off + (ulong)k * ldc + j] = s;
 }
