@@ -155,29 +155,46 @@ static int live(int k, int j, int nseg, int8 end, int8 lo, int8 hi)
     return k >= jlo && k < jhi;
 }
 
-/* acc[i] += sum over `rows` rows of ap[i] * bp[0 .. NR) (the rows lda and ldb
- * apart): MR values of k by NR columns j. Past kr the last k repeats, past nr
- * the columns read 0; both are dropped when the tile is stored. */
-static inline void tn_rows(__global const float *ap, int lda, __global const float *bp, int ldb, int rows, int kr,
-                           int nr, float8 acc[MR][NV])
+/* dst[q][r][i] = src[r*ld + q*group + i] (0 where q*group + i >= cols) for
+ * rows r < rows and q < groups: a slice of rows regrouped so that each group
+ * of `group` columns is one sequential stream (the weight gradient's
+ * operands). One work-item per row, which it reads front to back. */
+__kernel void pack_rows(__global float *dst, ulong dst_off, __global const float *src, ulong src_off, int ld,
+                        int cols, int group, int groups, int rows)
 {
-    for (int r = 0; r < rows; r++, ap += lda, bp += ldb) {
+    int r = (int)get_global_id(0);
+    if (r >= rows)
+        return;
+    __global const float *s = src + src_off + (ulong)r * ld;
+    __global float *d = dst + dst_off + (ulong)r * group;
+    for (int q = 0; q < groups; q++, d += (ulong)rows * group)
+        for (int i = 0; i < group; i++)
+            d[i] = q * group + i < cols ? s[q * group + i] : 0.0f;
+}
+
+/* acc[i] += sum over `rows` rows of ap[i] * bp[0 .. NR), the rows sa and sb
+ * apart: MR values of k by NR columns j. Past ka the last k repeats, past nb
+ * the columns read 0 (both dropped when the tile is stored). */
+static inline void tn_rows(__global const float *ap, int sa, __global const float *bp, int sb, int rows, int ka,
+                           int nb, float8 acc[MR][NV])
+{
+    for (int r = 0; r < rows; r++, ap += sa, bp += sb) {
         float8 bv[NV];
-        if (nr == NR) {
+        if (nb == NR) {
 #pragma unroll
             for (int v = 0; v < NV; v++)
                 bv[v] = vload8(v, bp);
         } else {
             float t[NR];
             for (int jj = 0; jj < NR; jj++)
-                t[jj] = jj < nr ? bp[jj] : 0.0f;
+                t[jj] = jj < nb ? bp[jj] : 0.0f;
 #pragma unroll
             for (int v = 0; v < NV; v++)
                 bv[v] = vload8(v, t);
         }
 #pragma unroll
         for (int i = 0; i < MR; i++) {
-            float8 x = ap[min(i, kr - 1)];
+            float8 x = ap[min(i, ka - 1)];
 #pragma unroll
             for (int v = 0; v < NV; v++)
                 acc[i][v] = MAC(x, bv[v], acc[i][v]);
@@ -185,69 +202,111 @@ static inline void tn_rows(__global const float *ap, int lda, __global const flo
     }
 }
 
-/* The weight gradient, C[k, j] = sum over r < m of A[r, k] B[r, j] for k in
- * range(j), else 0, in tiles of MR values of k by NR columns j. The rows are
- * cut into chunks of `chunk_rows`; work-item id takes tile id % tiles of
- * chunk id / tiles, so neighbouring work-items read the same rows (in cache).
- * One chunk: the tile goes straight to C (masked). Several: each chunk's
- * tile goes to part[chunk][k][j] (K x n each) and tn_reduce sums them in
- * chunk order, so the result never depends on scheduling. */
-__kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __global const float *b, ulong b_off,
-                             int ldb, __global float *c, ulong c_off, int ldc, __global float *part, int K, int n,
-                             int m, int chunk_rows, int nseg, int8 end, int8 lo, int8 hi)
+/* One tile of the weight gradient (kr values of k by nr columns j) over
+ * `rows` rows of A's stream ap and B's stream bp, rows sa and sb apart (a
+ * packed stream: MR and NR, zero padded), added to what dst holds unless
+ * first (dst: the tile's first entry, rows ldd apart). */
+static void tn_tile(__global const float *ap, int sa, __global const float *bp, int sb, int rows, int kr, int nr,
+                    int first, __global float *dst, int ldd)
 {
-    int kgroups = (K + MR - 1) / MR, tiles = kgroups * ((n + NR - 1) / NR), id = (int)get_global_id(0);
-    int chunk = id / tiles, t = id % tiles, k0 = t % kgroups * MR, j0 = t / kgroups * NR;
-    int r0 = chunk * chunk_rows, r1 = min(m, r0 + chunk_rows);
-    if (r0 >= m && chunk > 0)
-        return;
-    /* The tile's column ranges, taken before the loop so that the segment
-     * vectors do not hold registers the accumulators need. */
-    int kr = min(MR, K - k0), nr = min(NR, n - j0), any = 0, clo[NR], chi[NR];
-    for (int jj = 0; jj < NR; jj++) {
-        clo[jj] = chi[jj] = 0;
-        if (jj < nr)
-            column_range(j0 + jj, nseg, end, lo, hi, &clo[jj], &chi[jj]);
-        any |= clo[jj] < chi[jj] && clo[jj] < k0 + kr && chi[jj] > k0;
-    }
-    int direct = chunk_rows >= m;
-    if (!any && !direct)
-        return; /* tn_reduce writes the zeros */
     float8 acc[MR][NV];
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
         for (int v = 0; v < NV; v++)
             acc[i][v] = 0.0f;
-    __global const float *ap = a + a_off + (ulong)r0 * lda + k0, *bp = b + b_off + (ulong)r0 * ldb + j0;
-    int rows = any ? r1 - r0 : 0;
-    /* Whole tiles get constant offsets and vector loads (and keep every
-     * accumulator in a register); edge tiles the general loop. */
-    if (kr == MR && nr == NR)
-        tn_rows(ap, lda, bp, ldb, rows, MR, NR, acc);
+    /* Whole tiles (or packed streams) get constant offsets and vector loads,
+     * and keep every accumulator in a register; edge tiles the general loop. */
+    int ka = sa == MR ? MR : kr, nb = sb == NR ? NR : nr;
+    if (ka == MR && nb == NR)
+        tn_rows(ap, sa, bp, sb, rows, MR, NR, acc);
     else
-        tn_rows(ap, lda, bp, ldb, rows, kr, nr, acc);
+        tn_rows(ap, sa, bp, sb, rows, ka, nb, acc);
     for (int i = 0; i < kr; i++) {
-        float t8[NR];
+        __global float *d = dst + (ulong)i * ldd;
+        if (nr == NR) {
 #pragma unroll
-        for (int v = 0; v < NV; v++)
-            vstore8(acc[i][v], v, t8);
-        if (direct) {
-            __global float *cr = c + c_off + (ulong)(k0 + i) * ldc + j0;
-            for (int jj = 0; jj < nr; jj++)
-                cr[jj] = k0 + i >= clo[jj] && k0 + i < chi[jj] ? t8[jj] : 0.0f;
+            for (int v = 0; v < NV; v++)
+                vstore8(first ? acc[i][v] : vload8(v, d) + acc[i][v], v, d);
         } else {
-            __global float *pr = part + ((ulong)chunk * K + k0 + i) * n + j0;
+            float t[NR];
+#pragma unroll
+            for (int v = 0; v < NV; v++)
+                vstore8(acc[i][v], v, t);
             for (int jj = 0; jj < nr; jj++)
-                pr[jj] = t8[jj];
+                d[jj] = first ? t[jj] : d[jj] + t[jj];
         }
     }
 }
 
-/* C[k, j] = sum over chunks of part[chunk][k][j] in chunk order where (k, j)
+/* The weight gradient, C[k, j] = sum over r < m of A[r, k] B[r, j] for k in
+ * range(j), else 0, in tiles of MR values of k by NR columns j. As any GEMM
+ * whose inner dimension (the rows) is long, it goes in blocks over packed
+ * operands: pack_rows has laid rows [q0, q1) of A out as groups of MR
+ * columns (ap[g][r][MR]) and of B as panels of NR (bp[p][r][NR]), so a tile
+ * reads two sequential streams. A work-item owns a block of block_k x block_n
+ * tiles and walks its rows in chunks of chunk_rows, whose streams stay in
+ * cache while every tile of the block passes over them (the B panel in L1);
+ * the tiles' sums add up in the output chunk after chunk, pass after pass
+ * (a pass: the rows packed at once). With few blocks (a small C) the rows
+ * are also split `splits` ways: split s sums into part[s] (K x n) and
+ * tn_reduce adds the splits in order. The order of every sum is fixed by the
+ * shape, never by scheduling. Work-item id: block id % blocks of split
+ * id / blocks. The last pass zeroes the entries the mask cuts (direct). */
+__kernel void masked_gemm_tn(__global const float *a, ulong a_off, int lda, __global const float *b, ulong b_off,
+                             int ldb, int q0, int q1, int last,
+                             __global float *c, ulong c_off, int ldc, __global float *part, ulong part_off, int K,
+                             int n, int m, int splits, int block_k, int block_n, int chunk_rows, int nseg, int8 end,
+                             int8 lo, int8 hi)
+{
+    int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR, id = (int)get_global_id(0);
+    int bk = (kgroups + block_k - 1) / block_k, blocks = bk * ((npanels + block_n - 1) / block_n);
+    int split = id / blocks, blk = id % blocks, split_rows = (m + splits - 1) / splits;
+    if (split >= splits)
+        return;
+    int g0 = blk % bk * block_k, g1 = min(kgroups, g0 + block_k), p0 = blk / bk * block_n,
+        p1 = min(npanels, p0 + block_n);
+    int s0 = min(m, split * split_rows), s1 = min(m, s0 + split_rows), direct = splits == 1;
+    /* This split's rows in this pass; an empty split writes its zeros in the first pass. */
+    int r0 = max(s0, q0), r1 = min(s1, q1), rows_packed = q1 - q0;
+    if (r0 >= r1 && !(s0 == s1 && q0 == 0))
+        r1 = r0 = -1;
+    __global float *dst = direct ? c + c_off : part + part_off + (ulong)split * K * n;
+    int ldd = direct ? ldc : n;
+    for (int cr = r0; cr >= 0 && (cr < r1 || cr == r0); cr += chunk_rows) {
+        int rows = min(chunk_rows, r1 - cr);
+        for (int p = p0; p < p1; p++) {
+            int j0 = p * NR, nr = min(NR, n - j0), plo, phi;
+            panel_range(p, n, nseg, end, lo, hi, &plo, &phi);
+            /* A stream: packed (lda 0: ap[g][r][MR], rows q0..q1) or A itself; B the same. */
+            __global const float *bp = ldb ? b + b_off + (ulong)cr * ldb + j0
+                                           : b + b_off + ((ulong)p * rows_packed + (cr - q0)) * NR;
+            for (int g = g0; g < g1; g++) {
+                int k0 = g * MR, kr = min(MR, K - k0);
+                if (k0 >= phi || k0 + kr <= plo)
+                    continue; /* no live entry: the mask below (or tn_reduce) writes its zeros */
+                __global const float *ap = lda ? a + a_off + (ulong)cr * lda + k0
+                                               : a + a_off + ((ulong)g * rows_packed + (cr - q0)) * MR;
+                tn_tile(ap, lda ? lda : MR, bp, ldb ? ldb : NR, rows, kr, nr, cr == s0, dst + (ulong)k0 * ldd + j0,
+                        ldd);
+            }
+        }
+    }
+    if (!direct || !last)
+        return;
+    for (int j = p0 * NR; j < min(n, p1 * NR); j++) {
+        int jlo, jhi;
+        column_range(j, nseg, end, lo, hi, &jlo, &jhi);
+        for (int k = g0 * MR; k < min(K, g1 * MR); k++)
+            if (k < jlo || k >= jhi)
+                c[c_off + (ulong)k * ldc + j] = 0.0f;
+    }
+}
+
+/* C[k, j] = sum over splits of part[split][k][j] in split order where (k, j)
  * is live, else 0. One work-item per entry of C (K x n). */
-__kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const float *part, int K, int n, int chunks,
-                        int nseg, int8 end, int8 lo, int8 hi)
+__kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const float *part, ulong part_off, int K,
+                        int n, int splits, int nseg, int8 end, int8 lo, int8 hi)
 {
     int i = (int)get_global_id(0);
     if (i >= K * n)
@@ -255,7 +314,7 @@ __kernel void tn_reduce(__global float *c, ulong c_off, int ldc, __global const 
     int k = i / n, j = i % n;
     float s = 0.0f;
     if (live(k, j, nseg, end, lo, hi))
-        for (int ch = 0; ch < chunks; ch++)
-            s += part[(ulong)ch * K * n + i];
+        for (int sp = 0; sp < splits; sp++)
+            s += part[part_off + (ulong)sp * K * n + i];
     c[c_off + (ulong)k * ldc + j] = s;
 }

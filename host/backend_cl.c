@@ -43,6 +43,7 @@ static const struct {
     [K_PACK_B] = {"pack_b", P_GEMM},
     [K_MASKED_GEMM] = {"masked_gemm", P_GEMM},
     [K_MASKED_GEMM_TN] = {"masked_gemm_tn", P_GEMM},
+    [K_PACK_ROWS] = {"pack_rows", P_GEMM},
     [K_TN_REDUCE] = {"tn_reduce", P_GEMM},
 };
 

@@ -41,6 +41,7 @@ enum {
     K_PACK_B,
     K_MASKED_GEMM,
     K_MASKED_GEMM_TN,
+    K_PACK_ROWS,
     K_TN_REDUCE,
     N_KERNELS
 };
@@ -76,6 +77,7 @@ typedef struct {
 #define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
 #define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
 #define A_INT8(x) ((karg){sizeof(cl_int8), &(x)})
+#define A_LOCAL(bytes) ((karg){(bytes), NULL}) /* a __local buffer of that size */
 #define A_U32(x) ((karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(x)}})
 #define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
 #define LAUNCH(c, k, items, ...)                                                                                       \

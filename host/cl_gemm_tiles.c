@@ -6,7 +6,7 @@
 
 static const char *const NAMES[] = {"MR", "NR", "MC", "TN_CHUNK"};
 
-cl_gemm_tiles cl_gemm_tiles_default(void) { return (cl_gemm_tiles){6, 16, 96, 512}; }
+cl_gemm_tiles cl_gemm_tiles_default(void) { return (cl_gemm_tiles){6, 16, 96, 256}; }
 
 int cl_gemm_tiles_valid(const cl_gemm_tiles *t)
 {

@@ -1,7 +1,7 @@
 /* The tile parameters of the OpenCL masked products (cl/gemm.cl's -D values
  * and the weight gradient's row chunk), their defaults, and their line in the
  * tune file that `pcnn-cl tune` writes beside CLBlast's parameters:
- *   PcnnGemm MR=6 NR=16 MC=96 TN_CHUNK=512
+ *   PcnnGemm MR=6 NR=16 MC=96 TN_CHUNK=256
  * No OpenCL here, so the format is tested everywhere. */
 #ifndef PCNN_CL_GEMM_TILES_H
 #define PCNN_CL_GEMM_TILES_H
@@ -13,11 +13,11 @@
 typedef struct {
     int mr, nr;   /* register tile: rows (1..8) by columns (8 or 16) */
     int mc;       /* rows of the forward product per work-item, a multiple of mr */
-    int tn_chunk; /* rows per partial sum of the weight gradient */
+    int tn_chunk; /* rows of the weight gradient per cache-resident chunk */
 } cl_gemm_tiles;
 
 /* 6 x 16 tiles (12 float8 accumulators: with the two B vectors and a
- * broadcast, 15 of AVX2's 16 registers), 96 rows, chunks of 512 rows. */
+ * broadcast, 15 of AVX2's 16 registers), 96 rows, chunks of 256 rows. */
 cl_gemm_tiles cl_gemm_tiles_default(void);
 
 /* Whether the kernels can be built with t: the ranges above, and at most 12

@@ -4,13 +4,16 @@
  * (host/gemm_shapes.c), the best of two runs after a warm-up. Candidates:
  * every register tile that fits 16 vector registers, times three row blocks
  * (each a rebuild of cl/gemm.cl, about a second on PoCL), then the weight
- * gradient's row chunk for the best of those (no rebuild). A candidate must
- * reproduce the starting tiles' results on one product of each kind. */
+ * gradient's row chunk for the best of those (no rebuild); the winner must
+ * then beat the starting tiles again in three alternating timings (the
+ * machine may be shared). A candidate must reproduce the starting tiles'
+ * results on one product of each kind. */
 #include "cl_gemm_tune.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend_cl.h"
 #include "gemm_shapes.h"
@@ -58,6 +61,14 @@ static pcnn_status step_time(tuner *t, double *seconds)
     return PCNN_OK;
 }
 
+enum { CONFIRM = 3 };
+
+static double median3(double v[CONFIRM])
+{
+    double a = v[0], b = v[1], c = v[2];
+    return a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
+}
+
 static double try_tiles(tuner *t, const cl_gemm_tiles *c, cl_gemm_tune_report *rep)
 {
     double s;
@@ -75,7 +86,7 @@ static double try_tiles(tuner *t, const cl_gemm_tiles *c, cl_gemm_tune_report *r
 static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
 {
     static const int PAIRS[][2] = {{6, 16}, {4, 16}, {8, 8}, {6, 8}, {4, 8}};
-    static const int ROWS[] = {96, 48, 192}, CHUNKS[] = {512, 256, 1024, 2048};
+    static const int ROWS[] = {96, 48, 192}, CHUNKS[] = {256, 128, 512, 64};
     double flops = 0, end = bench_now_s() + budget_s, best_s;
     for (int i = 0; i < t->n_shapes; i++)
         flops += t->shapes[i].shape.flops * t->shapes[i].shape.count;
@@ -101,6 +112,24 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
         double s = try_tiles(t, &c, rep);
         if (s < best_s)
             best_s = s, rep->best = c;
+    }
+    /* On a shared machine one timing can flatter a candidate: the winner
+     * must beat the starting tiles again, timed in alternation. */
+    if (memcmp(&rep->best, &start, sizeof start) != 0) {
+        double s_best[CONFIRM], s_start[CONFIRM];
+        for (int i = 0; i < CONFIRM; i++) {
+            TRY(backend_cl_set_gemm_tiles(t->be, &start));
+            TRY(step_time(t, &s_start[i]));
+            TRY(backend_cl_set_gemm_tiles(t->be, &rep->best));
+            TRY(step_time(t, &s_best[i]));
+        }
+        double mb = median3(s_best), ms = median3(s_start);
+        fprintf(stderr, "tune: confirming MR=%d NR=%d MC=%d TN_CHUNK=%d: %.1f vs %.1f GFLOP/s at the start\n",
+                rep->best.mr, rep->best.nr, rep->best.mc, rep->best.tn_chunk, flops / mb * 1e-9, flops / ms * 1e-9);
+        best_s = mb < ms ? mb : ms;
+        rep->before_gflops = flops / ms * 1e-9;
+        if (ms <= mb)
+            rep->best = start;
     }
     rep->after_gflops = flops / best_s * 1e-9;
     return backend_cl_set_gemm_tiles(t->be, &rep->best);

@@ -385,12 +385,14 @@ static void test_masked_gemm(void **state)
 }
 
 /* The weight gradient over the same kind of edges, with row counts that
- * take one row chunk or several (512 rows each by default, summed in order). */
+ * take one cache chunk or several (256 rows each by default), one row split
+ * or several (partial sums added in order), and a C of many blocks. */
 static void test_masked_gemm_tn(void **state)
 {
     /* K, n, m */
-    int shapes[][3] = {{1, 3, 0}, {7, 16, 9}, {75, 40, 100}, {130, 51, 1300}, {240, 48, 2049}, {20, 33, 512}};
-    for (int s = 0; s < 6; s++)
+    int shapes[][3] = {{1, 3, 0},      {7, 16, 9},     {75, 40, 100}, {130, 51, 1300},
+                       {240, 48, 2049}, {20, 33, 512}, {600, 700, 300}};
+    for (int s = 0; s < 7; s++)
         for (int kind = 0; kind < 3; kind++) {
             int K = shapes[s][0], n = shapes[s][1], m = shapes[s][2], lda = K + 2, ldb = n + 3, ldc = n + 1;
             op_case c = {.op = "masked_gemm_tn",
