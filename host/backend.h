@@ -80,9 +80,9 @@ typedef struct {
      * its epilogue, for r < m, j < n:
      *   C[r, j] = act(sum over k in range(j) of A[r, k] op(B)[k, j] + bias[j])  (+ C[r, j] if accumulate)
      * op(B)[k, j] = B[j*ldb + k] if trans_b else B[k*ldb + j]; bias.buf NULL adds
-     * none; act = ReLU if relu (with accumulate: a residual connection, for
-     * inner ranges up to 256). gather: see gemm_gather; only passed to a
-     * backend that sets `gathers`. */
+     * none; act = ReLU if relu (with accumulate: a residual connection, C
+     * added after the act). gather: see gemm_gather; only passed to a backend
+     * that sets `gathers`. */
     pcnn_status (*masked_gemm)(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b,
                                int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate,
                                bview c, int ldc);

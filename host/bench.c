@@ -294,7 +294,6 @@ pcnn_status bench_device(int index, const bench_settings *s, bench_result *r)
     r->index = index;
     TRY(check_settings(s));
     TRY(pcnn_device_describe(index, &r->info));
-    sysinfo_rss_peak_reset();
     pcnn_device *dev = NULL;
     TRY(pcnn_device_open(index, &dev));
     if (sysinfo_rss_peak_reset())

@@ -140,7 +140,8 @@ static void device_obj(FILE *f, const bench_result *r)
     }
     fprintf(f, "\"memory\":{\"host_rss_base_bytes\":%lld,\"host_rss_peak_bytes\":%lld,\"device_bytes_peak\":%llu,"
                "\"analytic_bytes\":%llu}}",
-            (long long)r->host_rss_base_kib * 1024, r->host_rss_peak_kib < 0 ? -1LL : (long long)r->host_rss_peak_kib * 1024,
+            (long long)r->host_rss_base_kib * 1024,
+            r->host_rss_peak_kib < 0 ? -1LL : (long long)r->host_rss_peak_kib * 1024,
             (unsigned long long)r->device_bytes_peak, (unsigned long long)r->analytic_bytes);
 }
 

@@ -205,19 +205,19 @@ static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, 
     }
 }
 
-/* Rows [r0, r1) against every panel, for inner block [kb, kb + KC). */
-static void row_block(int r0, int r1, int kb, int n, int npanels, const float *packed, const int *range, int kmax,
-                      const a_operand *A, const float *const *tap_rows, const float *bias, int relu, int accumulate,
-                      float *c, int ldc)
+/* Rows [r0, r1) against every panel, for inner block [kb, kb + kc). */
+static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const float *packed, const int *range,
+                      int kmax, const a_operand *A, const float *const *tap_rows, const float *bias, int relu,
+                      int accumulate, float *c, int ldc)
 {
     for (int p = 0; p < npanels; p++) {
         int lo = range[2 * p], hi = range[2 * p + 1];
-        int kfirst = lo / KC * KC, klast = hi > lo ? (hi - 1) / KC * KC : kfirst;
+        int kfirst = lo / kc * kc, klast = hi > lo ? (hi - 1) / kc * kc : kfirst;
         if (kb < kfirst || kb > klast)
             continue;
-        int k0 = kb > lo ? kb : lo, k1 = kb + KC < hi ? kb + KC : hi;
+        int k0 = kb > lo ? kb : lo, k1 = kb + kc < hi ? kb + kc : hi;
         int nr = n - p * NR < NR ? n - p * NR : NR;
-        /* With ReLU, accumulate adds after the act; the caller checked that one inner block covers it. */
+        /* With ReLU, accumulate adds after the act; the caller made one inner block cover it. */
         epilogue e = {bias ? bias + p * NR : NULL, relu, kb != kfirst || (accumulate && !relu),
                       accumulate && relu, kb == klast};
         const float *panel = packed + (size_t)p * kmax * NR;
@@ -275,9 +275,9 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
     pcnn_status st = check_segments(seg, n, &kmax);
     if (st != PCNN_OK)
         return st;
-    if (relu && accumulate && kmax > KC)
-        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: ReLU with accumulate needs an inner range of at most %d, got %d",
-                         KC, kmax);
+    /* C's old value is added after the act, so C cannot hold partial sums:
+     * then the whole inner range is one block. */
+    int kc = relu && accumulate && kmax > KC ? kmax : KC;
     if (m <= 0 || n <= 0)
         return PCNN_OK;
     int npanels = (n + NR - 1) / NR;
@@ -307,8 +307,8 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
         const float **tap_rows = gather ? tables + table * omp_get_thread_num() : NULL;
         if (gather)
             fill_tap_rows(&A, r0, r1, tap_rows);
-        for (int kb = 0; kb < kmax || kb == 0; kb += KC)
-            row_block(r0, r1, kb, n, npanels, packed, range, kmax, &A, tap_rows, bias, relu, accumulate, c, ldc);
+        for (int kb = 0; kb < kmax || kb == 0; kb += kc)
+            row_block(r0, r1, kb, kc, n, npanels, packed, range, kmax, &A, tap_rows, bias, relu, accumulate, c, ldc);
         if (done)
             done->fn(done->ctx, r0, r1);
     }
@@ -438,7 +438,8 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
         int g_first = by_k ? t : 0, g_step = by_k ? nt : 1, p_first = by_k ? 0 : t, p_step = by_k ? 1 : nt;
-        float *ag = scratch->data + t * thread_floats, *bp = ag + (size_t)ga * rc * MR, *row = bp + (size_t)pb * rc * NR;
+        float *ag = scratch->data + t * thread_floats, *bp = ag + (size_t)ga * rc * MR;
+        float *row = bp + (size_t)pb * rc * NR;
         for (int r0 = 0; r0 < m || r0 == 0; r0 += rc) {
             int nrows = (r0 + rc < m ? r0 + rc : m) - r0;
             for (int r = 0; r < nrows; r++) {

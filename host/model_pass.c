@@ -151,7 +151,7 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, in
         const conv_layer *blk = &c[1 + 3 * i];
         TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, cur), col, B, H, W));
         TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
-        if (!want_grad && o->masked_gemm && blk[2].cin <= 256) { /* y += relu(conv(h2)), h3 never stored */
+        if (!want_grad && o->masked_gemm) { /* y += relu(conv(h2)), h3 never stored */
             TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, &blk[2], p, A(m, cur), A(m, ws->h2[i]), B, H, W));
             continue;
         }

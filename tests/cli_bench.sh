@@ -44,13 +44,7 @@ assert root.tag == "{http://www.w3.org/2000/svg}svg", root.tag
 assert len(root.findall(".//{http://www.w3.org/2000/svg}rect")) >= 7
 print("json and svg ok")
 PY
-expect_fail() {
-  local want_rc=$1; shift
-  set +e; err=$("$@" 2>&1 >/dev/null); rc=$?; set -e
-  [ "$rc" = "$want_rc" ] || { echo "expected exit $want_rc, got $rc: $*"; exit 1; }
-  [ "$(wc -l <<<"$err")" = 1 ] || { echo "expected one line of error, got: $err"; exit 1; }
-  echo "refused ($rc): $err"
-}
+source "$(cd "$(dirname "$0")" && pwd)/expect_fail.sh"
 expect_fail 2 "$bin" tune --device 0
 expect_fail 2 "$bin" tune
 expect_fail 2 "$bin" tune --device 1 --preset huge

@@ -22,13 +22,7 @@ for case_dir in "$golden"/*/; do
   [ "$again" = "$got" ] || { echo "$name: export/import changed bits_per_dim: $got -> $again"; exit 1; }
 done
 # Bad input: one line on stderr, non-zero exit.
-expect_fail() {
-  local want_rc=$1; shift
-  set +e; err=$("$@" 2>&1 >/dev/null); rc=$?; set -e
-  [ "$rc" = "$want_rc" ] || { echo "expected exit $want_rc, got $rc: $*"; exit 1; }
-  [ "$(wc -l <<<"$err")" = 1 ] || { echo "expected one line of error, got: $err"; exit 1; }
-  echo "refused ($rc): $err"
-}
+source "$(cd "$(dirname "$0")" && pwd)/expect_fail.sh"
 expect_fail 1 "$bin" eval --checkpoint "$tmp/none.pcnn" --data "npy:$tmp/x.npy"
 expect_fail 2 "$bin" eval --checkpoint "$tmp/x.pcnn"
 expect_fail 2 "$bin" eval --checkpoint "$tmp/x.pcnn" --data npy:x --batch -3

@@ -25,13 +25,7 @@ size=$(stat -c %s "$tmp/fast.npy")
 head -c 128 "$tmp/big.npy" | grep -q "'shape': (2, 5, 11, 3)" || { echo "--height/--width ignored"; exit 1; }
 "$bin" sample --checkpoint "$tmp/m.pcnn" --n 2 --out "$tmp/other.png" --seed 6 >/dev/null
 ! cmp -s "$tmp/fast.npy" "$tmp/other.npy" || { echo "--seed changed nothing"; exit 1; }
-expect_fail() {
-  local want_rc=$1; shift
-  set +e; err=$("$@" 2>&1 >/dev/null); rc=$?; set -e
-  [ "$rc" = "$want_rc" ] || { echo "expected exit $want_rc, got $rc: $*"; exit 1; }
-  [ "$(wc -l <<<"$err")" = 1 ] || { echo "expected one line of error, got: $err"; exit 1; }
-  echo "refused ($rc): $err"
-}
+source "$(cd "$(dirname "$0")" && pwd)/expect_fail.sh"
 expect_fail 2 "$bin" sample --checkpoint "$tmp/m.pcnn" --n 2 --out "$tmp/x.png" --method slow
 expect_fail 2 "$bin" sample --checkpoint "$tmp/m.pcnn" --n 2 --out "$tmp/x.png" --temperature 0
 expect_fail 2 "$bin" sample --checkpoint "$tmp/m.pcnn" --n 2

@@ -33,13 +33,7 @@ h=$(sed -n 's/^height=//p' "$model_dir/config.txt") w=$(sed -n 's/^width=//p' "$
 "$bin" summary --checkpoint "$tmp/m.pcnn" | grep -q "one ${h}x${w} image" ||
   { echo "summary --checkpoint did not use the checkpoint's ${h}x${w} size"; exit 1; }
 
-expect_fail() {
-  local want_rc=$1; shift
-  set +e; err=$("$@" 2>&1 >/dev/null); rc=$?; set -e
-  [ "$rc" = "$want_rc" ] || { echo "expected exit $want_rc, got $rc: $*"; exit 1; }
-  [ "$(wc -l <<<"$err")" = 1 ] || { echo "expected one line of error, got: $err"; exit 1; }
-  echo "refused ($rc): $err"
-}
+source "$(cd "$(dirname "$0")" && pwd)/expect_fail.sh"
 expect_fail 2 "$bin" masks --kernel 4 --in 3 --out 3 --mode A
 expect_fail 2 "$bin" masks --kernel 7x4 --in 3 --out 3 --mode A
 expect_fail 2 "$bin" masks --kernel 7x --in 3 --out 3 --mode A

@@ -99,6 +99,7 @@ static void test_masked_gemm_shapes(void **state)
         {1, 1, 1, 0, 0, 0, 0},      {7, 17, 5, 0, 1, 0, 0},      {100, 48, 224, 0, 1, 0, 0},
         {97, 43, 600, 0, 1, 0, 0},  {13, 129, 70, 1, 0, 1, 0},   {200, 96, 96, 1, 0, 0, 1},
         {6, 16, 300, 0, 0, 1, 1},   {95, 768, 96, 0, 0, 0, 0},   {50, 48, 48, 0, 1, 1, 0}, /* residual */
+        {40, 20, 700, 0, 1, 1, 0}, /* residual past one inner block */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_forward(&cases[i]);
@@ -254,7 +255,8 @@ static void test_thread_count_does_not_change_results(void **state)
         omp_set_num_threads(t ? 3 : 1);
         out[t] = malloc((size_t)m * n * sizeof(float));
         grad[t] = malloc((size_t)K * n * sizeof(float));
-        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, NULL, b, n, 0, &seg, NULL, 1, 0, out[t], n, NULL), PCNN_OK);
+        assert_int_equal(cpu_masked_gemm(&scratch, m, n, a, K, NULL, b, n, 0, &seg, NULL, 1, 0, out[t], n, NULL),
+                         PCNN_OK);
         assert_int_equal(cpu_masked_gemm_tn(&scratch, K, n, m, a, K, NULL, b, n, &seg, grad[t], n), PCNN_OK);
     }
     assert_memory_equal(out[0], out[1], (size_t)m * n * sizeof(float));
