@@ -1,4 +1,4 @@
-/* The fast sampler's kernels (host/sample_fast.c): a strided add + activation,
+/* The fast sampler's kernels (host/sample/sample_fast.c): a strided add + activation,
  * the im2col of one position from a ring of rows, and the draw of one
  * sub-pixel per image. Offsets are element offsets (bytes for uint8 views).
  * Build options: -DWG=<local size> (a power of two, >= 16), the work-group
@@ -50,7 +50,7 @@ __kernel void gather_taps(__global float *col, ulong col_off, __global const flo
     col[col_off + i] = v;
 }
 
-/* Philox4x32-10 word 0, as host/rng.c computes it: 32-bit products split
+/* Philox4x32-10 word 0, as host/base/base_rng.c computes it: 32-bit products split
  * into high (mul_hi) and low halves, the key bumped by the Weyl constants. */
 static uint philox_w0(ulong key, uint x0, uint x1, uint x2, uint x3)
 {
@@ -71,7 +71,7 @@ static uint philox_w0(ulong key, uint x0, uint x1, uint x2, uint x3)
 
 /* One work-group of WG items per image draws value v with probability
  * softmax(z * inv_t)_v by inverting the CDF, step for step as backend.h
- * documents (and host/backend_cpu.c's draw_one does):
+ * documents (and host/cpu/cpu_backend.c's draw_one does):
  *   m = max z (exact in any order);  e_v = exp((real)(z_v - m) * inv_t) (in
  *   parallel: each e_v is a pure function of z_v, m);  P_v = e_0 + ... + e_v
  *   summed in order by one item (the order fixes the rounding, so P equals the

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #ifdef PCNN_OPENCL
-#include "backend_cl.h"
+#include "opencl/cl_backend.h"
 #endif
 #include "pcnn/device.h"
 #include "test_util.h"
@@ -116,7 +116,7 @@ static void check_case(const devices *d, const op_case *c)
     unsigned char **want = run_on(d->cpu, c, seed);
     for (int k = 0; k < d->ncl; k++) {
         if (c->provided && !c->provided(d->cl[k])) {
-            print_message("  %-48s %-10s not provided (conv.c falls back to gemm)\n", c->label, d->cl[k]->name);
+            print_message("  %-48s %-10s not provided (model_conv.c falls back to gemm)\n", c->label, d->cl[k]->name);
             continue;
         }
         unsigned char **got = run_on(d->cl[k], c, seed);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/npy.h"
 #include "pcnn/weights_dir.h"

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend_cl.h"
-#include "cl_sources.h"
-#include "fileio.h"
+#include "opencl/cl_backend.h"
+#include "opencl/cl_sources.h"
+#include "io/io_file.h"
 #include "test_util.h"
 
 #ifndef PCNN_CL_SOURCE_DIR

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "pcnn/device.h"
-#include "conv.h"
-#include "fileio.h"
+#include "model/model_conv.h"
+#include "io/io_file.h"
 #include "pcnn/mask.h"
 #include "test_util.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cpu_gemm.h"
+#include "cpu/cpu_gemm.h"
 #include "test_util.h"
 
 static float uniform(unsigned *s)

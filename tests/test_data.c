@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "fileio.h"
+#include "io/io_file.h"
 #include "pcnn/data.h"
 #include "pcnn/npy.h"
 #include "test_util.h"

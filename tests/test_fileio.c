@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "fileio.h"
+#include "io/io_file.h"
 #include "test_util.h"
 
 static const char old_text[] = "the old contents\n";

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mask_picture.h"
+#include "model/model_mask_picture.h"
 #include "test_util.h"
 
 static const mask_picture_spec specs[] = {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "io/io_file.h"
 #include "model_cases.h"
 #include "pcnn/mask.h"
 #include "pcnn/optim.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "pcnn/mask.h"
 #include "pcnn/model.h"
 #include "test_util.h"

@@ -15,8 +15,8 @@
 
 #include "pcnn/model.h"
 #include "pcnn/sample.h"
-#include "rng.h"
-#include "sample_internal.h"
+#include "base/base_rng.h"
+#include "sample/sample_samplers.h"
 #include "test_util.h"
 
 /* The device under test (main checked that it opens): each test's state. */

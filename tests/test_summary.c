@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_summary.h"
+#include "model/model_summary.h"
 #include "pcnn/mask.h"
 #include "pcnn/optim.h"
 #include "test_util.h"

@@ -12,14 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/npy.h"
-#include "run_dir.h"
-#include "shuffle.h"
+#include "train/train_run_dir.h"
+#include "train/train_shuffle.h"
 #include "test_util.h"
-#include "train.h"
-#include "train_ckpt.h"
+#include "train/train.h"
+#include "train/train_ckpt.h"
 
 static int setup_cpu(void **state)
 {

@@ -1,4 +1,4 @@
-/* The tuned parameter file (host/tune_file.c, host/cl_gemm_tiles.c): what is saved loads
+/* The tuned parameter file (host/io/io_tune_file.c, host/opencl/cl_gemm_tiles.c): what is saved loads
  * back the same; a missing file is "not found" without error; a corrupt,
  * truncated or foreign file is refused with a message naming it (the OpenCL
  * backend then warns and starts with CLBlast's defaults). */
@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_gemm_tiles.h"
+#ifdef PCNN_OPENCL
+#include "opencl/cl_gemm_tiles.h"
+#endif
 #include "test_util.h"
-#include "tune_file.h"
+#include "io/io_tune_file.h"
 
 static const char *DEV = "pthread-haswell-AMD EPYC", *DRV = "3.1+debian";
 
@@ -112,6 +114,7 @@ static void test_corrupt_files_refused(void **state)
     free(dir);
 }
 
+#ifdef PCNN_OPENCL
 /* cl/gemm.cl's tiles travel as a PcnnGemm line beside CLBlast's and come
  * back the same; a line with tiles the kernels cannot take (more than 12
  * accumulators, rows per work-item not a multiple of the tile, a missing
@@ -147,6 +150,7 @@ static void test_gemm_tiles_line(void **state)
     test_rmtree(dir);
     free(dir);
 }
+#endif
 
 int main(void)
 {
@@ -154,7 +158,9 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_path_depends_on_driver),
         cmocka_unit_test(test_corrupt_files_refused),
+#ifdef PCNN_OPENCL
         cmocka_unit_test(test_gemm_tiles_line),
+#endif
     };
     return cmocka_run_group_tests_name("tuned CLBlast parameter file", tests, NULL, NULL);
 }

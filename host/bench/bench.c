@@ -1,0 +1,341 @@
+/* The measurements of `pcnn-cl bench`: see bench.h. Every workload runs once
+ * untimed first (the first GEMM of a shape compiles CLBlast kernels; the first
+ * pass allocates the workspace), then `reps` timed runs, each ended by
+ * finish() so queued device work is counted. */
+#include "bench/bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_types.h"
+#include "model/model_summary.h"
+#include "pcnn/optim.h"
+#include "sample/sample_samplers.h"
+#include "base/base_sysinfo.h"
+#include "base/base_try.h"
+
+bench_settings bench_defaults(void)
+{
+    return (bench_settings){"small", 16, 32, 32, 3, 5, 16, 3, 2048, 0};
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median, min, max of n samples (sorts them). */
+static bench_stat stat_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return (bench_stat){med, v[0], v[n - 1], n};
+}
+
+/* A rate's statistics from time samples: rate = work / seconds. */
+static bench_stat rate_of(const double *seconds, int n, double work)
+{
+    double v[64];
+    for (int i = 0; i < n; i++)
+        v[i] = work / seconds[i];
+    return stat_of(v, n);
+}
+
+/* Pseudo-random pixels (xorshift): the speed does not depend on the values. */
+static uint8_t *random_images(size_t n)
+{
+    uint8_t *p = malloc(n);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; p && i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)(x >> 24);
+    }
+    return p;
+}
+
+static pcnn_status make_model(pcnn_device *dev, const bench_settings *s, pcnn_model **m)
+{
+    pcnn_config cfg = {.channels = s->colours, .height = s->height, .width = s->width};
+    TRY(pcnn_config_preset(s->preset, &cfg));
+    TRY(pcnn_config_validate(&cfg));
+    TRY(pcnn_model_create(dev, &cfg, m));
+    return pcnn_model_init(*m, 1);
+}
+
+static pcnn_status train_step(pcnn_model *m, pcnn_optim *o, const uint8_t *images, const bench_settings *s)
+{
+    double loss;
+    TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 1, &loss));
+    TRY(pcnn_optim_step(o));
+    backend *be = pcnn_model_device(m);
+    return be->ops->finish(be);
+}
+
+static pcnn_status bench_train_eval(pcnn_model *m, const bench_settings *s, const uint8_t *images, bench_result *r)
+{
+    backend *be = pcnn_model_device(m);
+    pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
+    pcnn_optim *o = NULL;
+    TRY(pcnn_optim_create(m, &os, &o));
+    double t[64], t0 = bench_now_s();
+    pcnn_status st = train_step(m, o, images, s);
+    r->first_step_s = bench_now_s() - t0;
+    for (int i = 0; !st && i < s->reps; i++) {
+        t0 = bench_now_s();
+        st = train_step(m, o, images, s);
+        t[i] = bench_now_s() - t0;
+    }
+    /* Memory of training (model, optimiser, training workspace) before eval adds its own. */
+    r->host_rss_peak_kib = sysinfo_rss_peak_kib();
+    r->device_bytes_peak = be->bytes_peak;
+    pcnn_optim_free(o);
+    TRY(st);
+    r->train_s = stat_of(memcpy((double[64]){0}, t, sizeof(double) * (size_t)s->reps), s->reps);
+    r->train_ips = rate_of(t, s->reps, s->batch);
+    double loss;
+    TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 0, &loss)); /* warm-up */
+    for (int i = 0; i < s->reps; i++) {
+        t0 = bench_now_s();
+        TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 0, &loss));
+        TRY(be->ops->finish(be));
+        t[i] = bench_now_s() - t0;
+    }
+    r->eval_ips = rate_of(t, s->reps, s->batch);
+    return PCNN_OK;
+}
+
+/* `reps` training steps with every layer timed; the means per step. */
+static pcnn_status bench_profile(pcnn_model *m, const bench_settings *s, const uint8_t *images, bench_result *r)
+{
+    backend *be = pcnn_model_device(m);
+    pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
+    pcnn_optim *o = NULL;
+    TRY(pcnn_optim_create(m, &os, &o));
+    model_profile p = {0};
+    double loss, optim_s = 0.0, t0 = bench_now_s();
+    pcnn_status st = PCNN_OK;
+    model_profile_attach(m, &p);
+    for (int i = 0; !st && i < s->reps; i++) {
+        st = pcnn_model_loss(m, images, s->batch, s->height, s->width, 1, &loss);
+        double t1 = bench_now_s();
+        if (!st)
+            st = pcnn_optim_step(o);
+        if (!st)
+            st = be->ops->finish(be);
+        optim_s += bench_now_s() - t1;
+    }
+    model_profile_attach(m, NULL);
+    double step_s = bench_now_s() - t0;
+    pcnn_optim_free(o);
+    TRY(st);
+    for (int k = 0; k < PROFILE_KINDS; k++) {
+        r->profile.forward_s[k] = p.forward_s[k] / s->reps;
+        r->profile.backward_s[k] = p.backward_s[k] / s->reps;
+    }
+    r->profile_optim_s = optim_s / s->reps;
+    r->profile_step_s = step_s / s->reps;
+    r->profile_steps = s->reps;
+    return PCNN_OK;
+}
+
+/* Fast sampling of sample_n images; a run longer than 10 s is not repeated. */
+static pcnn_status bench_fast(pcnn_model *m, const bench_settings *s, uint8_t *out, bench_result *r)
+{
+    fast_sampler *fs = NULL;
+    TRY(fast_sampler_create(m, s->sample_n, s->height, s->width, &fs));
+    /* warm-up: the first position's colours */
+    pcnn_status st = fast_sampler_run(fs, s->sample_n, 0, 0, 1.0f, s->colours, out);
+    double t[64];
+    int n = 0;
+    while (!st && n < s->reps) {
+        double t0 = bench_now_s();
+        st = fast_sampler_run(fs, s->sample_n, 0, 0, 1.0f, -1, out);
+        t[n++] = bench_now_s() - t0;
+        if (t[n - 1] > 10.0)
+            break;
+    }
+    fast_sampler_free(fs);
+    TRY(st);
+    r->fast_ips = rate_of(t, n, s->sample_n);
+    return PCNN_OK;
+}
+
+/* The naive sampler over naive_steps sub-pixels, per rep; extrapolated to H*W*C. */
+static pcnn_status bench_naive(pcnn_model *m, const bench_settings *s, uint8_t *out, bench_result *r)
+{
+    double t[64];
+    TRY(sample_naive_run(m, s->sample_n, s->height, s->width, 0, 0, 1.0f, 1, out)); /* warm-up */
+    int reps = s->reps < 3 ? s->reps : 3;
+    for (int i = 0; i < reps; i++) {
+        double t0 = bench_now_s();
+        TRY(sample_naive_run(m, s->sample_n, s->height, s->width, 0, 0, 1.0f, s->naive_steps, out));
+        t[i] = (bench_now_s() - t0) / s->naive_steps;
+    }
+    r->naive_subpixel_s = stat_of(t, reps);
+    r->naive_ips = s->sample_n / (r->naive_subpixel_s.median * s->height * s->width * s->colours);
+    return PCNN_OK;
+}
+
+/* One step's products as training issues them: the masked products where
+ * the backend has them, else the per-colour-group GEMMs (host/model/model_conv.c). */
+static pcnn_status bench_gemms(pcnn_model *m, const bench_settings *s, bench_result *r)
+{
+    backend *be = pcnn_model_device(m);
+    int masked = be->ops->masked_gemm != NULL, n = 0;
+    gemm_shape *shapes = NULL;
+    masked_shape *mshapes = NULL;
+    TRY(masked ? masked_shapes_of_model(m, s->batch, s->height, s->width, &mshapes, &n)
+               : gemm_shapes_of_model(m, s->batch, s->height, s->width, &shapes, &n));
+    r->gemms = calloc((size_t)n, sizeof *r->gemms);
+    if (!r->gemms) {
+        free(shapes);
+        free(mshapes);
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d GEMM results", n);
+    }
+    r->n_gemms = n;
+    r->gemms_masked = masked;
+    gemm_buffers g;
+    pcnn_status st = masked ? masked_buffers_alloc(be, mshapes, n, &g) : gemm_buffers_alloc(be, shapes, n, &g);
+    double total_s = 0, total_flops = 0, t[64], sec;
+    for (int i = 0; !st && i < n; i++) {
+        const gemm_shape *sh = masked ? &mshapes[i].shape : &shapes[i];
+        r->gemms[i].shape = *sh;
+        for (int k = -1; !st && k < s->reps; k++) /* k = -1: the warm-up */
+            st = masked ? masked_time(&g, &mshapes[i], 1, k < 0 ? &sec : &t[k])
+                        : gemm_time(&g, sh, 1, k < 0 ? &sec : &t[k]);
+        if (st)
+            break;
+        r->gemms[i].gflops = rate_of(t, s->reps, sh->flops * 1e-9);
+        total_s += sh->count * sh->flops * 1e-9 / r->gemms[i].gflops.median;
+        total_flops += sh->count * sh->flops * 1e-9;
+    }
+    gemm_buffers_free(&g);
+    free(shapes);
+    free(mshapes);
+    TRY(st);
+    r->model_gemm_gflops = total_flops / total_s;
+    /* The device's peak: one large square product. */
+    gemm_shape sq = gemm_square(s->peak_size);
+    TRY(gemm_buffers_alloc(be, &sq, 1, &g));
+    st = gemm_time(&g, &sq, 1, &sec);
+    int reps = s->reps < 3 ? s->reps : 3;
+    for (int k = 0; !st && k < reps; k++)
+        st = gemm_time(&g, &sq, 1, &t[k]);
+    gemm_buffers_free(&g);
+    TRY(st);
+    r->peak_gflops = rate_of(t, reps, sq.flops * 1e-9).median;
+    return PCNN_OK;
+}
+
+/* Live multiply-adds of a training step: forward once, backward twice (weights
+ * and input), except that input_conv has no input gradient. */
+static uint64_t live_macs(const model_summary *ms)
+{
+    uint64_t macs = 0;
+    for (int i = 0; i < ms->n_layers; i++)
+        macs += ms->layers[i].macs_live * (i == 0 ? 2 : 3);
+    return macs * (uint64_t)ms->batch;
+}
+
+static pcnn_status run_all(pcnn_device *dev, const bench_settings *s, bench_result *r)
+{
+    pcnn_model *m = NULL;
+    size_t n_pixels = (size_t)(s->batch > s->sample_n ? s->batch : s->sample_n) * s->height * s->width * s->colours;
+    uint8_t *images = random_images(n_pixels);
+    if (!images)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %zu benchmark pixels", n_pixels);
+    pcnn_status st = make_model(dev, s, &m);
+    model_summary ms = {0};
+    if (!st)
+        st = model_summary_compute(m, s->height, s->width, s->batch, &ms);
+    if (!st) {
+        r->analytic_bytes = ms.memory.need;
+        r->live_macs_per_step = live_macs(&ms);
+        st = bench_train_eval(m, s, images, r);
+    }
+    if (!st && s->profile)
+        st = bench_profile(m, s, images, r);
+    if (!st) {
+        r->train_live_gflops = 2.0 * (double)r->live_macs_per_step * 1e-9 / r->train_s.median;
+        r->fast_supported = sample_supported(dev);
+        if (!r->fast_supported)
+            snprintf(r->fast_note, sizeof r->fast_note, "skipped: this backend lacks the sampling ops");
+        else
+            st = bench_fast(m, s, images, r);
+    }
+    if (!st && r->fast_supported && s->naive_steps > 0)
+        st = bench_naive(m, s, images, r);
+    if (!st)
+        st = bench_gemms(m, s, r);
+    if (!st && r->peak_gflops > 0)
+        r->train_peak_fraction = r->train_live_gflops / r->peak_gflops;
+    model_summary_free(&ms);
+    pcnn_model_free(m);
+    free(images);
+    return st;
+}
+
+static pcnn_status check_settings(const bench_settings *s)
+{
+    if (s->reps < 1 || s->reps > 64)
+        return pcnn_fail(PCNN_ERR_ARG, "--reps must be in 1..64, got %d", s->reps);
+    if (s->sample_n < 1 || s->naive_steps < 0 || s->peak_size < 1)
+        return pcnn_fail(PCNN_ERR_ARG, "bench: sample count, naive steps and peak size must be positive");
+    return PCNN_OK;
+}
+
+pcnn_status bench_device(int index, const bench_settings *s, bench_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->index = index;
+    TRY(check_settings(s));
+    TRY(pcnn_device_describe(index, &r->info));
+    pcnn_device *dev = NULL;
+    TRY(pcnn_device_open(index, &dev));
+    if (sysinfo_rss_peak_reset())
+        r->host_rss_base_kib = sysinfo_rss_peak_kib(); /* the process before the model: code, libraries */
+    snprintf(r->name, sizeof r->name, "%s", pcnn_device_name(dev));
+    pcnn_status st = run_all(dev, s, r);
+    pcnn_device_close(dev);
+    return st;
+}
+
+void bench_result_free(bench_result *r)
+{
+    free(r->gemms);
+    r->gemms = NULL;
+    r->n_gemms = 0;
+}
+
+pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s, double *first_step_s,
+                             double *second_step_s)
+{
+    pcnn_device *dev = NULL;
+    double t0 = bench_now_s();
+    TRY(pcnn_device_open(index, &dev));
+    *open_s = bench_now_s() - t0;
+    pcnn_model *m = NULL;
+    pcnn_optim *o = NULL;
+    uint8_t *images = random_images((size_t)s->batch * s->height * s->width * s->colours);
+    pcnn_status st = images ? make_model(dev, s, &m) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory for images");
+    pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
+    if (!st)
+        st = pcnn_optim_create(m, &os, &o);
+    t0 = bench_now_s();
+    if (!st)
+        st = train_step(m, o, images, s);
+    *first_step_s = bench_now_s() - t0;
+    t0 = bench_now_s();
+    if (!st)
+        st = train_step(m, o, images, s);
+    *second_step_s = bench_now_s() - t0;
+    pcnn_optim_free(o);
+    pcnn_model_free(m);
+    free(images);
+    pcnn_device_close(dev);
+    return st;
+}

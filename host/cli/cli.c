@@ -1,0 +1,106 @@
+/* Flag parsing for every command: see cli.h. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(const char *command, const char *usage, const cli_flag *flags, int n)
+{
+    printf("usage: pcnn-cl %s %s\n\n", command, usage);
+    for (int i = 0; i < n; i++) {
+        const char *arg = flags[i].kind == FLAG_SWITCH ? "" : flags[i].kind == FLAG_STRING ? " VALUE" : " N";
+        char left[64];
+        snprintf(left, sizeof left, "%s%s", flags[i].name, arg);
+        printf("  %-24s %s%s\n", left, flags[i].help, flags[i].required ? " (required)" : "");
+    }
+}
+
+static int set_value(const char *command, cli_flag *f, const char *value)
+{
+    if (f->kind == FLAG_STRING) {
+        *(const char **)f->dst = value;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (errno || end == value || *end || !isfinite(v)) {
+        fprintf(stderr, "pcnn-cl %s: %s expects a number, got '%s'\n", command, f->name, value);
+        return EXIT_USAGE;
+    }
+    if ((f->kind == FLAG_INT || f->kind == FLAG_LONG) && v != floor(v)) {
+        fprintf(stderr, "pcnn-cl %s: %s expects a whole number, got '%s'\n", command, f->name, value);
+        return EXIT_USAGE;
+    }
+    if (v < f->min || v > f->max) {
+        fprintf(stderr, "pcnn-cl %s: %s must be in %.15g..%.15g, got %s\n", command, f->name, f->min, f->max, value);
+        return EXIT_USAGE;
+    }
+    if (f->kind == FLAG_INT)
+        *(int *)f->dst = (int)v;
+    else if (f->kind == FLAG_LONG)
+        *(long *)f->dst = (long)v;
+    else
+        *(double *)f->dst = v;
+    return 0;
+}
+
+int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflags, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(command, usage, flags, nflags);
+            return -1;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        cli_flag *f = NULL;
+        for (int k = 0; k < nflags; k++)
+            if (strlen(flags[k].name) == len && strncmp(flags[k].name, arg, len) == 0)
+                f = &flags[k];
+        if (!f) {
+            fprintf(stderr, "pcnn-cl %s: unknown %s '%.*s' (see pcnn-cl %s --help)\n", command,
+                    arg[0] == '-' ? "flag" : "argument", (int)len, arg, command);
+            return EXIT_USAGE;
+        }
+        f->seen = 1;
+        if (f->kind == FLAG_SWITCH) {
+            if (eq) {
+                fprintf(stderr, "pcnn-cl %s: %s takes no value\n", command, f->name);
+                return EXIT_USAGE;
+            }
+            *(int *)f->dst = 1;
+            continue;
+        }
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value || !*value) { /* an empty value is a forgotten one ("--run-dir $DIR") */
+            fprintf(stderr, "pcnn-cl %s: %s needs a value\n", command, f->name);
+            return EXIT_USAGE;
+        }
+        int rc = set_value(command, f, value);
+        if (rc)
+            return rc;
+    }
+    for (int k = 0; k < nflags; k++)
+        if (flags[k].required && !flags[k].seen) {
+            fprintf(stderr, "pcnn-cl %s: %s is required (see pcnn-cl %s --help)\n", command, flags[k].name, command);
+            return EXIT_USAGE;
+        }
+    return 0;
+}
+
+void cli_report_error(void) { fprintf(stderr, "pcnn-cl: %s\n", pcnn_last_error()); }
+
+int cli_exit_code(pcnn_status st) { return st == PCNN_OK ? 0 : st == PCNN_ERR_ARG ? EXIT_USAGE : EXIT_JOB_FAILED; }
+
+int cli_open_device(const cli_context *ctx, pcnn_device **dev)
+{
+    pcnn_status st = pcnn_device_open_spec(ctx->device, dev);
+    if (st)
+        cli_report_error();
+    return cli_exit_code(st);
+}

@@ -1,0 +1,325 @@
+/* pcnn-cl bench [--devices all|LIST] [--preset P] [--batch B] [...]: measures
+ * every listed device on the same model and prints a table (one column per
+ * device), with --json and --svg writing the same results. The measuring is
+ * host/bench/bench.c; this file parses flags, runs the compile-time probes and prints.
+ *
+ * Compile time needs a cold start, and both our cache and PoCL's kcache live
+ * under XDG_CACHE_HOME and are read when OpenCL starts, once per process: so
+ * each probe is a fresh `pcnn-cl bench --probe-open` process with
+ * XDG_CACHE_HOME pointing at a new empty directory (cold), run again on the
+ * same directory (warm). */
+/* nftw, mkdtemp, posix_spawn: POSIX 2008 with XSI. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/bench_report.h"
+#include "cli/cli_commands.h"
+
+extern char **environ;
+
+/* "all" or "0,1,3" into indices; returns the count or -1 after printing why. */
+static int parse_devices(const char *spec, int *idx, int cap)
+{
+    int total = pcnn_device_count(NULL), n = 0;
+    if (strcmp(spec, "all") == 0) {
+        for (int i = 0; i < total && n < cap; i++)
+            idx[n++] = i;
+        return n;
+    }
+    const char *p = spec;
+    while (*p && n < cap) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',') || v < 0 || v >= total) {
+            fprintf(stderr, "pcnn-cl bench: --devices '%s': expected all or indices 0..%d separated by commas\n",
+                    spec, total - 1);
+            return -1;
+        }
+        idx[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Runs `pcnn-cl --device N bench --probe-open ...` with XDG_CACHE_HOME=cache
+ * and reads its one line of results. */
+static int run_probe(int index, const bench_settings *s, const char *cache, double out[3])
+{
+    char dev[16], batch[16], h[16], w[16], c[16], xdg[4200];
+    snprintf(dev, sizeof dev, "%d", index);
+    snprintf(batch, sizeof batch, "%d", s->batch);
+    snprintf(h, sizeof h, "%d", s->height);
+    snprintf(w, sizeof w, "%d", s->width);
+    snprintf(c, sizeof c, "%d", s->colours);
+    snprintf(xdg, sizeof xdg, "XDG_CACHE_HOME=%s", cache);
+    char *argv[] = {"pcnn-cl", "--device", dev, "bench", "--probe-open", "--preset", (char *)s->preset,
+                    "--batch", batch, "--height", h, "--width", w, "--colours", c, NULL};
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    char **env = calloc(n_env + 2, sizeof *env);
+    int fds[2];
+    if (!env || pipe(fds) != 0) {
+        free(env);
+        return 0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n_env; i++)
+        if (strncmp(environ[i], "XDG_CACHE_HOME=", 15) != 0)
+            env[k++] = environ[i];
+    env[k++] = xdg;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    pid_t pid;
+    int ok = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env) == 0;
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    free(env);
+    FILE *f = fdopen(fds[0], "r");
+    char line[256];
+    int got = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "probe open_s=%lf first_step_s=%lf second_step_s=%lf", &out[0], &out[1], &out[2]) == 3)
+            got = 1;
+    if (f)
+        fclose(f);
+    else
+        close(fds[0]);
+    int status = 0;
+    if (ok)
+        waitpid(pid, &status, 0);
+    return ok && got && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Cold and warm compile times of an OpenCL device (a note on stderr if the probes fail). */
+static void measure_compile(bench_result *r, const bench_settings *s)
+{
+    char dir[] = "/tmp/pcnn-bench-cache-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    double cold[3], warm[3];
+    if (run_probe(r->index, s, dir, cold) && run_probe(r->index, s, dir, warm)) {
+        r->has_compile = 1;
+        r->open_cold_s = cold[0];
+        r->open_warm_s = warm[0];
+        /* The first step's extra time is CLBlast compiling its GEMM kernels. */
+        r->compile_cold_s = cold[0] + (cold[1] - cold[2] > 0 ? cold[1] - cold[2] : 0);
+        r->compile_warm_s = warm[0] + (warm[1] - warm[2] > 0 ? warm[1] - warm[2] : 0);
+    } else {
+        fprintf(stderr, "pcnn-cl bench: note: the compile-time probe failed on device %d\n", r->index);
+    }
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void row(const char *label, const bench_result *r, int n, double (*get)(const bench_result *), const char *fmt)
+{
+    printf("%-34s", label);
+    for (int i = 0; i < n; i++) {
+        double v = get(&r[i]);
+        char cell[64];
+        if (v != v)
+            snprintf(cell, sizeof cell, "-");
+        else
+            snprintf(cell, sizeof cell, fmt, v);
+        printf(" %22s", cell);
+    }
+    printf("\n");
+}
+
+#define GETTER(name, expr)                                                                                             \
+    static double name(const bench_result *r) { return (expr); }
+GETTER(g_train, r->train_ips.median)
+GETTER(g_train_min, r->train_ips.min)
+GETTER(g_train_max, r->train_ips.max)
+GETTER(g_eval, r->eval_ips.median)
+GETTER(g_fast, r->fast_ips.n ? r->fast_ips.median : 0.0 / 0.0)
+GETTER(g_naive, r->naive_subpixel_s.n ? r->naive_ips : 0.0 / 0.0)
+GETTER(g_gemm, r->model_gemm_gflops)
+GETTER(g_peak, r->peak_gflops)
+GETTER(g_live, r->train_live_gflops)
+GETTER(g_frac, 100.0 * r->train_peak_fraction)
+GETTER(g_cold, r->has_compile ? r->compile_cold_s : 0.0 / 0.0)
+GETTER(g_warm, r->has_compile ? r->compile_warm_s : 0.0 / 0.0)
+GETTER(g_rss, r->host_rss_peak_kib / 1024.0)
+GETTER(g_dev, r->device_bytes_peak / 1048576.0)
+GETTER(g_need, r->analytic_bytes / 1048576.0)
+GETTER(g_dev_ratio, (double)r->device_bytes_peak / (double)r->analytic_bytes)
+GETTER(g_rss_ratio, r->host_rss_peak_kib * 1024.0 / (double)r->analytic_bytes)
+GETTER(g_rss_added, r->host_rss_base_kib ? (r->host_rss_peak_kib - r->host_rss_base_kib) / 1024.0 : 0.0 / 0.0)
+GETTER(g_rss_added_ratio, r->host_rss_base_kib ? (r->host_rss_peak_kib - r->host_rss_base_kib) * 1024.0 /
+                                                     (double)r->analytic_bytes
+                                               : 0.0 / 0.0)
+
+/* Where a step's time goes on one device: ms per step by layer kind. */
+static void print_profile(const bench_result *r)
+{
+    const model_profile *p = &r->profile;
+    double layers = 0.0;
+    for (int k = 0; k < PROFILE_KINDS; k++)
+        layers += p->forward_s[k] + p->backward_s[k];
+    double other = r->profile_step_s - layers - r->profile_optim_s;
+    printf("\nprofile, device %d: ms per training step (mean of %d; each layer waits for the device)\n", r->index,
+           r->profile_steps);
+    printf("%-34s %10s %10s %10s %7s\n", "layer kind", "forward", "backward", "total", "share");
+    for (int k = 0; k < PROFILE_KINDS; k++) {
+        double f = p->forward_s[k], b = p->backward_s[k];
+        printf("%-34s %10.2f %10.2f %10.2f %6.1f%%\n", profile_kind_names[k], 1e3 * f, 1e3 * b, 1e3 * (f + b),
+               100.0 * (f + b) / r->profile_step_s);
+    }
+    printf("%-34s %10s %10s %10.2f %6.1f%%\n", "optimizer (Adam)", "", "", 1e3 * r->profile_optim_s,
+           100.0 * r->profile_optim_s / r->profile_step_s);
+    printf("%-34s %10s %10s %10.2f %6.1f%%\n", "other (upload, loss readback)", "", "", 1e3 * other,
+           100.0 * other / r->profile_step_s);
+    printf("%-34s %10s %10s %10.2f\n", "step", "", "", 1e3 * r->profile_step_s);
+}
+
+static void print_table(const sysinfo *sys, const bench_settings *s, const bench_result *r, int n)
+{
+    printf("machine: %s, %d cores, %.1f GiB; pcnn-cl %s, %s, CLBlast %s\n", sys->cpu_model, sys->cores,
+           sys->memory_bytes / 1073741824.0, sys->pcnn, sys->openblas, sys->clblast);
+    printf("model: preset %s, batch %d, %dx%dx%d; median of %d reps after a warm-up (min..max in JSON)\n",
+           s->preset, s->batch, s->height, s->width, s->colours, s->reps);
+    for (int i = 0; i < n; i++)
+        printf("device %d: %s\n", r[i].index, r[i].name);
+    printf("%-34s", "metric");
+    for (int i = 0; i < n; i++) {
+        char head[32];
+        snprintf(head, sizeof head, "device %d", r[i].index);
+        printf(" %22s", head);
+    }
+    printf("\n");
+    row("train step, images/s", r, n, g_train, "%.2f");
+    row("  min", r, n, g_train_min, "%.2f");
+    row("  max", r, n, g_train_max, "%.2f");
+    row("eval forward, images/s", r, n, g_eval, "%.2f");
+    row("fast sampling, images/s", r, n, g_fast, "%.3f");
+    row("naive sampling, images/s (extrap.)", r, n, g_naive, "%.3g");
+    row("model GEMMs as trained, GFLOP/s", r, n, g_gemm, "%.1f");
+    row("sgemm peak, GFLOP/s", r, n, g_peak, "%.1f");
+    row("train, live GFLOP/s", r, n, g_live, "%.1f");
+    row("train, % of sgemm peak", r, n, g_frac, "%.1f");
+    row("compile cold, s", r, n, g_cold, "%.2f");
+    row("compile warm, s", r, n, g_warm, "%.2f");
+    row("host RSS peak, MiB", r, n, g_rss, "%.1f");
+    row("device bytes peak, MiB", r, n, g_dev, "%.1f");
+    row("analytic training need, MiB", r, n, g_need, "%.1f");
+    row("device bytes peak / need", r, n, g_dev_ratio, "%.2f");
+    row("host RSS peak / need", r, n, g_rss_ratio, "%.2f");
+    row("host RSS added by training, MiB", r, n, g_rss_added, "%.1f");
+    row("host RSS added / need", r, n, g_rss_added_ratio, "%.2f");
+    for (int i = 0; i < n; i++)
+        if (r[i].profile_steps)
+            print_profile(&r[i]);
+    for (int i = 0; i < n; i++)
+        if (!r[i].fast_supported)
+            printf("note: device %d sampling %s\n", r[i].index, r[i].fast_note);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < r[i].n_gemms; k++) {
+            const gemm_shape *g = &r[i].gemms[k].shape;
+            printf("gemm device=%d %s op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index,
+                   r[i].gemms_masked ? "masked" : "plain", g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k,
+                   g->count, r[i].gemms[k].gflops.median);
+        }
+}
+
+int cmd_bench(const cli_context *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    bench_settings s = bench_defaults();
+    const char *devices = "all", *json = NULL, *svg = NULL;
+    int probe = 0, no_compile = 0;
+    cli_flag flags[] = {
+        {"--devices", FLAG_STRING, &devices, "all (default) or device indices, e.g. 0,1", 0, 0, 0, 0},
+        {"--preset", FLAG_STRING, &s.preset, "tiny, small (default), paper or seed", 0, 0, 0, 0},
+        {"--batch", FLAG_INT, &s.batch, "training and eval batch (16)", 1, 1 << 20, 0, 0},
+        {"--height", FLAG_INT, &s.height, "image height (32)", 1, 4096, 0, 0},
+        {"--width", FLAG_INT, &s.width, "image width (32)", 1, 4096, 0, 0},
+        {"--colours", FLAG_INT, &s.colours, "1 or 3 (3)", 1, 3, 0, 0},
+        {"--reps", FLAG_INT, &s.reps, "timed repetitions per workload, after a warm-up (5)", 1, 64, 0, 0},
+        {"--sample-n", FLAG_INT, &s.sample_n, "images the samplers draw (16)", 1, 1 << 16, 0, 0},
+        {"--naive-steps", FLAG_INT, &s.naive_steps, "sub-pixels the naive sampler is timed over, 0 skips (3)", 0,
+         1 << 20, 0, 0},
+        {"--peak-size", FLAG_INT, &s.peak_size, "n of the n^3 sgemm that measures the peak (2048)", 16, 16384, 0, 0},
+        {"--profile", FLAG_SWITCH, &s.profile, "also time each layer kind over --reps training steps", 0, 0, 0, 0},
+        {"--no-compile", FLAG_SWITCH, &no_compile, "skip the OpenCL compile-time probes", 0, 0, 0, 0},
+        {"--json", FLAG_STRING, &json, "write the results as JSON", 0, 0, 0, 0},
+        {"--svg", FLAG_STRING, &svg, "write a bar chart comparing the devices", 0, 0, 0, 0},
+        {"--probe-open", FLAG_SWITCH, &probe, "internal: time opening --device and two steps", 0, 0, 0, 0},
+    };
+    int rc = cli_parse("bench",
+                       "[--devices all|LIST] [--preset P] [--batch B] [--height H --width W --colours C] [--reps N] "
+                       "[--json FILE] [--svg FILE]",
+                       flags, sizeof flags / sizeof flags[0], argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (s.colours == 2) {
+        fprintf(stderr, "pcnn-cl bench: --colours must be 1 or 3\n");
+        return EXIT_USAGE;
+    }
+    pcnn_config check = {0};
+    if (pcnn_config_preset(s.preset, &check)) {
+        cli_report_error();
+        return EXIT_USAGE;
+    }
+    if (probe) {
+        int index = ctx->device ? atoi(ctx->device) : 0;
+        double t[3];
+        pcnn_status st = bench_open_probe(index, &s, &t[0], &t[1], &t[2]);
+        if (st) {
+            cli_report_error();
+            return cli_exit_code(st);
+        }
+        printf("probe open_s=%.6f first_step_s=%.6f second_step_s=%.6f\n", t[0], t[1], t[2]);
+        return 0;
+    }
+    int idx[64];
+    int n = parse_devices(devices, idx, 64);
+    if (n < 0)
+        return EXIT_USAGE;
+    bench_result *r = calloc((size_t)n, sizeof *r);
+    if (!r) {
+        fprintf(stderr, "pcnn-cl bench: out of memory\n");
+        return EXIT_JOB_FAILED;
+    }
+    sysinfo sys;
+    sysinfo_get(&sys);
+    pcnn_status st = PCNN_OK;
+    for (int i = 0; !st && i < n; i++) {
+        fprintf(stderr, "pcnn-cl bench: device %d ...\n", idx[i]);
+        st = bench_device(idx[i], &s, &r[i]);
+        if (!st && idx[i] > 0 && !no_compile)
+            measure_compile(&r[i], &s);
+    }
+    if (!st)
+        print_table(&sys, &s, r, n);
+    if (!st && json) {
+        st = bench_write_json(json, &sys, &s, r, n);
+        if (!st)
+            printf("wrote %s\n", json);
+    }
+    if (!st && svg) {
+        st = bench_write_svg(svg, &s, r, n);
+        if (!st)
+            printf("wrote %s\n", svg);
+    }
+    if (st)
+        cli_report_error();
+    for (int i = 0; i < n; i++)
+        bench_result_free(&r[i]);
+    free(r);
+    return cli_exit_code(st);
+}

@@ -1,0 +1,198 @@
+/* pcnn-cl sample --checkpoint FILE --n N --out grid.png [...]: draws N images,
+ * writes them as a PNG grid and, beside it, as uint8 [N,H,W,C] .npy
+ * (grid.png -> grid.npy).
+ * pcnn-cl sample --bench [--preset P | --checkpoint FILE]: times the fast
+ * sampler against the naive one on the same device, side by side (the naive
+ * one over a few sub-pixels, extrapolated to the H*W*C it would need). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli_commands.h"
+#include "io/io_png.h"
+#include "pcnn/ckpt.h"
+#include "pcnn/npy.h"
+#include "pcnn/sample.h"
+#include "sample/sample_samplers.h"
+#include "base/base_sysinfo.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* grid.png -> grid.npy; any other name gets .npy appended. */
+static char *npy_path_for(const char *png)
+{
+    size_t len = strlen(png);
+    char *p = malloc(len + 5);
+    if (!p)
+        return NULL;
+    int has_png = len >= 4 && strcmp(png + len - 4, ".png") == 0;
+    snprintf(p, len + 5, "%.*s.npy", (int)(has_png ? len - 4 : len), png);
+    return p;
+}
+
+static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C)
+{
+    pcnn_status st = png_write_grid(out, images, (size_t)n, H, W, C);
+    if (st)
+        return st;
+    char *npy = npy_path_for(out);
+    if (!npy)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
+    pcnn_array a = {.dtype = PCNN_U8, .ndim = 4, .shape = {(size_t)n, (size_t)H, (size_t)W, (size_t)C},
+                    .data = (void *)images};
+    st = pcnn_npy_write(npy, &a);
+    if (!st)
+        printf("wrote %s and %s\n", out, npy);
+    free(npy);
+    return st;
+}
+
+/* The images alone must fit in the machine's memory, or the flags ask the impossible. */
+static pcnn_status check_fits(const pcnn_config *cfg, int n, int height, int width)
+{
+    int H = height ? height : cfg->height, W = width ? width : cfg->width;
+    double bytes = (double)n * H * W * cfg->channels, memory = (double)sysinfo_memory_bytes();
+    if (bytes > memory)
+        return pcnn_fail(PCNN_ERR_ARG, "--n %d images of %dx%dx%d are %.1f GiB, more than this machine's %.1f GiB "
+                         "of memory: reduce --n, --height or --width", n, H, W, cfg->channels, bytes / (1 << 30),
+                         memory / (1 << 30));
+    return PCNN_OK;
+}
+
+/* The side-by-side benchmark: both samplers after a warm-up, same images, same device. */
+static pcnn_status bench(pcnn_model *m, const pcnn_sample_opts *o, int naive_steps)
+{
+    const pcnn_config *cfg = pcnn_model_config(m);
+    int H = o->height ? o->height : cfg->height, W = o->width ? o->width : cfg->width, C = cfg->channels;
+    long subpixels = (long)H * W * C;
+    uint8_t *images = malloc((size_t)o->n * subpixels);
+    if (!images)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d images", o->n);
+    fast_sampler *fs = NULL;
+    pcnn_status st = fast_sampler_create(m, o->n, H, W, &fs);
+    double t0 = 0, fast_s = 0, naive_step_s = 0;
+    if (!st) /* warm-up: one position */
+        st = fast_sampler_run(fs, o->n, o->seed, 0, 1.0f / o->temperature, C, images);
+    if (!st) {
+        t0 = now_s();
+        st = fast_sampler_run(fs, o->n, o->seed, 0, 1.0f / o->temperature, -1, images);
+        fast_s = now_s() - t0;
+    }
+    fast_sampler_free(fs);
+    if (!st && naive_steps > 0) {
+        st = sample_naive_run(m, o->n, H, W, o->seed, 0, 1.0f / o->temperature, 1, images); /* warm-up */
+        t0 = now_s();
+        if (!st)
+            st = sample_naive_run(m, o->n, H, W, o->seed, 0, 1.0f / o->temperature, naive_steps, images);
+        naive_step_s = (now_s() - t0) / naive_steps;
+    }
+    free(images);
+    if (st)
+        return st;
+    printf("device=%s\n", pcnn_device_name(pcnn_model_device(m)));
+    printf("model: hidden_dim=%d out_dim=%d n_layers=%d; images %d x %dx%dx%d\n", cfg->hidden_dim, cfg->out_dim,
+           cfg->n_layers, o->n, H, W, C);
+    printf("fast_seconds=%.3f\nfast_images_per_s=%.3f\n", fast_s, o->n / fast_s);
+    if (naive_steps > 0) {
+        double naive_s = naive_step_s * (double)subpixels;
+        printf("naive_seconds_per_subpixel=%.4f (over %d sub-pixels)\n", naive_step_s, naive_steps);
+        printf("naive_seconds_extrapolated=%.1f\nnaive_images_per_s=%.6f\n", naive_s, o->n / naive_s);
+        printf("speedup=%.0f\n", naive_s / fast_s);
+    }
+    return PCNN_OK;
+}
+
+int cmd_sample(const cli_context *ctx, int argc, char **argv)
+{
+    const char *ckpt = NULL, *out = NULL, *method = "fast", *preset = "small";
+    int n = 16, batch = 0, height = 0, width = 0, channels = 3, do_bench = 0, naive_steps = 3;
+    long seed = 0;
+    double temperature = 1.0;
+    cli_flag flags[] = {
+        {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file (required unless --bench)", 0, 0, 0, 0},
+        {"--n", FLAG_INT, &n, "images to draw (16)", 1, 1 << 24, 0, 0},
+        {"--out", FLAG_STRING, &out, "PNG grid to write; the images also go to the same name .npy", 0, 0, 0, 0},
+        {"--method", FLAG_STRING, &method, "fast (default) or naive (the seed's: a forward pass per sub-pixel)", 0,
+         0, 0, 0},
+        {"--seed", FLAG_LONG, &seed, "random seed (0)", 0, 9.2e18, 0, 0},
+        {"--temperature", FLAG_DOUBLE, &temperature, "sample softmax(logits / T) (1)", 1e-6, 1e6, 0, 0},
+        {"--batch", FLAG_INT, &batch, "images computed together (all)", 1, 1 << 24, 0, 0},
+        {"--height", FLAG_INT, &height, "image height (the checkpoint's)", 1, 65536, 0, 0},
+        {"--width", FLAG_INT, &width, "image width (the checkpoint's)", 1, 65536, 0, 0},
+        {"--bench", FLAG_SWITCH, &do_bench, "time fast against naive instead of writing images", 0, 0, 0, 0},
+        {"--preset", FLAG_STRING, &preset, "--bench without --checkpoint: randomly initialised preset (small)", 0, 0,
+         0, 0},
+        {"--channels", FLAG_INT, &channels, "--bench without --checkpoint: colours, 1 or 3 (3)", 1, 3, 0, 0},
+        {"--naive-steps", FLAG_INT, &naive_steps, "--bench: naive sub-pixels to time, 0 to skip (3)", 0, 1 << 20, 0,
+         0},
+    };
+    int rc = cli_parse("sample",
+                       "--checkpoint FILE --n N --out grid.png [--method fast|naive] [--seed S] [--temperature T] "
+                       "[--batch B] [--height H --width W] | --bench [--preset P] [--n N]",
+                       flags, sizeof flags / sizeof flags[0], argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!do_bench && (!ckpt || !out)) {
+        fprintf(stderr, "pcnn-cl sample: %s is required (see pcnn-cl sample --help)\n",
+                !ckpt ? "--checkpoint" : "--out");
+        return EXIT_USAGE;
+    }
+    pcnn_sample_opts o = pcnn_sample_defaults();
+    o.n = n;
+    o.seed = (uint64_t)seed;
+    o.temperature = (float)temperature;
+    o.batch = batch;
+    o.height = height;
+    o.width = width;
+    if (pcnn_sample_method_parse(method, &o.method)) {
+        cli_report_error();
+        return EXIT_USAGE;
+    }
+    pcnn_device *dev;
+    int open_rc = cli_open_device(ctx, &dev);
+    if (open_rc)
+        return open_rc;
+    pcnn_model *m = NULL;
+    pcnn_status st;
+    if (ckpt) {
+        st = pcnn_model_load(dev, ckpt, &m);
+    } else {
+        pcnn_config cfg = {.channels = channels, .height = height ? height : 32, .width = width ? width : 32};
+        st = pcnn_config_preset(preset, &cfg);
+        if (!st)
+            st = pcnn_model_create(dev, &cfg, &m);
+        if (!st)
+            st = pcnn_model_init(m, 1);
+    }
+    uint8_t *images = NULL;
+    if (!st)
+        st = check_fits(pcnn_model_config(m), n, height, width);
+    if (!st && do_bench) {
+        st = bench(m, &o, naive_steps);
+    } else if (!st) {
+        const pcnn_config *cfg = pcnn_model_config(m);
+        int H = height ? height : cfg->height, W = width ? width : cfg->width;
+        images = malloc((size_t)n * H * W * cfg->channels);
+        st = images ? PCNN_OK : pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d images", n);
+        double t0 = now_s();
+        if (!st)
+            st = pcnn_sample(m, &o, images);
+        if (!st)
+            printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g) in %.2f s on %s\n", n, H, W,
+                   cfg->channels, method, seed, temperature, now_s() - t0, pcnn_device_name(dev));
+        if (!st)
+            st = write_outputs(out, images, n, H, W, cfg->channels);
+    }
+    if (st)
+        cli_report_error();
+    free(images);
+    pcnn_model_free(m);
+    pcnn_device_close(dev);
+    return cli_exit_code(st);
+}

@@ -1,0 +1,319 @@
+/* pcnn-cl train: the flags of the training job, resuming a run with its own
+ * settings, and Ctrl-C / SIGTERM as "save a checkpoint and stop". The job
+ * itself is host/train/train.c. */
+#define _XOPEN_SOURCE 700 /* sigaction, SA_RESETHAND */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli_commands.h"
+#include "pcnn/config.h"
+#include "train/train_dist.h"
+#include "train/train.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    static const char msg[] = "\npcnn-cl train: stopping: saving a checkpoint after this step "
+                              "(press Ctrl-C again to quit at once)\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+}
+
+/* SA_RESETHAND: a second Ctrl-C kills at once (checkpoints are atomic, so
+ * that is safe too). */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The values as the command line gave them (NULL/unseen: not given). */
+typedef struct {
+    const char *data, *test_data, *split, *preset, *optimizer, *run_dir, *resume;
+    int hidden_dim, out_dim, layers, batch;
+    long steps, epochs, seed, eval_every, sample_every, ckpt_every;
+    double lr, lr_decay, mpi_timeout;
+} cli_values;
+
+enum { F_DATA, F_TEST_DATA, F_SPLIT, F_PRESET, F_HIDDEN, F_OUT, F_LAYERS, F_BATCH, F_STEPS, F_EPOCHS, F_LR,
+       F_LR_DECAY, F_OPTIMIZER, F_SEED, F_EVAL, F_SAMPLE, F_CKPT, F_RUN_DIR, F_RESUME, F_MPI_TIMEOUT, N_FLAGS };
+
+static int copy_str(char *dst, size_t size, const char *src, const char *flag)
+{
+    if (strlen(src) >= size || strchr(src, '\n')) {
+        fprintf(stderr, "pcnn-cl train: %s: value too long or has a newline\n", flag);
+        return 0;
+    }
+    strcpy(dst, src);
+    return 1;
+}
+
+/* A fresh run: the defaults, the preset, then the flags given. Returns 0 or
+ * the exit code after printing why. */
+static int fresh_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
+{
+    *f = train_flags_defaults();
+    if (fl[F_DATA].seen && !copy_str(f->data, sizeof f->data, v->data, "--data"))
+        return EXIT_USAGE;
+    if (fl[F_TEST_DATA].seen && !copy_str(f->test_data, sizeof f->test_data, v->test_data, "--test-data"))
+        return EXIT_USAGE;
+    if (fl[F_SPLIT].seen && !copy_str(f->split, sizeof f->split, v->split, "--split"))
+        return EXIT_USAGE;
+    if (fl[F_PRESET].seen && !copy_str(f->preset, sizeof f->preset, v->preset, "--preset"))
+        return EXIT_USAGE;
+    if (fl[F_OPTIMIZER].seen && !copy_str(f->optimizer, sizeof f->optimizer, v->optimizer, "--optimizer"))
+        return EXIT_USAGE;
+    pcnn_config cfg = {0};
+    if (pcnn_config_preset(f->preset, &cfg)) {
+        cli_report_error();
+        return EXIT_USAGE;
+    }
+    f->hidden_dim = fl[F_HIDDEN].seen ? v->hidden_dim : cfg.hidden_dim;
+    f->out_dim = fl[F_OUT].seen ? v->out_dim : cfg.out_dim;
+    f->layers = fl[F_LAYERS].seen ? v->layers : cfg.n_layers;
+    if (fl[F_BATCH].seen)
+        f->batch = v->batch;
+    f->steps = fl[F_STEPS].seen ? v->steps : 0;
+    f->epochs = fl[F_EPOCHS].seen ? v->epochs : fl[F_STEPS].seen ? 0 : 1; /* neither: one epoch */
+    if (fl[F_LR].seen)
+        f->lr = v->lr;
+    if (fl[F_LR_DECAY].seen)
+        f->lr_decay = v->lr_decay;
+    if (fl[F_SEED].seen)
+        f->seed = v->seed;
+    if (fl[F_EVAL].seen)
+        f->eval_every = v->eval_every;
+    if (fl[F_SAMPLE].seen)
+        f->sample_every = v->sample_every;
+    if (fl[F_CKPT].seen)
+        f->ckpt_every = v->ckpt_every;
+    if (strcmp(f->split, "standard") != 0 && strcmp(f->split, "seed") != 0) {
+        fprintf(stderr, "pcnn-cl train: --split: expected standard or seed, got '%s'\n", f->split);
+        return EXIT_USAGE;
+    }
+    if (strcmp(f->optimizer, "adam") != 0 && strcmp(f->optimizer, "rmsprop") != 0) {
+        fprintf(stderr, "pcnn-cl train: --optimizer: expected adam or rmsprop, got '%s'\n", f->optimizer);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int refuse(const char *dir, const char *flag, const char *given, const char *stored)
+{
+    fprintf(stderr,
+            "pcnn-cl train: --resume %s: %s %s differs from the run's %s (see %s/train.txt); a run continues with "
+            "its own settings: only --steps, --epochs, --lr and the --*-every intervals may change\n",
+            dir, flag, given, stored, dir);
+    return EXIT_USAGE;
+}
+
+/* A resume: the run's own flags; the ones that may change are taken from the
+ * command line, any other flag given must agree with the run. */
+static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
+{
+    const char *dir = v->resume;
+    pcnn_status st = train_read_run_flags(dir, f);
+    if (st) {
+        cli_report_error();
+        return cli_exit_code(st);
+    }
+    train_flags given;
+    int rc = fresh_flags(fl, v, &given);
+    if (rc)
+        return rc;
+    const struct {
+        int flag;
+        const char *a, *b;
+    } strs[] = {
+        {F_DATA, given.data, f->data},         {F_TEST_DATA, given.test_data, f->test_data},
+        {F_SPLIT, given.split, f->split},      {F_PRESET, given.preset, f->preset},
+        {F_OPTIMIZER, given.optimizer, f->optimizer},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (fl[strs[i].flag].seen && strcmp(strs[i].a, strs[i].b) != 0)
+            return refuse(dir, fl[strs[i].flag].name, strs[i].a, strs[i].b);
+    const struct {
+        int flag;
+        long a, b;
+    } nums[] = {
+        {F_HIDDEN, given.hidden_dim, f->hidden_dim}, {F_OUT, given.out_dim, f->out_dim},
+        {F_LAYERS, given.layers, f->layers},         {F_BATCH, given.batch, f->batch},
+        {F_SEED, given.seed, f->seed},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        if (fl[nums[i].flag].seen && nums[i].a != nums[i].b) {
+            char a[32], b[32];
+            snprintf(a, sizeof a, "%ld", nums[i].a);
+            snprintf(b, sizeof b, "%ld", nums[i].b);
+            return refuse(dir, fl[nums[i].flag].name, a, b);
+        }
+    if (fl[F_LR_DECAY].seen && given.lr_decay != f->lr_decay) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%.17g", given.lr_decay);
+        snprintf(b, sizeof b, "%.17g", f->lr_decay);
+        return refuse(dir, "--lr-decay", a, b);
+    }
+    if (fl[F_RUN_DIR].seen && strcmp(v->run_dir, dir) != 0) {
+        fprintf(stderr, "pcnn-cl train: --resume %s continues in that directory; drop --run-dir %s\n", dir, v->run_dir);
+        return EXIT_USAGE;
+    }
+    /* The length: the flags given define it (as on a fresh run). */
+    if (fl[F_STEPS].seen || fl[F_EPOCHS].seen) {
+        f->steps = given.steps;
+        f->epochs = given.epochs;
+    }
+    if (fl[F_LR].seen)
+        f->lr = given.lr;
+    if (fl[F_EVAL].seen)
+        f->eval_every = given.eval_every;
+    if (fl[F_SAMPLE].seen)
+        f->sample_every = given.sample_every;
+    if (fl[F_CKPT].seen)
+        f->ckpt_every = given.ckpt_every;
+    return 0;
+}
+
+/* The device of this rank: under mpirun, --device may be a list (one entry
+ * per local rank, cycled); with no --device, ranks take the machine's OpenCL
+ * GPUs round-robin (or device 0 when there is none). Returns 0 or the exit code. */
+static int open_rank_device(const cli_context *ctx, const dist *d, pcnn_device **dev)
+{
+    if (dist_size(d) == 1)
+        return cli_open_device(ctx, dev);
+    char spec[256] = "";
+    int local = dist_local_rank(d);
+    if (ctx->device && strchr(ctx->device, ',')) {
+        int n = 1;
+        for (const char *p = ctx->device; *p; p++)
+            n += *p == ',';
+        const char *p = ctx->device;
+        for (int k = local % n; k > 0; k--)
+            p = strchr(p, ',') + 1;
+        size_t len = strcspn(p, ",");
+        snprintf(spec, sizeof spec, "%.*s", (int)(len < sizeof spec ? len : sizeof spec - 1), p);
+    } else if (ctx->device) {
+        snprintf(spec, sizeof spec, "%s", ctx->device);
+    } else {
+        int gpus[64], n_gpus = 0;
+        for (int i = 1; i < pcnn_device_count(NULL) && n_gpus < 64; i++) {
+            pcnn_device_info info;
+            if (pcnn_device_describe(i, &info) == PCNN_OK && info.is_gpu)
+                gpus[n_gpus++] = i;
+        }
+        snprintf(spec, sizeof spec, "%d", n_gpus ? gpus[local % n_gpus] : 0);
+    }
+    cli_context mine = *ctx;
+    mine.device = spec;
+    return cli_open_device(&mine, dev);
+}
+
+int cmd_train(const cli_context *ctx, int argc, char **argv)
+{
+    cli_values v = {0};
+    cli_flag fl[N_FLAGS] = {
+        [F_DATA] = {"--data", FLAG_STRING, &v.data, "training images: fashion-mnist (default), mnist:DIR, idx:FILE, "
+                    "cifar10:DIR, npy:FILE", 0, 0, 0, 0},
+        [F_TEST_DATA] = {"--test-data", FLAG_STRING, &v.test_data, "test images (default: the dataset's test split)",
+                         0, 0, 0, 0},
+        [F_SPLIT] = {"--split", FLAG_STRING, &v.split, "seed: cifar10 batches 1-4 to train, batch 5 to test "
+                     "(the seed's split)", 0, 0, 0, 0},
+        [F_PRESET] = {"--preset", FLAG_STRING, &v.preset, "tiny, small (default), paper or seed", 0, 0, 0, 0},
+        [F_HIDDEN] = {"--hidden-dim", FLAG_INT, &v.hidden_dim, "hidden width per colour (the preset's)", 1, 65536, 0, 0},
+        [F_OUT] = {"--out-dim", FLAG_INT, &v.out_dim, "output width per colour (the preset's)", 1, 65536, 0, 0},
+        [F_LAYERS] = {"--layers", FLAG_INT, &v.layers, "residual blocks (the preset's)", 0, 1000, 0, 0},
+        [F_BATCH] = {"--batch", FLAG_INT, &v.batch, "images per step (16)", 1, 1 << 20, 0, 0},
+        [F_STEPS] = {"--steps", FLAG_LONG, &v.steps, "optimiser steps to train (with neither this nor --epochs: "
+                     "1 epoch)", 1, 1e15, 0, 0},
+        [F_EPOCHS] = {"--epochs", FLAG_LONG, &v.epochs, "passes over the training images", 1, 1e9, 0, 0},
+        [F_LR] = {"--lr", FLAG_DOUBLE, &v.lr, "learning rate (1e-3)", 0, 1e3, 0, 0},
+        [F_LR_DECAY] = {"--lr-decay", FLAG_DOUBLE, &v.lr_decay, "lr multiplier after every step (0.999995)", 0, 1, 0, 0},
+        [F_OPTIMIZER] = {"--optimizer", FLAG_STRING, &v.optimizer, "adam (default) or rmsprop", 0, 0, 0, 0},
+        [F_SEED] = {"--seed", FLAG_LONG, &v.seed, "weights, data order and samples (0)", 0, 9.2e18, 0, 0},
+        [F_EVAL] = {"--eval-every", FLAG_LONG, &v.eval_every, "test bits/dim every N steps (500; 0 = off)", 0, 1e15, 0, 0},
+        [F_SAMPLE] = {"--sample-every", FLAG_LONG, &v.sample_every, "sample grid PNG every N steps (1000; 0 = off)", 0,
+                      1e15, 0, 0},
+        [F_CKPT] = {"--ckpt-every", FLAG_LONG, &v.ckpt_every, "checkpoint every N steps (500; 0 = only at the end "
+                    "and on Ctrl-C)", 0, 1e15, 0, 0},
+        [F_RUN_DIR] = {"--run-dir", FLAG_STRING, &v.run_dir, "where the run's files go (runs/YYYYMMDD-HHMMSS)", 0, 0, 0, 0},
+        [F_RESUME] = {"--resume", FLAG_STRING, &v.resume, "continue the run in DIR exactly where it stopped", 0, 0, 0, 0},
+        [F_MPI_TIMEOUT] = {"--mpi-timeout", FLAG_DOUBLE, &v.mpi_timeout, "under mpirun: seconds any collective may "
+                           "wait for a dead or hung rank before the job stops (300; 0 = forever)", 0, 1e9, 0, 0},
+    };
+    v.mpi_timeout = 300;
+    int rc = cli_parse("train", "[--data SPEC] [--preset NAME] [--steps N | --epochs N] [--run-dir DIR] ... | "
+                       "--resume DIR [--steps N]", fl, N_FLAGS, argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    train_flags f;
+    rc = v.resume ? resume_flags(fl, &v, &f) : fresh_flags(fl, &v, &f);
+    if (rc)
+        return rc;
+    char default_dir[64];
+    if (!v.resume && !v.run_dir) {
+        time_t t = time(NULL);
+        strftime(default_dir, sizeof default_dir, "runs/%Y%m%d-%H%M%S", localtime(&t));
+    }
+    train_opts o = {
+        .run_dir = v.resume ? v.resume : v.run_dir ? v.run_dir : default_dir,
+        .resume = v.resume != NULL,
+        .lr_given = v.resume != NULL && fl[F_LR].seen,
+        .interrupted = &stop_requested,
+        .live_progress = isatty(STDOUT_FILENO),
+    };
+    dist *d;
+    if (dist_init(NULL, NULL, v.mpi_timeout, &d)) {
+        cli_report_error();
+        return EXIT_JOB_FAILED;
+    }
+    if (dist_size(d) > 1)
+        o.dist = d;
+    pcnn_device *dev;
+    rc = open_rank_device(ctx, d, &dev);
+    if (rc) {
+        dist_abort(d, rc);
+        dist_finalize(d);
+        return rc;
+    }
+    catch_stop_signals();
+    train_result r;
+    pcnn_status st = train_run(dev, &f, &o, &r);
+    if (st) {
+        if (dist_size(d) > 1)
+            fprintf(stderr, "pcnn-cl train (rank %d of %d): %s\n", dist_rank(d), dist_size(d), pcnn_last_error());
+        else
+            cli_report_error();
+        pcnn_device_close(dev);
+        rc = cli_exit_code(st); /* a run directory that already holds a run is a usage error too */
+        dist_abort(d, rc);      /* the other ranks would wait for this one forever */
+        dist_finalize(d);
+        return rc;
+    }
+    if (dist_rank(d) != 0) {
+        pcnn_device_close(dev);
+        dist_finalize(d);
+        return 0;
+    }
+    if (dist_size(d) > 1)
+        printf("mpi: %d ranks, %.4f s of communication per step\n", dist_size(d), r.comm_s_per_step);
+    if (!r.interrupted) {
+        printf("done: %ld steps; train %.4f bits/dim", r.steps_done, r.last_train_bpd);
+        if (r.last_test_bpd >= 0)
+            printf(", test %.4f bits/dim", r.last_test_bpd);
+        printf("; run directory %s (checkpoint.pcnn, log.csv, loss.svg)\n", o.run_dir);
+    }
+    pcnn_device_close(dev);
+    dist_finalize(d);
+    return 0;
+}

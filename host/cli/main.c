@@ -1,0 +1,88 @@
+/* pcnn-cl: the command-line program. Global flags come before the command
+ * (pcnn-cl --device 1 train ...); each command parses its own flags. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_commands.h"
+
+#ifndef PCNN_VERSION
+#define PCNN_VERSION "unknown"
+#endif
+
+typedef struct {
+    const char *name;
+    int (*run)(const cli_context *ctx, int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"devices", cmd_devices, "the compute devices --device accepts"},
+    {"train", cmd_train, "train a model on a dataset: progress, run directory, checkpoints, exact resume"},
+    {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
+    {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
+    {"export", cmd_export, "a checkpoint's weights into a weights directory"},
+    {"masks", cmd_masks, "draw or print the masks the model uses, as the seed's figure"},
+    {"summary", cmd_summary, "the model's layers, parameters, multiply-adds, receptive field, memory"},
+    {"sample", cmd_sample, "draw images from a checkpoint (PNG grid + .npy); --bench times fast vs naive"},
+    {"bench", cmd_bench, "time training, eval, sampling and GEMMs on devices; table, JSON, SVG chart"},
+    {"tune", cmd_tune, "tune CLBlast's GEMM for the model's shapes on an OpenCL device (applied at every start)"},
+};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: pcnn-cl [--device N|NAME] COMMAND [FLAGS]   (pcnn-cl COMMAND --help for its flags)\n\n"
+                "global flags:\n"
+                "  --device N    device index (0 = native CPU, 1.. OpenCL) or name substring; also PCNN_DEVICE\n"
+                "                (default: the first OpenCL GPU, else 0)\n"
+                "  --version     print the version\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    cli_context ctx = {.device = getenv("PCNN_DEVICE"), .program = argv[0]};
+    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
+     * names the file and keeps the last checkpoint, not kill us mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("pcnn-cl %s\n", PCNN_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--device") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
+                fprintf(stderr, "pcnn-cl: --device needs a value\n");
+                return EXIT_USAGE;
+            }
+            ctx.device = argv[++i];
+        } else if (strncmp(argv[i], "--device=", 9) == 0) {
+            if (!argv[i][9]) {
+                fprintf(stderr, "pcnn-cl: --device needs a value\n");
+                return EXIT_USAGE;
+            }
+            ctx.device = argv[i] + 9;
+        } else {
+            fprintf(stderr, "pcnn-cl: unknown global flag '%s' (see pcnn-cl --help)\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) { /* one line, as for every other bad command line */
+        fprintf(stderr, "pcnn-cl: no command given: one of");
+        for (int c = 0; c < N_COMMANDS; c++)
+            fprintf(stderr, " %s", commands[c].name);
+        fprintf(stderr, " (see pcnn-cl --help)\n");
+        return EXIT_USAGE;
+    }
+    for (int c = 0; c < N_COMMANDS; c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            return commands[c].run(&ctx, argc - i - 1, argv + i + 1);
+    fprintf(stderr, "pcnn-cl: unknown command '%s' (see pcnn-cl --help)\n", argv[i]);
+    return EXIT_USAGE;
+}

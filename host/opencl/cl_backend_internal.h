@@ -1,0 +1,111 @@
+/* What the files of the OpenCL backend share (cl_backend.c: memory, the
+ * element-wise ops, creation; cl_gemm.c: the products): the backend
+ * struct, the kernel table's indices and the launch helper. Internal to the
+ * OpenCL backend. */
+#ifndef PCNN_BACKEND_CL_INTERNAL_H
+#define PCNN_BACKEND_CL_INTERNAL_H
+
+#include <CL/cl.h>
+
+#include "backend/backend.h"
+#include "opencl/cl_devices.h"
+#include "opencl/cl_gemm_tiles.h"
+#include "opencl/cl_profile.h"
+#include "opencl/cl_program.h"
+
+struct bbuf {
+    cl_mem mem;
+    size_t bytes;
+};
+
+enum { P_IM2COL, P_ELEMENTWISE, P_SOFTMAX, P_OPTIM, P_SAMPLE, P_GEMM, N_PROGRAMS };
+
+enum {
+    K_IM2COL,
+    K_COL2IM,
+    K_MASK_CENTRE,
+    K_FILL,
+    K_BIAS_ACT,
+    K_BIAS_GRAD_PART,
+    K_BIAS_GRAD_SUM,
+    K_RELU,
+    K_RELU_BACKWARD,
+    K_ADD,
+    K_PIXELS_TO_INPUT,
+    K_SOFTMAX_XENT,
+    K_ADAM,
+    K_RMSPROP,
+    K_ADD_ACT_2D,
+    K_GATHER_TAPS,
+    K_SAMPLE_DRAW,
+    K_PACK_B,
+    K_MASKED_GEMM,
+    K_MASKED_GEMM_TN,
+    K_PACK_ROWS,
+    K_TN_REDUCE,
+    N_KERNELS
+};
+
+typedef struct {
+    backend base; /* first: a backend * is a cl_backend * */
+    backend_ops ops; /* base.ops points here: which optional ops exist depends on the device */
+    const cl_device_entry *dev;
+    cl_context ctx;
+    cl_command_queue queue;
+    cl_program programs[N_PROGRAMS];
+    cl_kernel kernels[N_KERNELS];
+    size_t local[N_KERNELS]; /* work-group size of each kernel's launches */
+    size_t reduce_wg;        /* -DWG: the work-group size of the reductions */
+    int queued;              /* commands enqueued since the last marker */
+    cl_event mark;           /* marker behind the commands before those */
+    cl_program_counts counts;
+    cl_profile profile; /* PCNN_CL_PROFILE=1: time per command name */
+    cl_gemm_tiles gemm; /* cl/gemm.cl's tiles */
+    cl_mem scratch; /* the masked products' packed weights and partial sums */
+    size_t scratch_bytes;
+} cl_backend;
+
+static inline cl_backend *CL(backend *be) { return (cl_backend *)be; }
+
+typedef struct {
+    size_t size;
+    const void *value;
+} karg;
+
+#define A_MEM(view) ((karg){sizeof(cl_mem), &(view).buf->mem})
+#define A_CLMEM(m) ((karg){sizeof(cl_mem), &(cl_mem){(m)}})
+#define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
+#define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
+#define A_INT8(x) ((karg){sizeof(cl_int8), &(x)})
+#define A_LOCAL(bytes) ((karg){(bytes), NULL}) /* a __local buffer of that size */
+#define A_U32(x) ((karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(x)}})
+#define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
+#define LAUNCH(c, k, items, ...)                                                                                       \
+    cl_launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
+
+/* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
+ * kernels ignore the excess). */
+pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int nargs);
+/* c->scratch, grown to hold at least `floats` (cl_gemm.c). */
+pcnn_status cl_scratch_reserve(cl_backend *c, size_t floats);
+/* Counts a command queued outside cl_launch (see cl_backend.c). */
+pcnn_status cl_throttle(cl_backend *c);
+
+/* cl_gemm.c */
+/* Whether this device gets cl/gemm.cl's masked products (CPU devices;
+ * PCNN_CL_GEMM=kernels|clblast overrides). */
+int cl_use_masked_kernels(const cl_device_entry *dev);
+/* The tiles for this device: PCNN_CL_GEMM_TILES=mr,nr,mc,chunk, else the
+ * tune file's PcnnGemm line (unless PCNN_NO_TUNE), else the defaults. */
+cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev);
+/* cl/gemm.cl's -D options for c->gemm. */
+void cl_gemm_options(const cl_backend *c, char *dst, size_t n);
+pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b, int ldb,
+                    float beta, bview cv, int ldc);
+pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b, int ldb,
+                           int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate, bview c,
+                           int ldc);
+pcnn_status cl_masked_gemm_tn(backend *be, int K, int n, int m, bview a, int lda, const gemm_gather *gather, bview b,
+                              int ldb, const gemm_segments *seg, bview c, int ldc);
+
+#endif

@@ -1,0 +1,233 @@
+/* The OpenCL backend's products: plain GEMM through CLBlast, and the masked
+ * products of backend.h through cl/gemm.cl (packing the weights into panels
+ * with zeros where the mask cuts, then register-tiled kernels; the weight
+ * gradient sums row chunks into partial products that tn_reduce adds in a
+ * fixed order). */
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opencl/cl_backend_internal.h"
+#include "opencl/cl_cache.h"
+#include "opencl/cl_clblast_status.h"
+#include "base/base_try.h"
+
+pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
+                    int ldb, float beta, bview cv, int ldc)
+{
+    cl_backend *c = CL(be);
+    if (m == 0 || n == 0)
+        return PCNN_OK;
+    if (k == 0)
+        return pcnn_fail(PCNN_ERR_ARG, "gemm %dx%d with an empty inner dimension", m, n);
+    cl_event done = NULL;
+    double t0 = cl_profile_begin(&c->profile, c->queue);
+    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                        tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
+                                        alpha, a.buf->mem, a.off, (size_t)lda, b.buf->mem, b.off, (size_t)ldb, beta,
+                                        cv.buf->mem, cv.off, (size_t)ldc, &c->queue, &done);
+    if (done)
+        clReleaseEvent(done);
+    cl_profile_end(&c->profile, c->queue, ta ? "clblast TN" : tb ? "clblast NT" : "clblast NN", t0);
+    if (st != CLBlastSuccess)
+        return pcnn_fail(PCNN_ERR_DEVICE, "CLBlast sgemm %s%s m=%d n=%d k=%d on %s: %s", ta ? "T" : "N", tb ? "T" : "N",
+                         m, n, k, c->dev->info.name, clblast_status_message(st));
+    return cl_throttle(c);
+}
+
+int cl_use_masked_kernels(const cl_device_entry *dev)
+{
+    const char *v = getenv("PCNN_CL_GEMM");
+    if (v && strcmp(v, "kernels") == 0)
+        return 1;
+    if (v && strcmp(v, "clblast") == 0)
+        return 0;
+    return !dev->info.is_gpu;
+}
+
+/* The weight gradient's blocking (see masked_gemm_tn in cl/gemm.cl and
+ * cl_masked_gemm_tn below). */
+enum { TN_BLOCK_K = 96, TN_BLOCK_N = 128, TN_ITEMS = 32, TN_SPLIT_ROWS = 256, TN_PART_MAX = 4 << 20 };
+/* Floats of packed operands per pass (one pass for the small preset's
+ * products; the paper's widest take 5). */
+enum { TN_PACK_MAX = 8 << 20 };
+/* Multiply-adds per packed float from which the operands are packed
+ * (measured on PoCL: the paper preset's output layers gain 2x, the small
+ * preset's products and the paper's narrower ones lose 10-30%). */
+enum { TN_PACK_REUSE = 128 };
+
+cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev)
+{
+    cl_gemm_tiles t = cl_gemm_tiles_default();
+    const char *v = getenv("PCNN_CL_GEMM_TILES"), *off = getenv("PCNN_NO_TUNE");
+    char dir[4096], path[4200];
+    tune_set set;
+    int found = 0;
+    if (v) {
+        cl_gemm_tiles e;
+        if (sscanf(v, "%d,%d,%d,%d", &e.mr, &e.nr, &e.mc, &e.tn_chunk) == 4 && cl_gemm_tiles_valid(&e))
+            return e;
+        fprintf(stderr, "pcnn-cl: warning: ignoring PCNN_CL_GEMM_TILES=%s (want mr,nr,mc,chunk in range)\n", v);
+    }
+    if ((off && *off && strcmp(off, "0") != 0) || !io_cache_dir(dir, sizeof dir))
+        return t;
+    tune_file_path(path, sizeof path, dir, dev->info.name, dev->info.driver);
+    if (tune_load(path, dev->info.name, dev->info.driver, &set, &found) == PCNN_OK) {
+        if (found)
+            cl_gemm_tiles_from_tune(&set, &t);
+    } else {
+        pcnn_clear_error(); /* clblast_tune_apply warns about a bad file */
+    }
+    return t;
+}
+
+void cl_gemm_options(const cl_backend *c, char *dst, size_t n)
+{
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
+             (fp & CL_FP_FMA) != 0);
+}
+
+/* The segments as cl/gemm.cl takes them, checked as the CPU backend checks
+ * them; *kmax is the end of the longest range. */
+typedef struct {
+    cl_int count;
+    cl_int8 end, lo, hi;
+} seg_args;
+
+static pcnn_status segment_args(const gemm_segments *s, int n, seg_args *a, int *kmax)
+{
+    if (s->count < 1 || s->count > GEMM_MAX_SEGMENTS || s->end[s->count - 1] != n)
+        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: %d segments must end at column %d", s->count, n);
+    memset(a, 0, sizeof *a);
+    a->count = s->count;
+    *kmax = 0;
+    for (int i = 0; i < s->count; i++) {
+        if (s->lo[i] < 0 || s->lo[i] > s->hi[i] || (i > 0 && s->end[i] < s->end[i - 1]))
+            return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: segment %d is malformed", i);
+        a->end.s[i] = s->end[i];
+        a->lo.s[i] = s->lo[i];
+        a->hi.s[i] = s->hi[i];
+        *kmax = s->hi[i] > *kmax ? s->hi[i] : *kmax;
+    }
+    return PCNN_OK;
+}
+
+/* The scratch buffer, grown to at least `floats` (not counted in the
+ * backend's bytes: like the CPU backend's packing buffer, it is the
+ * implementation's, not the model's). Commands already queued keep the old
+ * buffer alive until they finish. */
+pcnn_status cl_scratch_reserve(cl_backend *c, size_t floats)
+{
+    size_t bytes = (floats ? floats : 1) * sizeof(float);
+    if (c->scratch_bytes >= bytes)
+        return PCNN_OK;
+    if (c->scratch)
+        clReleaseMemObject(c->scratch);
+    cl_int st;
+    c->scratch = clCreateBuffer(c->ctx, CL_MEM_READ_WRITE, bytes, NULL, &st);
+    c->scratch_bytes = st == CL_SUCCESS ? bytes : 0;
+    if (st != CL_SUCCESS) {
+        c->scratch = NULL;
+        return pcnn_fail(PCNN_ERR_MEMORY, "cannot allocate %zu bytes of GEMM scratch on %s: %s", bytes,
+                         c->dev->info.name, cl_status_name(st));
+    }
+    return PCNN_OK;
+}
+
+pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b, int ldb,
+                           int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate, bview cv,
+                           int ldc)
+{
+    cl_backend *c = CL(be);
+    seg_args s;
+    int kmax;
+    TRY(segment_args(seg, n, &s, &kmax));
+    if (gather) /* this backend leaves `gathers` 0, so model_conv.c builds the im2col matrix */
+        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: %s reads no gathered operand", c->dev->info.name);
+    if (m <= 0 || n <= 0)
+        return PCNN_OK;
+    const cl_gemm_tiles *g = &c->gemm;
+    int npanels = (n + g->nr - 1) / g->nr;
+    size_t packed = (size_t)npanels * kmax * g->nr, blocks = ((size_t)m + g->mc - 1) / g->mc;
+    TRY(cl_scratch_reserve(c, packed));
+    TRY(LAUNCH(c, K_PACK_B, packed, A_CLMEM(c->scratch), A_MEM(b), A_U64(b.off), A_INT(ldb), A_INT(trans_b),
+               A_INT(n), A_INT(kmax), A_INT(npanels), A_INT(s.count), A_INT8(s.end), A_INT8(s.lo), A_INT8(s.hi)));
+    bview bb = bias.buf ? bias : a; /* a valid buffer argument, never read without has_bias */
+    return LAUNCH(c, K_MASKED_GEMM, blocks * npanels, A_MEM(a), A_U64(a.off), A_INT(lda), A_CLMEM(c->scratch),
+                  A_INT(kmax), A_INT(npanels), A_MEM(bb), A_U64(bb.off), A_INT(bias.buf != NULL), A_INT(relu),
+                  A_INT(accumulate), A_MEM(cv), A_U64(cv.off), A_INT(ldc), A_INT(m), A_INT(n), A_INT(s.count),
+                  A_INT8(s.end), A_INT8(s.lo), A_INT8(s.hi));
+}
+
+/* How many ways masked_gemm_tn splits its rows: enough work-items for the
+ * device (TN_ITEMS) when C has few blocks, never below TN_SPLIT_ROWS rows a
+ * split nor past TN_PART_MAX floats of partial sums. The shape alone decides,
+ * so the order of the sums does too. */
+static size_t tn_splits(size_t blocks, int m, size_t entries)
+{
+    size_t splits = (TN_ITEMS + blocks - 1) / blocks;
+    size_t most_rows = ((size_t)m + TN_SPLIT_ROWS - 1) / TN_SPLIT_ROWS, most_part = TN_PART_MAX / entries;
+    splits = splits < most_rows ? splits : most_rows;
+    splits = splits < most_part ? splits : most_part;
+    return splits > 1 ? splits : 1;
+}
+
+pcnn_status cl_masked_gemm_tn(backend *be, int K, int n, int m, bview a, int lda, const gemm_gather *gather, bview b,
+                              int ldb, const gemm_segments *seg, bview cv, int ldc)
+{
+    cl_backend *c = CL(be);
+    seg_args s;
+    int kmax;
+    TRY(segment_args(seg, n, &s, &kmax));
+    if (gather)
+        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm_tn: %s reads no gathered operand", c->dev->info.name);
+    if (K <= 0 || n <= 0)
+        return PCNN_OK;
+    const cl_gemm_tiles *g = &c->gemm;
+    /* Blocks of about TN_BLOCK_K x TN_BLOCK_N entries of C: a chunk's streams
+     * (tn_chunk rows of TN_BLOCK_K + TN_BLOCK_N floats) stay in a CPU core's
+     * L2 while the block's tiles pass over them. */
+    int block_k = TN_BLOCK_K / g->mr > 1 ? TN_BLOCK_K / g->mr : 1, block_n = TN_BLOCK_N / g->nr;
+    size_t kgroups = ((size_t)K + g->mr - 1) / g->mr, npanels = ((size_t)n + g->nr - 1) / g->nr;
+    size_t blocks = (kgroups + block_k - 1) / block_k * ((npanels + block_n - 1) / block_n);
+    size_t entries = (size_t)K * n, splits = tn_splits(blocks, m, entries);
+    /* A wide product packs both operands first, in passes of up to
+     * TN_PACK_MAX packed floats (a whole number of chunks each): its tiles
+     * read a few columns of rows that lie far apart, each row a new page to
+     * the prefetcher; packing costs a pass over A and B, which pays where
+     * each packed float meets enough multiply-adds, K n / (K + n). */
+    int pack = (double)K * n / ((double)K + n) >= TN_PACK_REUSE;
+    size_t wa = kgroups * g->mr, width = pack ? wa + npanels * g->nr : 0;
+    size_t pass = width ? TN_PACK_MAX / width / g->tn_chunk * g->tn_chunk : (size_t)m;
+    pass = pass > (size_t)g->tn_chunk ? pass : (size_t)g->tn_chunk;
+    size_t part_off = width * pass;
+    TRY(cl_scratch_reserve(c, part_off + (splits > 1 ? splits * entries : 0) + 1));
+    for (size_t q0 = 0; q0 < (size_t)m || q0 == 0; q0 += pass) {
+        size_t q1 = q0 + pass < (size_t)m ? q0 + pass : (size_t)m, rows = q1 - q0;
+        /* The operands as the kernel takes them: a packed stream is scratch with ld 0. */
+        cl_mem scratch = c->scratch;
+        karg ma = A_MEM(a), mb = A_MEM(b), ms = {sizeof scratch, &scratch};
+        size_t a_off = a.off, b_off = b.off;
+        if (pack) {
+            ma = mb = ms;
+            a_off = 0, b_off = wa * rows;
+            TRY(LAUNCH(c, K_PACK_ROWS, rows, A_CLMEM(c->scratch), A_U64(a_off), A_MEM(a), A_U64(a.off + q0 * lda),
+                       A_INT(lda), A_INT(K), A_INT(g->mr), A_INT(kgroups), A_INT(rows)));
+            TRY(LAUNCH(c, K_PACK_ROWS, rows, A_CLMEM(c->scratch), A_U64(b_off), A_MEM(b), A_U64(b.off + q0 * ldb),
+                       A_INT(ldb), A_INT(n), A_INT(g->nr), A_INT(npanels), A_INT(rows)));
+        }
+        TRY(LAUNCH(c, K_MASKED_GEMM_TN, splits * blocks, ma, A_U64(a_off), A_INT(pack ? 0 : lda), mb, A_U64(b_off),
+                   A_INT(pack ? 0 : ldb), A_INT(q0), A_INT(q1), A_INT(q1 >= (size_t)m), A_MEM(cv), A_U64(cv.off),
+                   A_INT(ldc), A_CLMEM(c->scratch), A_U64(part_off), A_INT(K), A_INT(n), A_INT(m), A_INT(splits),
+                   A_INT(block_k), A_INT(block_n), A_INT(g->tn_chunk), A_INT(s.count), A_INT8(s.end), A_INT8(s.lo),
+                   A_INT8(s.hi)));
+    }
+    if (splits == 1)
+        return PCNN_OK;
+    return LAUNCH(c, K_TN_REDUCE, entries, A_MEM(cv), A_U64(cv.off), A_INT(ldc), A_CLMEM(c->scratch),
+                  A_U64(part_off), A_INT(K), A_INT(n), A_INT(splits), A_INT(s.count), A_INT8(s.end), A_INT8(s.lo),
+                  A_INT8(s.hi));
+}

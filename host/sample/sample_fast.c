@@ -1,0 +1,261 @@
+/* The fast sampler: raster order, and at position (y, x) and colour g every
+ * layer is computed for that position and output colour group only.
+ *
+ * Why this is exact: a layer's output at (y, x), group g, reads its input at
+ * earlier positions (taps above, and left in the same row) and, at (y, x)
+ * itself, input groups < g (mask A) or <= g (mask B). Those are exactly the
+ * values computed at earlier steps, so each step is
+ *     out[n, go] = in_col[n, k] x W_live[0:k, g*go:(g+1)*go] + bias
+ * with k = (taps-1)*cin + (g or g+1)*cin/C: the centre tap is the last live
+ * tap, so the inputs a group may read are a prefix of the gathered column and
+ * the rows of the live kernel. Inputs of groups > g at (y, x) are never read.
+ *
+ * Caches (n images, NHWC rows, channels of group g at columns g*F/C):
+ *   ring[l]   [n, R, W, cin] for each k x k layer (input_conv, res.i.conv_mid):
+ *             the last R = k/2 + 1 rows of its input, row yy in slot yy % R;
+ *             the producing layer (or the draw, for the image) writes straight
+ *             into slot (y % R, x), so no copy is made.
+ *   y[i], h2[i] [n, 2H] / [n, H]: block inputs and mid outputs at the current
+ *             position (the groups < g of each are still needed at step g).
+ * Per step: per layer one gemm (M = n images) and one add_act_2d, plus a
+ * gather_taps for k x k layers and one sample_draw: no host round trip. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_types.h"
+#include "sample/sample_samplers.h"
+#include "base/base_try.h"
+
+struct fast_sampler {
+    pcnn_model *m;
+    backend *be;
+    int cap, H, W, C, L; /* cap: images the buffers hold */
+    bbuf *state;         /* float: rings and per-position activations */
+    bbuf *pixels;        /* uint8 [cap, H, W, C]: the images being drawn */
+    size_t *ring;        /* per conv layer: offset of its input ring (k x k layers) */
+    int *ring_rows;      /* per conv layer: R, or 0 for 1x1 layers */
+    size_t *y, *h2;      /* y[0..L], h2[0..L) */
+    size_t h3, col, r, r2, o2, logits;
+};
+
+int sample_supported(const backend *be)
+{
+    return be->ops->add_act_2d && be->ops->gather_taps && be->ops->sample_draw;
+}
+
+static size_t take(size_t *cursor, size_t n)
+{
+    size_t at = *cursor;
+    *cursor += n;
+    return at;
+}
+
+static bview S(const fast_sampler *s, size_t off) { return (bview){s->state, off}; }
+
+/* Elements between images in layer li's input ring. */
+static size_t ring_ld(const fast_sampler *s, int li)
+{
+    return (size_t)s->ring_rows[li] * s->W * s->m->convs[li].cin;
+}
+
+/* Layer li's input ring at image 0, row y, column x, channel 0. */
+static bview ring_slot(const fast_sampler *s, int li, int y, int x)
+{
+    size_t at = ((size_t)(y % s->ring_rows[li]) * s->W + x) * s->m->convs[li].cin;
+    return S(s, s->ring[li] + at);
+}
+
+void fast_sampler_free(fast_sampler *s)
+{
+    if (!s)
+        return;
+    s->be->ops->release(s->be, s->state);
+    s->be->ops->release(s->be, s->pixels);
+    free(s->ring);
+    free(s->y);
+    free(s);
+}
+
+pcnn_status fast_sampler_create(pcnn_model *m, int n, int H, int W, fast_sampler **out)
+{
+    *out = NULL;
+    if (n < 1 || H < 1 || W < 1)
+        return pcnn_fail(PCNN_ERR_ARG, "sample: batch shape %dx%dx%d must be positive", n, H, W);
+    if (!sample_supported(m->be))
+        return pcnn_fail(PCNN_ERR_DEVICE, "sample: device '%s' lacks the sampling ops", m->be->name);
+    const pcnn_config *cfg = &m->cfg;
+    int C = cfg->channels, L = cfg->n_layers, nc = m->n_convs;
+    size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
+    fast_sampler *s = calloc(1, sizeof *s);
+    if (s) {
+        s->m = m;
+        s->be = m->be;
+        s->ring = calloc((size_t)nc, sizeof *s->ring + sizeof *s->ring_rows);
+        s->y = malloc(sizeof(size_t) * (2 * (size_t)L + 1));
+    }
+    if (!s || !s->ring || !s->y) {
+        fast_sampler_free(s);
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the sampler");
+    }
+    s->ring_rows = (int *)(s->ring + nc);
+    s->h2 = s->y + L + 1;
+    s->cap = n;
+    s->H = H;
+    s->W = W;
+    s->C = C;
+    s->L = L;
+
+    size_t a = 0, col = 0;
+    for (int li = 0; li < nc; li++) {
+        const conv_layer *l = &m->convs[li];
+        if (l->kh * l->kw == 1)
+            continue;
+        s->ring_rows[li] = l->kh / 2 + 1;
+        if (s->ring_rows[li] > H) /* rows above the image are never read */
+            s->ring_rows[li] = H;
+        s->ring[li] = take(&a, (size_t)n * ring_ld(s, li));
+        if (conv_col_width(l) > col)
+            col = conv_col_width(l);
+        /* gemm takes int strides: the ring's image stride is its ldc. */
+        if (ring_ld(s, li) > INT_MAX || (size_t)H * W * 256 * C > INT_MAX) {
+            fast_sampler_free(s);
+            return pcnn_fail(PCNN_ERR_ARG, "sample: %dx%d images are too wide for the sampler's caches", H, W);
+        }
+    }
+    for (int i = 0; i <= L; i++)
+        s->y[i] = take(&a, (size_t)n * H2);
+    for (int i = 0; i < L; i++)
+        s->h2[i] = take(&a, (size_t)n * Hd);
+    s->h3 = take(&a, (size_t)n * H2);
+    s->col = take(&a, (size_t)n * col);
+    s->r = take(&a, (size_t)n * H2);
+    s->r2 = take(&a, (size_t)n * O);
+    s->o2 = take(&a, (size_t)n * O);
+    s->logits = take(&a, (size_t)n * 256 * C);
+    /* Zeroed by alloc: groups not yet computed hold finite values (zeros, or
+     * stale ones from an earlier row or batch), which are never read anyway. */
+    s->state = s->be->ops->alloc(s->be, a * sizeof(float), "the sampler's caches");
+    s->pixels = s->state ? s->be->ops->alloc(s->be, (size_t)n * H * W * C, "the sampled images") : NULL;
+    if (!s->pixels) {
+        fast_sampler_free(s);
+        return PCNN_ERR_MEMORY;
+    }
+    *out = s;
+    return PCNN_OK;
+}
+
+/* Layer li at (y, x) for output group g of n images: out[i, g*go + j] for
+ * j < go, rows ld_out apart. `in` is the input at this position [n, cin] (rows
+ * ld_in apart), or unused for k x k layers, which gather from their ring. */
+static pcnn_status layer_step(fast_sampler *s, int li, int n, bview in, size_t ld_in, int y, int x, int g,
+                              bview out, size_t ld_out)
+{
+    const conv_layer *l = &s->m->convs[li];
+    backend *be = s->be;
+    const backend_ops *o = be->ops;
+    int go = l->cout / s->C, gi = l->cin / s->C;
+    int k = (l->taps - 1) * l->cin + (l->mode == PCNN_MASK_A ? g : g + 1) * gi;
+    bview a = in;
+    size_t lda = ld_in;
+    if (s->ring_rows[li]) {
+        a = S(s, s->col);
+        lda = (size_t)l->taps * l->cin;
+        TRY(o->gather_taps(be, a, S(s, s->ring[li]), n, s->ring_rows[li], s->W, l->cin, l->kh, l->kw, l->taps, y,
+                           x));
+    }
+    bview p = model_params(s->m), dst = bview_at(out, (size_t)g * go), bias = bview_at(p, l->b_off + (size_t)g * go);
+    if (k == 0) /* the mask cuts every input of this group: only the bias */
+        return o->add_act_2d(be, dst, ld_out, bias, 0, (bview){NULL, 0}, 0, (size_t)n, go, l->relu);
+    TRY(o->gemm(be, 0, 0, n, go, k, 1.0f, a, (int)lda, bview_at(p, l->w_off + (size_t)g * go), l->cout, 0.0f, dst,
+                (int)ld_out));
+    return o->add_act_2d(be, dst, ld_out, dst, ld_out, bias, 0, (size_t)n, go, l->relu);
+}
+
+/* The whole network at (y, x) for colour g; leaves the logits of group g in
+ * s->logits columns [g*256, (g+1)*256). Mirrors forward() in model_pass.c. */
+static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
+{
+    backend *be = s->be;
+    const backend_ops *o = be->ops;
+    const pcnn_config *cfg = &s->m->cfg;
+    int C = s->C, L = s->L;
+    size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
+    size_t gy = g * H2 / C; /* group g's first column in y */
+    bview none = {NULL, 0};
+    TRY(layer_step(s, 0, n, none, 0, y, x, g, S(s, s->y[0]), H2));
+    for (int i = 0; i < L; i++) {
+        int li = 1 + 3 * i; /* conv_in; conv_mid reads conv_in's output from its ring */
+        TRY(layer_step(s, li, n, S(s, s->y[i]), H2, y, x, g, ring_slot(s, li + 1, y, x), ring_ld(s, li + 1)));
+        TRY(layer_step(s, li + 1, n, none, 0, y, x, g, S(s, s->h2[i]), Hd));
+        TRY(layer_step(s, li + 2, n, S(s, s->h2[i]), Hd, y, x, g, S(s, s->h3), H2));
+        TRY(o->add_act_2d(be, S(s, s->y[i + 1] + gy), H2, S(s, s->y[i] + gy), H2, S(s, s->h3 + gy), H2, (size_t)n,
+                          (int)(H2 / C), 0));
+    }
+    int out1 = 1 + 3 * L;
+    TRY(o->add_act_2d(be, S(s, s->r + gy), H2, S(s, s->y[L] + gy), H2, none, 0, (size_t)n, (int)(H2 / C), 1));
+    TRY(layer_step(s, out1, n, S(s, s->r), H2, y, x, g, S(s, s->r2), O)); /* its ReLU included */
+    TRY(layer_step(s, out1 + 1, n, S(s, s->r2), O, y, x, g, S(s, s->o2), O));
+    return layer_step(s, out1 + 2, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
+}
+
+pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t image_base, float inv_temperature,
+                             long max_steps, uint8_t *out_images)
+{
+    if (n < 1 || n > s->cap)
+        return pcnn_fail(PCNN_ERR_ARG, "sample: batch of %d images for a sampler sized for %d", n, s->cap);
+    backend *be = s->be;
+    int H = s->H, W = s->W, C = s->C;
+    size_t image_bytes = (size_t)H * W * C;
+    if (max_steps >= 0) { /* a partial run leaves zeros after the last drawn sub-pixel */
+        memset(out_images, 0, (size_t)n * image_bytes);
+        TRY(be->ops->write(be, s->pixels, 0, out_images, (size_t)n * image_bytes));
+    }
+    long step = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int g = 0; g < C; g++, step++) {
+                if (max_steps >= 0 && step >= max_steps)
+                    goto done;
+                TRY(position_step(s, n, y, x, g));
+                bview px = {s->pixels, ((size_t)y * W + x) * C + g};
+                TRY(be->ops->sample_draw(be, px, image_bytes, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),
+                                         S(s, s->logits + (size_t)g * 256), (size_t)256 * C, n, seed, image_base, y, x,
+                                         g, inv_temperature));
+            }
+done:
+    return be->ops->read(be, s->pixels, 0, out_images, (size_t)n * image_bytes);
+}
+
+pcnn_status fast_sampler_teacher(fast_sampler *s, const uint8_t *images, float *logits)
+{
+    backend *be = s->be;
+    int n = s->cap, H = s->H, W = s->W, C = s->C;
+    size_t image_bytes = (size_t)H * W * C, row = (size_t)256 * C;
+    TRY(be->ops->write(be, s->pixels, 0, images, (size_t)n * image_bytes));
+    bbuf *given = be->ops->alloc(be, (size_t)n * image_bytes * sizeof(float), "the teacher images");
+    float *step_logits = malloc((size_t)n * row * sizeof(float));
+    pcnn_status st = given && step_logits ? PCNN_OK : pcnn_fail(PCNN_ERR_MEMORY, "out of memory for teacher forcing");
+    if (!st)
+        st = be->ops->pixels_to_input(be, (bview){given, 0}, (bview){s->pixels, 0}, (size_t)n * image_bytes);
+    for (int y = 0; y < H && !st; y++)
+        for (int x = 0; x < W && !st; x++) {
+            for (int g = 0; g < C && !st; g++) {
+                st = position_step(s, n, y, x, g);
+                /* Instead of a draw: the given sub-pixel goes into the input ring. */
+                if (!st)
+                    st = be->ops->add_act_2d(be, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),
+                                             (bview){given, ((size_t)y * W + x) * C + g}, image_bytes,
+                                             (bview){NULL, 0}, 0, (size_t)n, 1, 0);
+            }
+            if (!st)
+                st = be->ops->read(be, s->state, s->logits * sizeof(float), step_logits,
+                                   (size_t)n * row * sizeof(float));
+            for (int i = 0; i < n && !st; i++)
+                memcpy(logits + (((size_t)i * H + y) * W + x) * row, step_logits + (size_t)i * row,
+                       row * sizeof(float));
+        }
+    free(step_logits);
+    be->ops->release(be, given);
+    return st;
+}

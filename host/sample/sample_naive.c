@@ -1,0 +1,45 @@
+/* The naive sampler, the seed's generate_images: for every sub-pixel in raster
+ * order (row, column, colour), run the whole network on the whole batch and
+ * draw that sub-pixel of every image from the logits. The first sub-pixel is
+ * drawn from the model like every other. H*W*C forward passes: the reference
+ * the fast sampler must agree with. The images stay on the device: the draw
+ * writes into the model's own input buffer. */
+#include <stdlib.h>
+
+#include "model/model_types.h"
+#include "sample/sample_samplers.h"
+#include "base/base_try.h"
+
+pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
+                             float inv_temperature, long max_steps, uint8_t *out_images)
+{
+    backend *be = m->be;
+    if (!sample_supported(be))
+        return pcnn_fail(PCNN_ERR_DEVICE, "sample: device '%s' lacks the sampling ops", be->name);
+    int C = m->cfg.channels;
+    size_t image_bytes = (size_t)H * W * C, logits_row = (size_t)256 * C;
+    bview pixels, logits;
+    TRY(model_prepare_resident(m, n, H, W, &pixels));
+    /* Start from zeros: sub-pixels not drawn yet are masked out of every logit
+     * that matters, but they must hold something deterministic. */
+    uint8_t *zeros = calloc((size_t)n, image_bytes);
+    if (!zeros)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d images", n);
+    pcnn_status st = be->ops->write(be, pixels.buf, pixels.off, zeros, (size_t)n * image_bytes);
+    free(zeros);
+    TRY(st);
+    long step = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int g = 0; g < C; g++, step++) {
+                if (max_steps >= 0 && step >= max_steps)
+                    goto done;
+                TRY(model_forward_resident(m, n, H, W, &logits));
+                size_t at = (size_t)y * W + x;
+                TRY(be->ops->sample_draw(be, bview_at(pixels, at * C + g), image_bytes, (bview){NULL, 0}, 0,
+                                         bview_at(logits, at * logits_row + (size_t)g * 256),
+                                         (size_t)H * W * logits_row, n, seed, image_base, y, x, g, inv_temperature));
+            }
+done:
+    return be->ops->read(be, pixels.buf, pixels.off, out_images, (size_t)n * image_bytes);
+}

@@ -1,0 +1,77 @@
+/* The training job: data -> model -> optimiser steps, with periodic test
+ * evaluation, sample grids and checkpoints in a run directory, exact resume,
+ * and a clean stop on SIGINT/SIGTERM (the caller owns the signal handlers and
+ * hands in the flag they set).
+ *
+ * A run directory holds:
+ *   config.txt            the model configuration (as weights directories have it)
+ *   train.txt             the training flags (train_flags_format)
+ *   log.csv               step,seconds,train_bits_per_dim,test_bits_per_dim,lr,images_per_s
+ *   loss.svg              the loss curves, rewritten at each evaluation
+ *   samples/step_N.png    sample grids
+ *   checkpoint.pcnn       the latest good checkpoint; checkpoint.prev.pcnn the one before */
+#ifndef PCNN_TRAIN_H
+#define PCNN_TRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "train/train_dist.h"
+#include "pcnn/device.h"
+
+/* Everything that decides what a run computes; stored in train.txt and in
+ * every checkpoint, compared on --resume. */
+typedef struct {
+    char data[1024];      /* --data SPEC */
+    char test_data[1024]; /* --test-data SPEC; "" = the dataset's own test split */
+    char split[16];       /* "standard" or "seed" (cifar10: batches 1-4 / batch 5) */
+    char preset[16];
+    int hidden_dim, out_dim, layers; /* resolved: the preset's unless overridden */
+    int batch;
+    long steps, epochs; /* the run ends at whichever comes first; 0 = no limit from it */
+    double lr, lr_decay;
+    char optimizer[16]; /* "adam" or "rmsprop" */
+    long seed;
+    long eval_every, sample_every, ckpt_every; /* 0 = off */
+} train_flags;
+
+/* The defaults of `pcnn-cl train` with no flags (steps/epochs both 0: the
+ * caller decides). */
+train_flags train_flags_defaults(void);
+/* key=value lines, doubles with 17 significant digits (exact round trip). */
+int train_flags_format(const train_flags *f, char *buf, size_t size);
+/* Parses what train_flags_format wrote; `name` is used in messages. */
+pcnn_status train_flags_parse(const char *text, const char *name, train_flags *f);
+
+/* Called after every step with that step's mean training loss (nats). */
+typedef void (*train_step_hook)(void *ctx, long step, double loss_nats);
+
+typedef struct {
+    const char *run_dir;
+    int resume;                         /* continue from run_dir/checkpoint.pcnn */
+    int lr_given;                       /* on resume: use flags->lr instead of the checkpoint's lr */
+    volatile sig_atomic_t *interrupted; /* set by a signal handler: save and stop (may be NULL) */
+    int live_progress;                  /* redraw one progress line with \r (a terminal) */
+    int quiet;                          /* no progress output at all (tests) */
+    size_t eval_images;                 /* periodic evaluations use the first N test images; 0 = all */
+    train_step_hook hook;
+    void *hook_ctx;
+    dist *dist; /* data-parallel over MPI (NULL: this process alone) */
+} train_opts;
+
+typedef struct {
+    long steps_done;       /* optimiser steps in the run so far (after a resume: in total) */
+    int interrupted;       /* stopped by the flag; a checkpoint was saved */
+    double last_train_bpd; /* mean train bits/dim of the last logged interval */
+    double last_test_bpd;  /* the last evaluation's, or -1 */
+    double comm_s_per_step; /* MPI: seconds of communication per step (0 alone) */
+} train_result;
+
+/* Runs (or resumes) the job on `dev`. Status PCNN_ERR_NUMERIC: the loss went
+ * NaN/Inf (message names the step; the last checkpoint is untouched). */
+pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_opts *opts, train_result *result);
+
+/* Reads the training flags stored in a run directory's latest checkpoint. */
+pcnn_status train_read_run_flags(const char *run_dir, train_flags *out);
+
+#endif

@@ -1,0 +1,86 @@
+/* The progress line: see train_progress.h. */
+#include "train/train_progress.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* "1h02m", "3m20s", "45s" */
+static void format_duration(char *buf, size_t size, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, size, "?");
+    else if (s >= 3600)
+        snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else if (s >= 60)
+        snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, size, "%ds", (int)s);
+}
+
+static void format_line(char *buf, size_t size, const progress_info *i)
+{
+    char train[32] = "-", test[48] = "-", rate[32] = "-", eta[32];
+    if (isfinite(i->train_bpd))
+        snprintf(train, sizeof train, "%.4f", i->train_bpd);
+    if (isfinite(i->test_bpd))
+        snprintf(test, sizeof test, "%.4f (step %ld)", i->test_bpd, i->test_step);
+    if (isfinite(i->images_per_s))
+        snprintf(rate, sizeof rate, "%.1f", i->images_per_s);
+    format_duration(eta, sizeof eta, i->eta_s);
+    snprintf(buf, size, "step %ld/%ld  train %s bits/dim  test %s  %s images/s  ETA %s", i->step, i->total, train,
+             test, rate, i->step >= i->total ? "0s" : eta);
+}
+
+void progress_update(progress *p, const progress_info *info, int mark)
+{
+    if (p->quiet)
+        return;
+    char line[256];
+    if (!p->live) {
+        if (mark) {
+            format_line(line, sizeof line, info);
+            printf("%s\n", line);
+            fflush(stdout);
+        }
+        return;
+    }
+    double t = now_s();
+    if (!mark && p->open && t - p->last_draw < 0.25)
+        return;
+    p->last_draw = t;
+    format_line(line, sizeof line, info);
+    printf("\r%s\033[K", line); /* \033[K clears what a longer line left */
+    fflush(stdout);
+    p->open = 1;
+}
+
+void progress_end(progress *p)
+{
+    if (p->open) {
+        printf("\n");
+        fflush(stdout);
+    }
+    p->open = 0;
+}
+
+void progress_say(progress *p, const char *fmt, ...)
+{
+    if (p->quiet)
+        return;
+    progress_end(p);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}

@@ -1,0 +1,26 @@
+/* Sample grids during training: the fast sampler (host/sample/sample.c) drawing into
+ * a PNG under the run directory. */
+#include "train/train_sample_grid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pcnn/sample.h"
+#include "train/train_run_dir.h"
+
+pcnn_status write_sample_grid(pcnn_model *m, const char *run_dir, long step, int n, uint64_t seed, char **path_out)
+{
+    if (path_out)
+        *path_out = NULL;
+    char name[64];
+    snprintf(name, sizeof name, "samples/step_%07ld.png", step);
+    char *path = run_dir_path(run_dir, name);
+    if (!path)
+        return PCNN_ERR_MEMORY;
+    pcnn_status st = pcnn_sample_grid(m, n, seed, path);
+    if (!st && path_out)
+        *path_out = path;
+    else
+        free(path);
+    return st;
+}
