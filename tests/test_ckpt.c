@@ -6,6 +6,7 @@
 
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 #include "pcnn/npy.h"
 #include "pcnn/weights_dir.h"
 #include "test_util.h"

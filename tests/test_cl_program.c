@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io_file.h"
 #include "opencl/cl_backend.h"
 #include "opencl/cl_sources.h"
-#include "io/io_file.h"
 #include "test_util.h"
 
 #ifndef PCNN_CL_SOURCE_DIR

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/base_rng.h"
 #include "pcnn/model.h"
 #include "pcnn/sample.h"
-#include "base/base_rng.h"
 #include "sample/sample_samplers.h"
 #include "test_util.h"
 

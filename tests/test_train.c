@@ -15,11 +15,11 @@
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/npy.h"
-#include "train/train_run_dir.h"
-#include "train/train_shuffle.h"
 #include "test_util.h"
 #include "train/train.h"
 #include "train/train_ckpt.h"
+#include "train/train_run_dir.h"
+#include "train/train_shuffle.h"
 
 static int setup_cpu(void **state)
 {

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_types.h"
-#include "model/model_summary.h"
-#include "pcnn/optim.h"
-#include "sample/sample_samplers.h"
+#include "base/base_clock.h"
 #include "base/base_sysinfo.h"
 #include "base/base_try.h"
+#include "model/model_summary.h"
+#include "model/model_types.h"
+#include "pcnn/optim.h"
+#include "sample/sample_samplers.h"
 
 bench_settings bench_defaults(void)
 {
@@ -81,13 +82,13 @@ static pcnn_status bench_train_eval(pcnn_model *m, const bench_settings *s, cons
     pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
     pcnn_optim *o = NULL;
     TRY(pcnn_optim_create(m, &os, &o));
-    double t[64], t0 = bench_now_s();
+    double t[64], t0 = clock_now_s();
     pcnn_status st = train_step(m, o, images, s);
-    r->first_step_s = bench_now_s() - t0;
+    r->first_step_s = clock_now_s() - t0;
     for (int i = 0; !st && i < s->reps; i++) {
-        t0 = bench_now_s();
+        t0 = clock_now_s();
         st = train_step(m, o, images, s);
-        t[i] = bench_now_s() - t0;
+        t[i] = clock_now_s() - t0;
     }
     /* Memory of training (model, optimiser, training workspace) before eval adds its own. */
     r->host_rss_peak_kib = sysinfo_rss_peak_kib();
@@ -99,10 +100,10 @@ static pcnn_status bench_train_eval(pcnn_model *m, const bench_settings *s, cons
     double loss;
     TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 0, &loss)); /* warm-up */
     for (int i = 0; i < s->reps; i++) {
-        t0 = bench_now_s();
+        t0 = clock_now_s();
         TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 0, &loss));
         TRY(be->ops->finish(be));
-        t[i] = bench_now_s() - t0;
+        t[i] = clock_now_s() - t0;
     }
     r->eval_ips = rate_of(t, s->reps, s->batch);
     return PCNN_OK;
@@ -116,20 +117,20 @@ static pcnn_status bench_profile(pcnn_model *m, const bench_settings *s, const u
     pcnn_optim *o = NULL;
     TRY(pcnn_optim_create(m, &os, &o));
     model_profile p = {0};
-    double loss, optim_s = 0.0, t0 = bench_now_s();
+    double loss, optim_s = 0.0, t0 = clock_now_s();
     pcnn_status st = PCNN_OK;
     model_profile_attach(m, &p);
     for (int i = 0; !st && i < s->reps; i++) {
         st = pcnn_model_loss(m, images, s->batch, s->height, s->width, 1, &loss);
-        double t1 = bench_now_s();
+        double t1 = clock_now_s();
         if (!st)
             st = pcnn_optim_step(o);
         if (!st)
             st = be->ops->finish(be);
-        optim_s += bench_now_s() - t1;
+        optim_s += clock_now_s() - t1;
     }
     model_profile_attach(m, NULL);
-    double step_s = bench_now_s() - t0;
+    double step_s = clock_now_s() - t0;
     pcnn_optim_free(o);
     TRY(st);
     for (int k = 0; k < PROFILE_KINDS; k++) {
@@ -152,9 +153,9 @@ static pcnn_status bench_fast(pcnn_model *m, const bench_settings *s, uint8_t *o
     double t[64];
     int n = 0;
     while (!st && n < s->reps) {
-        double t0 = bench_now_s();
+        double t0 = clock_now_s();
         st = fast_sampler_run(fs, s->sample_n, 0, 0, 1.0f, -1, out);
-        t[n++] = bench_now_s() - t0;
+        t[n++] = clock_now_s() - t0;
         if (t[n - 1] > 10.0)
             break;
     }
@@ -171,9 +172,9 @@ static pcnn_status bench_naive(pcnn_model *m, const bench_settings *s, uint8_t *
     TRY(sample_naive_run(m, s->sample_n, s->height, s->width, 0, 0, 1.0f, 1, out)); /* warm-up */
     int reps = s->reps < 3 ? s->reps : 3;
     for (int i = 0; i < reps; i++) {
-        double t0 = bench_now_s();
+        double t0 = clock_now_s();
         TRY(sample_naive_run(m, s->sample_n, s->height, s->width, 0, 0, 1.0f, s->naive_steps, out));
-        t[i] = (bench_now_s() - t0) / s->naive_steps;
+        t[i] = (clock_now_s() - t0) / s->naive_steps;
     }
     r->naive_subpixel_s = stat_of(t, reps);
     r->naive_ips = s->sample_n / (r->naive_subpixel_s.median * s->height * s->width * s->colours);
@@ -315,9 +316,9 @@ pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s,
                              double *second_step_s)
 {
     pcnn_device *dev = NULL;
-    double t0 = bench_now_s();
+    double t0 = clock_now_s();
     TRY(pcnn_device_open(index, &dev));
-    *open_s = bench_now_s() - t0;
+    *open_s = clock_now_s() - t0;
     pcnn_model *m = NULL;
     pcnn_optim *o = NULL;
     uint8_t *images = random_images((size_t)s->batch * s->height * s->width * s->colours);
@@ -325,14 +326,14 @@ pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s,
     pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
     if (!st)
         st = pcnn_optim_create(m, &os, &o);
-    t0 = bench_now_s();
+    t0 = clock_now_s();
     if (!st)
         st = train_step(m, o, images, s);
-    *first_step_s = bench_now_s() - t0;
-    t0 = bench_now_s();
+    *first_step_s = clock_now_s() - t0;
+    t0 = clock_now_s();
     if (!st)
         st = train_step(m, o, images, s);
-    *second_step_s = bench_now_s() - t0;
+    *second_step_s = clock_now_s() - t0;
     pcnn_optim_free(o);
     pcnn_model_free(m);
     free(images);

@@ -6,15 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "model/model_types.h"
+#include "base/base_clock.h"
 #include "base/base_try.h"
-
-double bench_now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "model/model_types.h"
 
 static int add_shape(gemm_shape *list, int n, int ta, int tb, int m, int nn, int k, int lda, int ldb, int ldc)
 {
@@ -130,13 +124,13 @@ pcnn_status masked_time(gemm_buffers *g, const masked_shape *s, int reps, double
     const gemm_shape *h = &s->shape;
     bview a = {g->a, 0}, b = {g->b, 0}, c = {g->c, 0};
     TRY(be->ops->finish(be));
-    double t0 = bench_now_s();
+    double t0 = clock_now_s();
     for (int r = 0; r < reps; r++)
         TRY(h->ta ? be->ops->masked_gemm_tn(be, h->m, h->n, h->k, a, h->lda, NULL, b, h->ldb, &s->seg, c, h->ldc)
                   : be->ops->masked_gemm(be, h->m, h->n, a, h->lda, NULL, b, h->ldb, h->tb, &s->seg,
                                          h->tb ? (bview){NULL, 0} : b, s->relu, 0, c, h->ldc));
     TRY(be->ops->finish(be));
-    *seconds = (bench_now_s() - t0) / reps;
+    *seconds = (clock_now_s() - t0) / reps;
     return PCNN_OK;
 }
 
@@ -183,11 +177,11 @@ pcnn_status gemm_time(gemm_buffers *g, const gemm_shape *s, int reps, double *se
 {
     backend *be = g->be;
     TRY(be->ops->finish(be));
-    double t0 = bench_now_s();
+    double t0 = clock_now_s();
     for (int r = 0; r < reps; r++)
         TRY(be->ops->gemm(be, s->ta, s->tb, s->m, s->n, s->k, 1.0f, (bview){g->a, 0}, s->lda, (bview){g->b, 0},
                           s->ldb, 0.0f, (bview){g->c, 0}, s->ldc));
     TRY(be->ops->finish(be));
-    *seconds = (bench_now_s() - t0) / reps;
+    *seconds = (clock_now_s() - t0) / reps;
     return PCNN_OK;
 }

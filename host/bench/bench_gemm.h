@@ -54,6 +54,4 @@ pcnn_status masked_time(gemm_buffers *g, const masked_shape *s, int reps, double
 /* A square n x n x n NN product. */
 gemm_shape gemm_square(int n);
 
-double bench_now_s(void);
-
 #endif

@@ -9,20 +9,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/base_clock.h"
+#include "base/base_sysinfo.h"
 #include "cli/cli_commands.h"
 #include "io/io_png.h"
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 #include "pcnn/npy.h"
 #include "pcnn/sample.h"
 #include "sample/sample_samplers.h"
-#include "base/base_sysinfo.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* grid.png -> grid.npy; any other name gets .npy appended. */
 static char *npy_path_for(const char *png)
@@ -80,17 +75,17 @@ static pcnn_status bench(pcnn_model *m, const pcnn_sample_opts *o, int naive_ste
     if (!st) /* warm-up: one position */
         st = fast_sampler_run(fs, o->n, o->seed, 0, 1.0f / o->temperature, C, images);
     if (!st) {
-        t0 = now_s();
+        t0 = clock_now_s();
         st = fast_sampler_run(fs, o->n, o->seed, 0, 1.0f / o->temperature, -1, images);
-        fast_s = now_s() - t0;
+        fast_s = clock_now_s() - t0;
     }
     fast_sampler_free(fs);
     if (!st && naive_steps > 0) {
         st = sample_naive_run(m, o->n, H, W, o->seed, 0, 1.0f / o->temperature, 1, images); /* warm-up */
-        t0 = now_s();
+        t0 = clock_now_s();
         if (!st)
             st = sample_naive_run(m, o->n, H, W, o->seed, 0, 1.0f / o->temperature, naive_steps, images);
-        naive_step_s = (now_s() - t0) / naive_steps;
+        naive_step_s = (clock_now_s() - t0) / naive_steps;
     }
     free(images);
     if (st)
@@ -180,12 +175,12 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         int H = height ? height : cfg->height, W = width ? width : cfg->width;
         images = malloc((size_t)n * H * W * cfg->channels);
         st = images ? PCNN_OK : pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d images", n);
-        double t0 = now_s();
+        double t0 = clock_now_s();
         if (!st)
             st = pcnn_sample(m, &o, images);
         if (!st)
             printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g) in %.2f s on %s\n", n, H, W,
-                   cfg->channels, method, seed, temperature, now_s() - t0, pcnn_device_name(dev));
+                   cfg->channels, method, seed, temperature, clock_now_s() - t0, pcnn_device_name(dev));
         if (!st)
             st = write_outputs(out, images, n, H, W, cfg->channels);
     }

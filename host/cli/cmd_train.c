@@ -11,8 +11,8 @@
 
 #include "cli/cli_commands.h"
 #include "pcnn/config.h"
-#include "train/train_dist.h"
 #include "train/train.h"
+#include "train/train_dist.h"
 
 static volatile sig_atomic_t stop_requested;
 

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "cpu/cpu_gemm.h"
-#include "cpu/cpu_softmax.h"
-#include "cpu/cpu_simd.h"
 #include "base/base_rng.h"
+#include "cpu/cpu_gemm.h"
+#include "cpu/cpu_simd.h"
+#include "cpu/cpu_softmax.h"
 
 struct bbuf {
     size_t bytes;

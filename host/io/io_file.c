@@ -130,6 +130,12 @@ void atomic_file_abort(atomic_file *af)
     memset(af, 0, sizeof *af);
 }
 
+int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 pcnn_status make_dir(const char *path)
 {
     if (mkdir(path, 0777) == 0 || errno == EEXIST) {

@@ -6,16 +6,17 @@
  * and read() blocks, so it waits for everything before it. The queue is kept
  * at most 2 * QUEUE_AHEAD commands deep (see cl_throttle()). The products are
  * in cl_gemm.c. */
+#include "opencl/cl_backend.h"
+
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "opencl/cl_backend.h"
-#include "opencl/cl_backend_internal.h"
-#include "tune/tune_clblast.h"
 #include "base/base_rng.h"
 #include "base/base_try.h"
+#include "opencl/cl_backend_internal.h"
+#include "tune/tune_clblast.h"
 
 static const char *const program_files[N_PROGRAMS] = {"im2col.cl", "elementwise.cl", "softmax.cl", "optim.cl",
                                                       "sample.cl", "gemm.cl"};

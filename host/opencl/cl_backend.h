@@ -5,7 +5,7 @@
 
 #include "backend/backend.h"
 #include "opencl/cl_gemm_tiles.h"
-#include "pcnn/device.h"
+#include "pcnn/device_info.h"
 
 /* The OpenCL devices (device indices 1..n); *why says why there are none. */
 int backend_cl_device_count(const char **why);

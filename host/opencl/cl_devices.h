@@ -6,7 +6,8 @@
 
 #include <CL/cl.h>
 
-#include "pcnn/device.h"
+#include "pcnn/device_info.h"
+#include "pcnn/error.h"
 
 typedef struct {
     cl_platform_id platform;

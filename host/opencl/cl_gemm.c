@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_try.h"
 #include "opencl/cl_backend_internal.h"
 #include "opencl/cl_cache.h"
 #include "opencl/cl_clblast_status.h"
-#include "base/base_try.h"
 
 pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
                     int ldb, float beta, bview cv, int ldc)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/bench_gemm.h"
+#include "base/base_clock.h"
 
 void cl_profile_init(cl_profile *p)
 {
@@ -19,7 +19,7 @@ double cl_profile_begin(const cl_profile *p, cl_command_queue q)
     if (!p->on)
         return 0.0;
     clFinish(q);
-    return bench_now_s();
+    return clock_now_s();
 }
 
 void cl_profile_end(cl_profile *p, cl_command_queue q, const char *name, double t0)
@@ -27,7 +27,7 @@ void cl_profile_end(cl_profile *p, cl_command_queue q, const char *name, double 
     if (!p->on)
         return;
     clFinish(q);
-    double s = bench_now_s() - t0;
+    double s = clock_now_s() - t0;
     int i = 0;
     while (i < p->n && strcmp(p->e[i].name, name) != 0)
         i++;

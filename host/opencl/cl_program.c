@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io_file.h"
 #include "opencl/cl_cache.h"
 #include "opencl/cl_sources.h"
-#include "io/io_file.h"
 
 #ifndef PCNN_VERSION
 #define PCNN_VERSION "unknown"

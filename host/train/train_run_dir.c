@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io_data_readers.h"
-#include "io/io_file.h"
 #include "base/base_try.h"
+#include "io/io_file.h"
 
 char *run_dir_path(const char *dir, const char *name)
 {

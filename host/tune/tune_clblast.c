@@ -19,11 +19,12 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "io/io_cache.h"
-#include "opencl/cl_devices.h"
-#include "bench/bench_gemm.h"
-#include "model/model_types.h"
+#include "base/base_clock.h"
 #include "base/base_try.h"
+#include "bench/bench_gemm.h"
+#include "io/io_cache.h"
+#include "model/model_types.h"
+#include "opencl/cl_devices.h"
 
 static const char *const XGEMM_NAMES[] = {"GEMMK", "KREG", "KWG",  "KWI",  "MDIMA", "MDIMC", "MWG",  "NDIMB",
                                           "NDIMC", "NWG",  "SA",   "SB",   "STRM",  "STRN",  "VWM",  "VWN"};
@@ -145,14 +146,14 @@ static void random_set(size_t *v, size_t max_wg, size_t local_mem)
 
 static pcnn_status search(tuner *t, double budget_s, const cl_device_entry *e, clblast_tune_report *rep)
 {
-    double t_end = bench_now_s() + budget_s, flops = step_flops(t), base;
+    double t_end = clock_now_s() + budget_s, flops = step_flops(t), base;
     TRY(step_time(t, &base)); /* CLBlast's defaults (the reference results) */
     rep->before_gflops = flops / base * 1e-9;
     /* 1. The routine switch, with the default Xgemm. */
     static const size_t thresholds[] = {0, 64, 128, 256, 384, 512, 768, 1024, 2048};
     size_t best_min = 0;
     double best = INFINITY;
-    for (size_t i = 0; i < sizeof thresholds / sizeof thresholds[0] && bench_now_s() < t_end; i++) {
+    for (size_t i = 0; i < sizeof thresholds / sizeof thresholds[0] && clock_now_s() < t_end; i++) {
         double s = try_set(t, NULL, thresholds[i]);
         if (s < best)
             best = s, best_min = thresholds[i];
@@ -164,7 +165,7 @@ static pcnn_status search(tuner *t, double budget_s, const cl_device_entry *e, c
         local_mem = (size_t)lm;
     int have_x = 0;
     srand(12345);
-    for (int round = 0; bench_now_s() < t_end; round++) {
+    for (int round = 0; clock_now_s() < t_end; round++) {
         if (!have_x || round % 2 == 0) {
             random_set(cur, max_wg, local_mem);
         } else {
@@ -249,13 +250,13 @@ pcnn_status clblast_tune_run(int index, const char *preset, int batch, double bu
         st = gemm_shapes_of_model(m, batch, cfg.height, cfg.width, &t.shapes, &t.n_shapes);
     if (!st)
         st = gemm_buffers_alloc(dev, t.shapes, t.n_shapes, &t.buf);
-    double t0 = bench_now_s();
+    double t0 = clock_now_s();
     rep->gemm_tuned = !st && dev->ops->masked_gemm != NULL;
     if (rep->gemm_tuned)
         st = cl_gemm_tune_run(dev, m, batch, cfg.height, cfg.width, budget_s / 2, &rep->gemm);
     if (!st) {
         prepare_checks(&t);
-        double left = budget_s - (bench_now_s() - t0);
+        double left = budget_s - (clock_now_s() - t0);
         st = t.out ? search(&t, left > 1 ? left : 1, e, rep) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     }
     rep->tried = t.tried;

@@ -4,9 +4,9 @@
 #ifndef PCNN_CLBLAST_TUNE_H
 #define PCNN_CLBLAST_TUNE_H
 
+#include "io/io_tune_file.h"
 #include "pcnn/error.h"
 #include "tune/tune_gemm_tiles.h"
-#include "io/io_tune_file.h"
 
 /* What a tuning run found. */
 typedef struct {

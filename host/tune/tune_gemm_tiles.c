@@ -15,9 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opencl/cl_backend.h"
-#include "bench/bench_gemm.h"
+#include "base/base_clock.h"
 #include "base/base_try.h"
+#include "bench/bench_gemm.h"
+#include "opencl/cl_backend.h"
 
 typedef struct {
     backend *be;
@@ -87,7 +88,7 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
 {
     static const int PAIRS[][2] = {{6, 16}, {4, 16}, {8, 8}, {6, 8}, {4, 8}};
     static const int ROWS[] = {96, 48, 192}, CHUNKS[] = {256, 128, 512, 64};
-    double flops = 0, end = bench_now_s() + budget_s, best_s;
+    double flops = 0, end = clock_now_s() + budget_s, best_s;
     for (int i = 0; i < t->n_shapes; i++)
         flops += t->shapes[i].shape.flops * t->shapes[i].shape.count;
     cl_gemm_tiles start, c;
@@ -95,8 +96,8 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
     TRY(step_time(t, &best_s)); /* the starting tiles: the reference results */
     rep->best = start;
     rep->before_gflops = flops / best_s * 1e-9;
-    for (int p = 0; p < 5 && bench_now_s() < end; p++)
-        for (int r = 0; r < 3 && bench_now_s() < end; r++) {
+    for (int p = 0; p < 5 && clock_now_s() < end; p++)
+        for (int r = 0; r < 3 && clock_now_s() < end; r++) {
             c = (cl_gemm_tiles){PAIRS[p][0], PAIRS[p][1], ROWS[r], start.tn_chunk};
             if (c.mr == start.mr && c.nr == start.nr && c.mc == start.mc)
                 continue;
@@ -104,7 +105,7 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
             if (s < best_s)
                 best_s = s, rep->best = c;
         }
-    for (int k = 0; k < 4 && bench_now_s() < end; k++) {
+    for (int k = 0; k < 4 && clock_now_s() < end; k++) {
         c = rep->best;
         if (CHUNKS[k] == c.tn_chunk)
             continue;

@@ -6,24 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pcnn/device_info.h"
 #include "pcnn/error.h"
 
 typedef struct backend pcnn_device;
-
-/* What `pcnn-cl devices` lists about one device. */
-typedef struct {
-    int index;
-    char backend[16];   /* "cpu", "opencl" */
-    char platform[128]; /* OpenCL platform name; "native" for device 0 */
-    char platform_vendor[64];
-    char name[128];
-    char type[16]; /* "CPU", "GPU", "accelerator", "other" */
-    char vendor[128];
-    char driver[64];
-    int compute_units;
-    int is_gpu;
-    uint64_t global_mem, max_alloc; /* bytes; 0 where unknown */
-} pcnn_device_info;
 
 /* Number of devices (1 + the OpenCL devices). When there is no OpenCL device,
  * *why_no_opencl (if not NULL) says why (no driver, OpenCL disabled at build). */
