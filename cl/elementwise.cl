@@ -7,6 +7,11 @@
  * which are slow); the work-item past the last whole 8 does the n % 8 tail. */
 #define TAIL_LOOP(i, n) for (; i < n; i++)
 
+/* ReLU as the CPU backend applies it (host/cpu/cpu_simd.h): v <= 0 gives +0,
+ * anything else, NaN included, passes, so a NaN is never hidden as 0. */
+static float relu1(float v) { return v <= 0.0f ? 0.0f : v; }
+static float8 relu8(float8 v) { return select(v, (float8)0.0f, v <= 0.0f); }
+
 __kernel void fill(__global float *x, ulong x_off, ulong n, float value)
 {
     ulong i = get_global_id(0) * 8;
@@ -24,7 +29,7 @@ __kernel void bias_act(__global float *y, ulong y_off, __global const float *bia
     if (i >= rows * cols)
         return;
     float v = y[y_off + i] + bias[bias_off + i % cols];
-    y[y_off + i] = relu ? fmax(v, 0.0f) : v;
+    y[y_off + i] = relu ? relu1(v) : v;
 }
 
 /* Column sums of dy [rows, cols] in two launches with a fixed order, so the
@@ -85,15 +90,15 @@ __kernel void bias_grad_sum(__global float *db, ulong db_off, __global const flo
     db[db_off + c] = sum;
 }
 
-/* dst = src > 0 ? src : 0, as the CPU backend (-0 and NaN give 0). */
+/* dst = relu(src), as the CPU backend (-0 gives +0, NaN stays NaN). */
 __kernel void relu(__global float *dst, ulong dst_off, __global const float *src, ulong src_off, ulong n)
 {
     ulong i = get_global_id(0) * 8;
     if (i + 8 <= n) {
         float8 v = vload8(0, src + src_off + i);
-        vstore8(select((float8)0.0f, v, v > 0.0f), 0, dst + dst_off + i);
+        vstore8(relu8(v), 0, dst + dst_off + i);
     } else {
-        TAIL_LOOP(i, n) dst[dst_off + i] = src[src_off + i] > 0.0f ? src[src_off + i] : 0.0f;
+        TAIL_LOOP(i, n) dst[dst_off + i] = relu1(src[src_off + i]);
     }
 }
 

@@ -14,6 +14,11 @@
 
 #define NV (NR / 8) /* float8 vectors per tile row */
 
+/* ReLU as the CPU backend applies it (host/cpu/cpu_simd.h): v <= 0 gives +0,
+ * anything else, NaN included, passes, so a NaN is never hidden as 0. */
+static float relu1(float v) { return v <= 0.0f ? 0.0f : v; }
+static float8 relu8(float8 v) { return select(v, (float8)0.0f, v <= 0.0f); }
+
 /* a*b + c in one rounding where the device has a fused multiply-add
  * (-DHAVE_FMA=1; a software fma would be far slower than two roundings). */
 #if HAVE_FMA
@@ -125,7 +130,7 @@ __kernel void masked_gemm(__global const float *a, ulong a_off, int lda, __globa
                         y += vload8(v, cr);
                     y += bv[v];
                     if (relu) /* with accumulate, a residual connection: added after the act */
-                        y = accumulate ? fmax(y, 0.0f) + vload8(v, cr) : fmax(y, 0.0f);
+                        y = accumulate ? relu8(y) + vload8(v, cr) : relu8(y);
                     vstore8(y, v, cr);
                 }
             } else {
@@ -139,7 +144,7 @@ __kernel void masked_gemm(__global const float *a, ulong a_off, int lda, __globa
                         y += cr[jj];
                     y += ((float *)bv)[jj];
                     if (relu)
-                        y = accumulate ? fmax(y, 0.0f) + cr[jj] : fmax(y, 0.0f);
+                        y = accumulate ? relu1(y) + cr[jj] : relu1(y);
                     cr[jj] = y;
                 }
             }

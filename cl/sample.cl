@@ -29,7 +29,7 @@ __kernel void add_act_2d(__global float *dst, ulong dst_off, ulong ld_dst, __glo
     float v = a[a_off + r * ld_a + c];
     if (has_b)
         v = v + b[b_off + r * ld_b + c];
-    dst[dst_off + r * ld_dst + c] = relu ? fmax(v, 0.0f) : v;
+    dst[dst_off + r * ld_dst + c] = relu ? (v <= 0.0f ? 0.0f : v) : v; /* ReLU: NaN passes, as everywhere */
 }
 
 /* col[i, t*cin + c] = ring[i, (y + dy_t) % R, x + dx_t, c], 0 outside the

@@ -10,7 +10,9 @@
  *   uint8) is fixed by the operation. Float tensors are row-major, activations
  *   NHWC, so an activation is a matrix [rows = B*H*W, cols = channels].
  * - Operations are queued in order; read() waits for everything before it.
- * - Every operation returns a status; a failure sets the message. */
+ * - Every operation returns a status; a failure sets the message.
+ * - ReLU, wherever an operation applies it: relu(v) = v <= 0 ? +0 : v, so a
+ *   NaN passes through (never hidden as 0) and reaches the loss's check. */
 #ifndef PCNN_BACKEND_H
 #define PCNN_BACKEND_H
 
@@ -115,7 +117,7 @@ typedef struct {
     pcnn_status (*bias_act)(backend *be, bview y, bview bias, size_t rows, int cols, int relu);
     /* dbias[c] = sum_r dy[r, c] (overwrites). */
     pcnn_status (*bias_grad)(backend *be, bview dbias, bview dy, size_t rows, int cols);
-    /* dst = max(src, 0) */
+    /* dst = relu(src) */
     pcnn_status (*relu)(backend *be, bview dst, bview src, size_t n);
     /* dy *= (y > 0): the ReLU backward, with y the ReLU's output or input. */
     pcnn_status (*relu_backward)(backend *be, bview dy, bview y, size_t n);

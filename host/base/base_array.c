@@ -1,6 +1,7 @@
 /* pcnn_array helpers: sizes, allocation, shape strings. */
 #include "pcnn/array.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,14 @@ size_t pcnn_array_count(const pcnn_array *a)
 }
 
 size_t pcnn_array_bytes(const pcnn_array *a) { return pcnn_array_count(a) * pcnn_dtype_size(a->dtype); }
+
+size_t pcnn_first_nonfinite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return n;
+}
 
 pcnn_status pcnn_array_alloc(pcnn_array *a, pcnn_dtype dtype, int ndim, const size_t *shape)
 {

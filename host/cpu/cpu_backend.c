@@ -207,7 +207,7 @@ static pcnn_status cpu_bias_act(backend *be, bview yv, bview biasv, size_t rows,
         if (relu)
             for (int c = 0; c < cols; c++) {
                 float v = row[c] + bias[c];
-                row[c] = v > 0.0f ? v : 0.0f;
+                row[c] = relu1(v);
             }
         else
             for (int c = 0; c < cols; c++)
@@ -244,7 +244,7 @@ static pcnn_status cpu_relu(backend *be, bview dst, bview src, size_t n)
     const float *s = F(src);
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
-        d[i] = s[i] > 0.0f ? s[i] : 0.0f;
+        d[i] = relu1(s[i]);
     return PCNN_OK;
 }
 
@@ -319,7 +319,7 @@ static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview 
         const float *ar = a + r * ld_a, *br = b ? b + r * ld_b : NULL;
         for (int c = 0; c < cols; c++) {
             float v = br ? ar[c] + br[c] : ar[c];
-            d[c] = relu ? fmaxf(v, 0.0f) : v;
+            d[c] = relu ? relu1(v) : v;
         }
     }
     return PCNN_OK;

@@ -153,7 +153,7 @@ static void store_tile(v8 acc[MR][2], float *c, int ldc, int mr, int nr, const e
                 if (e->bias)
                     v += e->bias[j];
                 if (e->relu)
-                    v = v > 0.0f ? v : 0.0f;
+                    v = relu1(v);
             }
             if (e->add_old_late)
                 v += *cij;

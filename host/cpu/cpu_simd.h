@@ -25,8 +25,11 @@ static inline v8 splat8(float f) { return (v8){0} + f; }
 /* m ? a : b, lane by lane (m from a comparison: all ones or zero). */
 static inline v8 select8(v8i m, v8 a, v8 b) { return (v8)((m & (v8i)a) | (~m & (v8i)b)); }
 
-/* max(v, 0); NaN gives 0, as the scalar v > 0 ? v : 0. */
-static inline v8 relu8(v8 v) { return (v8)((v8i)v & (v > (v8){0})); }
+/* ReLU, one definition for every place the CPU backend applies it: v <= 0
+ * gives +0, anything else (NaN included) passes, so a NaN weight or
+ * activation is never hidden as 0 and reaches the loss's finiteness check. */
+static inline float relu1(float v) { return v <= 0.0f ? 0.0f : v; }
+static inline v8 relu8(v8 v) { return (v8)((v8i)v & ~(v <= (v8){0})); }
 
 /* exp: range reduction x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial for
  * e^r, and 2^n built from the exponent bits. Relative error below 2e-7 (about

@@ -1,15 +1,28 @@
 /* PixelCNN: the layer list, the parameter buffer and its named tensors, and the
  * documented initialisation. The passes are in model_pass.c. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/base_rng.h"
 #include "base/base_try.h"
+#include "pcnn/array.h"
 #include "model/model_types.h"
 
-pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_model **out)
+/* *off += a * b * c, or 0 on overflow (never with validated configs on a
+ * 64-bit host: the check keeps a 32-bit size_t honest). */
+static int add_product(size_t *off, size_t a, size_t b, size_t c)
+{
+    size_t p;
+    return !__builtin_mul_overflow(a, b, &p) && !__builtin_mul_overflow(p, c, &p) &&
+           !__builtin_add_overflow(*off, p, off);
+}
+
+/* The layer list and the parameter offsets of cfg, with no device memory:
+ * every size a model will allocate is known (and checked) from here. */
+pcnn_status model_layout(const pcnn_config *cfg, pcnn_model **out)
 {
     *out = NULL;
     TRY(pcnn_config_validate(cfg));
@@ -22,7 +35,6 @@ pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_mod
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the model");
     }
     m->cfg = *cfg;
-    m->be = dev;
     conv_layer *l = m->convs;
     conv_layer_init(l++, "input_conv", 7, C, H2, C, PCNN_MASK_A, 0);
     for (int i = 0; i < cfg->n_layers; i++) {
@@ -43,11 +55,38 @@ pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_mod
     for (int i = 0; i < m->n_convs; i++) {
         conv_layer *c = &m->convs[i];
         c->w_off = off;
-        off += (size_t)c->kh * c->kw * c->cin * c->cout;
+        int fits = add_product(&off, (size_t)c->kh * c->kw, (size_t)c->cin, (size_t)c->cout);
         c->b_off = off;
-        off += (size_t)c->cout;
+        if (!fits || !add_product(&off, (size_t)c->cout, 1, 1) || off > SIZE_MAX / 2 / sizeof(float)) {
+            pcnn_model_free(m);
+            return pcnn_fail(PCNN_ERR_ARG,
+                             "a model of hidden_dim %d, out_dim %d, %d layers has more parameters "
+                             "than this machine can count",
+                             cfg->hidden_dim, cfg->out_dim, cfg->n_layers);
+        }
     }
     m->n_params = off;
+    *out = m;
+    return PCNN_OK;
+}
+
+pcnn_status pcnn_config_param_count(const pcnn_config *cfg, size_t *count)
+{
+    *count = 0;
+    pcnn_model *m;
+    TRY(model_layout(cfg, &m));
+    *count = m->n_params;
+    pcnn_model_free(m);
+    return PCNN_OK;
+}
+
+pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_model **out)
+{
+    *out = NULL;
+    pcnn_model *m;
+    TRY(model_layout(cfg, &m));
+    m->be = dev;
+    size_t off = m->n_params;
     m->params = dev->ops->alloc(dev, off * sizeof(float), "the model's weights");
     m->grads = m->params ? dev->ops->alloc(dev, off * sizeof(float), "the weights' gradients") : NULL;
     if (!m->grads) {
@@ -68,9 +107,11 @@ void pcnn_model_free(pcnn_model *m)
 {
     if (!m)
         return;
-    workspace_release(m->be, &m->ws);
-    m->be->ops->release(m->be, m->params);
-    m->be->ops->release(m->be, m->grads);
+    if (m->be) { /* NULL: a layout without device memory (model_layout) */
+        workspace_release(m->be, &m->ws);
+        m->be->ops->release(m->be, m->params);
+        m->be->ops->release(m->be, m->grads);
+    }
     free(m->convs);
     free(m);
 }
@@ -151,6 +192,20 @@ pcnn_status pcnn_model_get_grad(pcnn_model *m, int index, float *dst)
     pcnn_model_tensor_info(m, index, &info);
     return m->be->ops->read(m->be, m->grads, tensor_offset(m, index) * sizeof(float), dst,
                             info.count * sizeof(float));
+}
+
+pcnn_status pcnn_model_check_finite(const pcnn_model *m, const float *v, const char *what, const char *where)
+{
+    size_t bad = pcnn_first_nonfinite(v, m->n_params);
+    if (bad == m->n_params)
+        return PCNN_OK;
+    int t = pcnn_model_tensor_count(m) - 1;
+    while (t > 0 && tensor_offset(m, t) > bad)
+        t--;
+    pcnn_tensor_info info;
+    pcnn_model_tensor_info(m, t, &info);
+    return pcnn_fail(PCNN_ERR_NUMERIC, "%s: %s of %s are not finite (element %zu is %g)", where, what, info.name,
+                     bad - tensor_offset(m, t), (double)v[bad]);
 }
 
 pcnn_status pcnn_model_get_params(pcnn_model *m, float *dst)

@@ -21,7 +21,15 @@ pcnn_optim_state pcnn_optim_defaults(pcnn_optimizer kind)
     };
 }
 
-int pcnn_optim_moment_count(const pcnn_optim *o) { return o->s.kind == PCNN_OPT_ADAM ? 2 : 1; }
+int pcnn_optim_kind_moment_count(pcnn_optimizer kind) { return kind == PCNN_OPT_ADAM ? 2 : 1; }
+int pcnn_optim_moment_count(const pcnn_optim *o) { return pcnn_optim_kind_moment_count(o->s.kind); }
+
+const char *pcnn_optim_moment_name(pcnn_optimizer kind, int which)
+{
+    if (kind != PCNN_OPT_ADAM)
+        return "the optimiser's mean squares";
+    return which == 0 ? "the optimiser's first moments" : "the optimiser's second moments";
+}
 
 pcnn_status pcnn_optim_create(pcnn_model *m, const pcnn_optim_state *state, pcnn_optim **out)
 {
@@ -32,10 +40,8 @@ pcnn_status pcnn_optim_create(pcnn_model *m, const pcnn_optim_state *state, pcnn
     o->model = m;
     o->s = *state;
     backend *be = m->be;
-    const char *names[2] = {"the optimiser's first moments", "the optimiser's second moments"};
     for (int i = 0; i < pcnn_optim_moment_count(o); i++) {
-        const char *what = o->s.kind == PCNN_OPT_ADAM ? names[i] : "the optimiser's mean squares";
-        o->moment[i] = be->ops->alloc(be, m->n_params * sizeof(float), what);
+        o->moment[i] = be->ops->alloc(be, m->n_params * sizeof(float), pcnn_optim_moment_name(o->s.kind, i));
         pcnn_status st = o->moment[i] ? be->ops->fill(be, (bview){o->moment[i], 0}, m->n_params, 0.0f)
                                       : PCNN_ERR_MEMORY;
         if (st) {

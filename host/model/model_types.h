@@ -46,6 +46,12 @@ static inline const conv_layer *model_head_conv(const pcnn_model *m, int which)
     return &m->convs[model_head_conv_index(m, which)];
 }
 
+/* A model with its layer list and parameter offsets (cfg validated, every
+ * size checked for overflow) but no device memory: m->be is NULL, and only
+ * the layout (n_params, the tensors' names, shapes and offsets) may be used;
+ * pcnn_model_free frees it. pcnn_model_create is this plus the buffers. */
+pcnn_status model_layout(const pcnn_config *cfg, pcnn_model **out);
+
 /* For the samplers, which keep the images on the device between passes:
  * readies the eval workspace for B images of H x W and returns the view of its
  * uint8 images [B, H, W, C]; forward_resident runs the forward pass on them and

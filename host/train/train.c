@@ -49,6 +49,8 @@ typedef struct {
     double last_rate;
     double shown_train_bpd; /* the last row's, for the progress line */
     double comm_s;          /* seconds spent in MPI collectives this session */
+    run_dir_hold hold;      /* the run directory's lock (the writer's) */
+    int latest_is_bad;      /* resumed from prev: checkpoint.pcnn is not loadable */
 } job;
 
 /* With MPI, rank 0 alone writes files and prints; every rank computes. */
@@ -90,6 +92,45 @@ static pcnn_status parse_optimizer(const char *name, pcnn_optimizer *out)
     return PCNN_OK;
 }
 
+/* load(path) on the run's checkpoint.pcnn or, when that cannot be used
+ * (corrupt, truncated, missing), on checkpoint.prev.pcnn; then why_latest
+ * says what was wrong with the latest (else it is empty). A failure names
+ * the latest's problem, and prev's when there is a prev. */
+enum { WHY_SIZE = 700 };
+static pcnn_status load_latest_or_prev(const char *run_dir, pcnn_status (*load)(const char *path, void *ctx), void *ctx,
+                                       char why_latest[WHY_SIZE])
+{
+    why_latest[0] = 0;
+    char *latest = run_dir_path(run_dir, "checkpoint.pcnn"), *prev = run_dir_path(run_dir, "checkpoint.prev.pcnn");
+    pcnn_status st = latest && prev ? load(latest, ctx) : PCNN_ERR_MEMORY;
+    if (st && st != PCNN_ERR_MEMORY && st != PCNN_ERR_ARG) {
+        char why[WHY_SIZE];
+        snprintf(why, sizeof why, "%s", pcnn_last_error());
+        if (!file_exists(prev))
+            st = pcnn_fail(st, "%s", why);
+        else if (load(prev, ctx) == PCNN_OK) {
+            st = PCNN_OK;
+            memcpy(why_latest, why, sizeof why);
+        } else
+            st = pcnn_fail(st, "%s; and the previous checkpoint cannot be used either: %.600s", why, pcnn_last_error());
+    }
+    free(latest);
+    free(prev);
+    return st;
+}
+
+typedef struct {
+    job *j;
+    pcnn_device *dev;
+    train_flags stored;
+} load_ctx;
+
+static pcnn_status load_training(const char *path, void *ctx)
+{
+    load_ctx *c = ctx;
+    return train_ckpt_load(path, c->dev, &c->j->m, &c->j->opt, &c->stored, &c->j->p);
+}
+
 /* The model and optimiser: new, or from the run's checkpoint (falling back to
  * the previous one if the latest cannot be read). */
 static pcnn_status make_model(job *j, pcnn_device *dev)
@@ -109,27 +150,16 @@ static pcnn_status make_model(job *j, pcnn_device *dev)
         j->p = (train_progress){.shuffle_seed = (uint64_t)f->seed, .test_bpd = NAN};
         return PCNN_OK;
     }
-    char *latest = run_dir_path(j->o->run_dir, "checkpoint.pcnn"), *prev = run_dir_path(j->o->run_dir, "checkpoint.prev.pcnn");
-    if (!latest || !prev) {
-        free(latest);
-        free(prev);
-        return PCNN_ERR_MEMORY;
+    load_ctx ctx = {.j = j, .dev = dev};
+    char why[WHY_SIZE];
+    TRY(load_latest_or_prev(j->o->run_dir, load_training, &ctx, why));
+    if (why[0]) {
+        progress_say(&j->bar,
+                     "warning: %s; resuming from %s/checkpoint.prev.pcnn (step %ld) instead; the "
+                     "unloadable one goes to checkpoint.bad.pcnn at the next save",
+                     why, j->o->run_dir, j->p.step);
+        j->latest_is_bad = 1;
     }
-    train_flags stored;
-    pcnn_status st = train_ckpt_load(latest, dev, &j->m, &j->opt, &stored, &j->p);
-    if (st && st != PCNN_ERR_MEMORY) {
-        char why[600];
-        snprintf(why, sizeof why, "%s", pcnn_last_error());
-        if (train_ckpt_load(prev, dev, &j->m, &j->opt, &stored, &j->p) == PCNN_OK) {
-            progress_say(&j->bar, "warning: %s; resuming from %s (step %ld) instead", why, prev, j->p.step);
-            st = PCNN_OK;
-        } else {
-            st = pcnn_fail(st, "%s", why);
-        }
-    }
-    free(latest);
-    free(prev);
-    TRY(st);
     const pcnn_config *c = pcnn_model_config(j->m);
     if (c->hidden_dim != f->hidden_dim || c->out_dim != f->out_dim || c->n_layers != f->layers)
         return pcnn_fail(PCNN_ERR_ARG, "--resume %s: the checkpoint's model (hidden_dim %d, out_dim %d, layers %d) is "
@@ -169,7 +199,7 @@ static pcnn_status setup(job *j, pcnn_device *dev)
     if (f->batch < ranks(j))
         return pcnn_fail(PCNN_ERR_ARG, "--batch %d is smaller than the %d processes sharing it", f->batch, ranks(j));
     if (is_writer(j)) {
-        TRY(run_dir_prepare(j->o->run_dir, j->o->resume));
+        TRY(run_dir_prepare(j->o->run_dir, j->o->resume, &j->hold));
         if (j->o->resume)
             run_dir_remove_stale_temps(j->o->run_dir);
     }
@@ -237,11 +267,36 @@ static pcnn_status evaluate(job *j, double *bpd, int *stopped)
     return PCNN_OK;
 }
 
+/* A value that must be finite is not (the loss, a weight, a moment, the test
+ * bits/dim): stop without saving, and say where the last good checkpoint is
+ * and how to go on. `what` says what went wrong. */
+static pcnn_status numeric_stop(job *j, long step, const char *what)
+{
+    progress_end(&j->bar);
+    double lr = pcnn_optim_get_state(j->opt)->lr;
+    if (j->saved_step < 0)
+        return pcnn_fail(PCNN_ERR_NUMERIC, "step %ld: %s; no checkpoint yet: start again with a lower --lr (now %g)",
+                         step, what, lr);
+    return pcnn_fail(PCNN_ERR_NUMERIC,
+                     "step %ld: %s; stopped without saving: %s/checkpoint.pcnn (step %ld) is the "
+                     "last good checkpoint, untouched. Resume with a lower learning rate: pcnn-cl train --resume %s "
+                     "--lr %g",
+                     step, what, j->o->run_dir, j->saved_step, j->o->run_dir, lr / 10);
+}
+
 static pcnn_status save(job *j)
 {
     j->p.seconds = run_seconds(j);
-    if (is_writer(j))
-        TRY(train_ckpt_save(j->o->run_dir, j->m, j->opt, j->f, &j->p));
+    if (is_writer(j)) {
+        pcnn_status st = train_ckpt_save(j->o->run_dir, j->m, j->opt, j->f, &j->p, j->latest_is_bad);
+        if (st == PCNN_ERR_NUMERIC) { /* a weight or moment is NaN or infinite: the message names it */
+            char why[600];
+            snprintf(why, sizeof why, "%s", pcnn_last_error());
+            return numeric_stop(j, j->p.step, why);
+        }
+        TRY(st);
+    }
+    j->latest_is_bad = 0;
     j->saved_step = j->p.step;
     return PCNN_OK;
 }
@@ -269,7 +324,11 @@ static pcnn_status after_step(job *j)
         TRY(evaluate(j, &test_bpd, &stopped));
         if (stopped)
             test_bpd = NAN;
-        else {
+        else if (!isfinite(test_bpd)) {
+            char what[64];
+            snprintf(what, sizeof what, "the test bits/dim is %g", test_bpd);
+            return numeric_stop(j, step, what);
+        } else {
             j->p.test_bpd = test_bpd;
             j->p.test_step = step;
         }
@@ -325,15 +384,8 @@ static pcnn_status one_step(job *j)
     }
     double loss = loss_sum / (double)count;
     if (!isfinite(loss)) {
-        progress_end(&j->bar);
-        double lr = pcnn_optim_get_state(j->opt)->lr;
-        if (j->saved_step < 0)
-            return pcnn_fail(PCNN_ERR_NUMERIC, "step %ld: the training loss is %s; no checkpoint yet: start again "
-                             "with a lower --lr (now %g)", j->p.step + 1, isnan(loss) ? "NaN" : "infinite", lr);
-        return pcnn_fail(PCNN_ERR_NUMERIC, "step %ld: the training loss is %s; stopped without saving: %s/"
-                         "checkpoint.pcnn (step %ld) is the last good checkpoint, untouched. Resume with a lower "
-                         "learning rate: pcnn-cl train --resume %s --lr %g", j->p.step + 1,
-                         isnan(loss) ? "NaN" : "infinite", j->o->run_dir, j->saved_step, j->o->run_dir, lr / 10);
+        return numeric_stop(j, j->p.step + 1,
+                            isnan(loss) ? "the training loss is NaN" : "the training loss is infinite");
     }
     TRY(pcnn_optim_step(j->opt));
     j->p.step++;
@@ -415,6 +467,8 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     pcnn_status st = run(&j, dev, result);
     if (st == PCNN_ERR_IO && j.saved_step >= 0)
         st = say_checkpoint_intact(&j, st);
+    /* A fresh start that failed before its first checkpoint leaves nothing behind. */
+    run_dir_release(&j.hold, st && !opts->resume && j.saved_step < 0);
     if (!st && result->interrupted)
         progress_say(&j.bar, "interrupted at step %ld (checkpoint saved): resume with pcnn-cl train --resume %s",
                      j.p.step, opts->run_dir);
@@ -429,16 +483,17 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     return st;
 }
 
+static pcnn_status load_flags(const char *path, void *out) { return train_ckpt_read_flags(path, out); }
+
 pcnn_status train_read_run_flags(const char *run_dir, train_flags *out)
 {
     char *latest = run_dir_path(run_dir, "checkpoint.pcnn"), *prev = run_dir_path(run_dir, "checkpoint.prev.pcnn");
     pcnn_status st = latest && prev ? PCNN_OK : PCNN_ERR_MEMORY;
     if (!st && !file_exists(latest) && !file_exists(prev)) /* not a run directory: the flag is wrong */
         st = pcnn_fail(PCNN_ERR_ARG, "--resume %s: no checkpoint.pcnn in that directory", run_dir);
-    else if (!st)
-        st = train_ckpt_read_flags(latest, out);
-    if (st && st != PCNN_ERR_MEMORY && st != PCNN_ERR_ARG && train_ckpt_read_flags(prev, out) == PCNN_OK)
-        st = PCNN_OK;
+    char why[WHY_SIZE];
+    if (!st)
+        st = load_latest_or_prev(run_dir, load_flags, out, why);
     free(latest);
     free(prev);
     return st;

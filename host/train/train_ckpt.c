@@ -90,8 +90,38 @@ static pcnn_status keep_previous(const char *latest, const char *prev, const cha
     return PCNN_OK;
 }
 
+/* After a resume that fell back to prev, checkpoint.pcnn is the unloadable
+ * one: it goes to checkpoint.bad.pcnn (kept for a look, never loaded) and
+ * prev, the only good checkpoint until this save is in place, stays. */
+static pcnn_status set_aside(const char *latest, const char *bad)
+{
+    if (access(latest, F_OK) != 0 || rename(latest, bad) == 0)
+        return PCNN_OK;
+    return pcnn_fail(PCNN_ERR_IO, "%s: cannot move the unloadable checkpoint aside to %s: %s", latest, bad,
+                     strerror(errno));
+}
+
+/* Host copies of the optimiser's moments, checked to be finite, as records. */
+static pcnn_status add_moments(pcnn_ckpt *ck, pcnn_model *m, pcnn_optim *o, float *moments[2])
+{
+    size_t n = pcnn_model_param_count(m);
+    pcnn_optimizer kind = pcnn_optim_get_state(o)->kind;
+    for (int i = 0; i < pcnn_optim_moment_count(o); i++) {
+        char name[32], what[96];
+        snprintf(name, sizeof name, "optim.moment.%d", i);
+        snprintf(what, sizeof what, "%s (%s)", pcnn_optim_moment_name(kind, i), name);
+        moments[i] = malloc(n * sizeof(float));
+        if (!moments[i])
+            return pcnn_fail(PCNN_ERR_MEMORY, "out of memory copying the optimiser's moments");
+        TRY(pcnn_optim_get_moment(o, i, moments[i]));
+        TRY(pcnn_model_check_finite(m, moments[i], what, "not saved"));
+        TRY(pcnn_ckpt_add(ck, name, PCNN_REC_F32, moments[i], n * sizeof(float)));
+    }
+    return PCNN_OK;
+}
+
 pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, const train_flags *f,
-                            const train_progress *p)
+                            const train_progress *p, int latest_is_bad)
 {
     pcnn_ckpt ck;
     pcnn_ckpt_init(&ck);
@@ -100,7 +130,6 @@ pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, c
     train_flags_format(f, flags_text, sizeof flags_text);
     format_progress(progress_text, sizeof progress_text, p);
     format_optim(optim_text, sizeof optim_text, pcnn_optim_get_state(o));
-    size_t n = pcnn_model_param_count(m);
     pcnn_status st = pcnn_ckpt_add_model(&ck, m, &params);
     if (!st)
         st = pcnn_ckpt_add_text(&ck, "train.flags", flags_text);
@@ -108,23 +137,17 @@ pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, c
         st = pcnn_ckpt_add_text(&ck, "train.progress", progress_text);
     if (!st)
         st = pcnn_ckpt_add_text(&ck, "optim.state", optim_text);
-    for (int i = 0; !st && i < pcnn_optim_moment_count(o); i++) {
-        char name[32];
-        snprintf(name, sizeof name, "optim.moment.%d", i);
-        moments[i] = malloc(n * sizeof(float));
-        st = moments[i] ? pcnn_optim_get_moment(o, i, moments[i])
-                        : pcnn_fail(PCNN_ERR_MEMORY, "out of memory copying the optimiser's moments");
-        if (!st)
-            st = pcnn_ckpt_add(&ck, name, PCNN_REC_F32, moments[i], n * sizeof(float));
-    }
+    if (!st)
+        st = add_moments(&ck, m, o, moments);
     char *latest = run_dir_path(run_dir, "checkpoint.pcnn"), *next = run_dir_path(run_dir, "checkpoint.next.pcnn");
     char *prev = run_dir_path(run_dir, "checkpoint.prev.pcnn"), *prev_tmp = run_dir_path(run_dir, "checkpoint.prev.tmp");
-    if (!st && (!latest || !next || !prev || !prev_tmp))
+    char *bad = run_dir_path(run_dir, "checkpoint.bad.pcnn");
+    if (!st && (!latest || !next || !prev || !prev_tmp || !bad))
         st = PCNN_ERR_MEMORY;
     if (!st)
         st = pcnn_ckpt_write(&ck, next);
     if (!st)
-        st = keep_previous(latest, prev, prev_tmp);
+        st = latest_is_bad ? set_aside(latest, bad) : keep_previous(latest, prev, prev_tmp);
     if (!st && rename(next, latest) != 0)
         st = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the new checkpoint into place: %s", latest, strerror(errno));
     if (!st) { /* make the renames durable */
@@ -138,6 +161,7 @@ pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, c
     free(next);
     free(prev);
     free(prev_tmp);
+    free(bad);
     free(params);
     free(moments[0]);
     free(moments[1]);
@@ -193,22 +217,33 @@ static pcnn_status read_optim(const pcnn_ckpt *ck, const char *path, pcnn_optim_
     return PCNN_OK;
 }
 
-static pcnn_status load_moments(const pcnn_ckpt *ck, const char *path, pcnn_model *m, pcnn_optim *o)
+/* The moment records hold n floats each (checked before anything is allocated). */
+static pcnn_status expect_moments(const pcnn_ckpt *ck, const char *path, pcnn_optimizer kind, size_t n,
+                                  const pcnn_record *r[2])
+{
+    for (int i = 0; i < pcnn_optim_kind_moment_count(kind); i++) {
+        char name[32];
+        snprintf(name, sizeof name, "optim.moment.%d", i);
+        TRY(pcnn_ckpt_expect(ck, path, name, PCNN_REC_F32, n * sizeof(float), &r[i]));
+    }
+    return PCNN_OK;
+}
+
+static pcnn_status load_moments(const pcnn_record *const r[2], const char *path, pcnn_model *m, pcnn_optim *o)
 {
     size_t bytes = pcnn_model_param_count(m) * sizeof(float);
     float *buf = malloc(bytes ? bytes : 1);
     if (!buf)
         return pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory", path);
+    pcnn_optimizer kind = pcnn_optim_get_state(o)->kind;
     pcnn_status st = PCNN_OK;
     for (int i = 0; !st && i < pcnn_optim_moment_count(o); i++) {
-        char name[32];
-        snprintf(name, sizeof name, "optim.moment.%d", i);
-        const pcnn_record *r;
-        st = pcnn_ckpt_expect(ck, path, name, PCNN_REC_F32, bytes, &r);
-        if (!st) {
-            memcpy(buf, r->data, bytes); /* the payload may sit at any byte offset */
+        char what[96];
+        snprintf(what, sizeof what, "%s (optim.moment.%d)", pcnn_optim_moment_name(kind, i), i);
+        memcpy(buf, r[i]->data, bytes); /* the payload may sit at any byte offset */
+        st = pcnn_model_check_finite(m, buf, what, path);
+        if (!st)
             st = pcnn_optim_set_moment(o, i, buf);
-        }
     }
     free(buf);
     return st;
@@ -222,6 +257,9 @@ pcnn_status train_ckpt_load(const char *path, pcnn_device *dev, pcnn_model **m, 
     pcnn_ckpt ck;
     TRY(pcnn_ckpt_read(path, &ck));
     pcnn_optim_state s;
+    pcnn_config cfg;
+    size_t n = 0;
+    const pcnn_record *params, *moments[2] = {NULL, NULL};
     pcnn_status st = read_flags(&ck, path, f);
     if (!st)
         st = read_progress(&ck, path, p);
@@ -230,12 +268,17 @@ pcnn_status train_ckpt_load(const char *path, pcnn_device *dev, pcnn_model **m, 
     if (!st && s.step != p->step)
         st = pcnn_fail(PCNN_ERR_FORMAT, "%s: optimiser step %ld and training step %ld disagree", path, s.step,
                        p->step);
+    /* Every record's size against the config before a byte is allocated. */
+    if (!st)
+        st = pcnn_ckpt_model_records(&ck, path, &cfg, &n, &params);
+    if (!st)
+        st = expect_moments(&ck, path, s.kind, n, moments);
     if (!st)
         st = pcnn_model_from_ckpt(dev, &ck, path, m);
     if (!st)
         st = pcnn_optim_create(*m, &s, o);
     if (!st)
-        st = load_moments(&ck, path, *m, *o);
+        st = load_moments(moments, path, *m, *o);
     pcnn_ckpt_free(&ck);
     if (st) {
         pcnn_optim_free(*o);

@@ -14,7 +14,11 @@
  * checkpoint.next.pcnn, the current checkpoint.pcnn is hard-linked to
  * checkpoint.prev.pcnn (through a temporary name, renamed over the old
  * prev), then next is renamed over checkpoint.pcnn. At every instant
- * checkpoint.pcnn is a complete checkpoint (the old or the new one). */
+ * checkpoint.pcnn is a complete checkpoint (the old or the new one), and
+ * after a fallback to prev, prev is (see train_ckpt_save).
+ *
+ * Loading checks every record's size against the config (overflow-safe)
+ * before anything is allocated, and refuses non-finite weights and moments. */
 #ifndef PCNN_TRAIN_CKPT_H
 #define PCNN_TRAIN_CKPT_H
 
@@ -34,8 +38,13 @@ typedef struct {
     long test_step;
 } train_progress;
 
+/* Saves as above; the weights and moments must be finite (PCNN_ERR_NUMERIC
+ * naming the tensor, and nothing written, if not). latest_is_bad: the run
+ * resumed from prev because checkpoint.pcnn could not be loaded; then
+ * checkpoint.pcnn goes to checkpoint.bad.pcnn instead of over prev, so the
+ * good prev survives until the new checkpoint is in place. */
 pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, const train_flags *f,
-                            const train_progress *p);
+                            const train_progress *p, int latest_is_bad);
 
 /* Loads a training checkpoint file: the model and optimiser are created on
  * `dev`; the caller frees them. */

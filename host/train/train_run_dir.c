@@ -3,9 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/base_try.h"
 #include "io/io_file.h"
@@ -22,8 +27,13 @@ char *run_dir_path(const char *dir, const char *name)
     return p;
 }
 
-/* mkdir -p */
-static pcnn_status make_dirs(const char *dir)
+/* The files a start writes beside the checkpoints (undone by a failed start,
+ * unless they were there before it). */
+static const char *const run_files[] = {"config.txt", "train.txt", "log.csv", "loss.svg", "checkpoint.next.pcnn"};
+enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0], MAX_MADE = 64 };
+
+/* mkdir -p, noting each directory this call created (outermost first). */
+static pcnn_status make_dirs(run_dir_hold *h, const char *dir)
 {
     if (!dir[0]) /* the loop below starts past the first character */
         return pcnn_fail(PCNN_ERR_ARG, "--run-dir: empty path");
@@ -31,38 +41,163 @@ static pcnn_status make_dirs(const char *dir)
     if (!copy)
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     pcnn_status st = PCNN_OK;
-    for (char *p = copy + 1; !st && *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            st = make_dir(copy);
-            *p = '/';
-        }
-    if (!st)
+    size_t len = strlen(copy);
+    for (size_t i = 1; !st && i <= len; i++) {
+        if (copy[i] != '/' && copy[i] != 0)
+            continue;
+        char c = copy[i];
+        copy[i] = 0;
+        int existed = access(copy, F_OK) == 0;
         st = make_dir(copy);
+        if (!st && !existed && h->n_made < MAX_MADE) {
+            h->made[h->n_made] = strdup(copy);
+            if (h->made[h->n_made])
+                h->n_made++;
+        }
+        copy[i] = c;
+    }
     free(copy);
     return st;
 }
 
-pcnn_status run_dir_prepare(const char *dir, int resume)
+/* The pid written in a held lock file (0 if it cannot be read yet: the holder
+ * writes it just after taking the lock, so wait a little for it). */
+static long holder_pid(int fd)
 {
-    char *ckpt = run_dir_path(dir, "checkpoint.pcnn"), *samples = run_dir_path(dir, "samples");
-    pcnn_status st = ckpt && samples ? PCNN_OK : PCNN_ERR_MEMORY;
+    for (int tries = 0; tries < 50; tries++) {
+        char buf[32] = {0};
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        char *end;
+        long pid = n > 0 ? strtol(buf, &end, 10) : 0;
+        if (n > 0 && pid > 0 && *end == '\n')
+            return pid;
+        struct timespec ms = {0, 2000000};
+        nanosleep(&ms, NULL);
+    }
+    return 0;
+}
+
+/* Takes DIR/train.lock with flock for the life of the process's hold. A lock
+ * file can be removed (a failed start undoes itself) between our open and
+ * our flock: then the lock is on a name no one else sees, so check that the
+ * locked file is still the one under the name, and try again if not. */
+static pcnn_status take_lock(run_dir_hold *h, const char *dir, const char *flag)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int created = 1, fd = open(h->lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST) {
+            created = 0;
+            fd = open(h->lock_path, O_RDWR | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT)
+                continue; /* removed just now: create it */
+        }
+        if (fd < 0)
+            return pcnn_fail(PCNN_ERR_IO, "%s: cannot open the run directory's lock file: %s", h->lock_path,
+                             strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            long pid = e == EWOULDBLOCK ? holder_pid(fd) : 0;
+            close(fd);
+            if (e != EWOULDBLOCK)
+                return pcnn_fail(PCNN_ERR_IO, "%s: cannot lock the run directory: %s", h->lock_path, strerror(e));
+            if (pid)
+                return pcnn_fail(PCNN_ERR_ARG, "%s %s is in use: process %ld is training there (it holds %s)", flag,
+                                 dir, pid, h->lock_path);
+            return pcnn_fail(PCNN_ERR_ARG, "%s %s is in use: another process is training there (it holds %s)", flag,
+                             dir, h->lock_path);
+        }
+        struct stat held, named;
+        if (fstat(fd, &held) != 0 || stat(h->lock_path, &named) != 0 || held.st_ino != named.st_ino ||
+            held.st_dev != named.st_dev) {
+            close(fd);
+            continue;
+        }
+        char pid[32];
+        int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+            pcnn_status st = pcnn_fail(PCNN_ERR_IO, "%s: cannot write: %s", h->lock_path, strerror(errno));
+            if (created)
+                unlink(h->lock_path);
+            close(fd);
+            return st;
+        }
+        h->lock_fd = fd;
+        h->created_lock = created;
+        return PCNN_OK;
+    }
+    return pcnn_fail(PCNN_ERR_IO, "%s: the lock file keeps being replaced: cannot lock the run directory",
+                     h->lock_path);
+}
+
+pcnn_status run_dir_prepare(const char *dir, int resume, run_dir_hold *h)
+{
+    memset(h, 0, sizeof *h);
+    h->lock_fd = -1;
+    const char *flag = resume ? "--resume" : "--run-dir";
+    h->dir = strdup(dir);
+    h->lock_path = run_dir_path(dir, "train.lock");
+    char *ckpt = run_dir_path(dir, "checkpoint.pcnn"), *prev = run_dir_path(dir, "checkpoint.prev.pcnn");
+    char *samples = run_dir_path(dir, "samples");
+    pcnn_status st = h->dir && h->lock_path && ckpt && prev && samples ? PCNN_OK : PCNN_ERR_MEMORY;
+    /* A resume of a directory without a run touches nothing. */
+    if (!st && resume && !file_exists(ckpt) && !file_exists(prev))
+        st = pcnn_fail(PCNN_ERR_ARG, "--resume %s: no checkpoint.pcnn in that directory", dir);
+    if (!st && !resume)
+        st = make_dirs(h, dir);
+    /* Everything below happens under the lock, so two starts cannot both see
+     * an empty directory, and a second process touches nothing. */
+    if (!st)
+        st = take_lock(h, dir, flag);
+    for (int i = 0; !st && i < N_RUN_FILES; i++) {
+        char *path = run_dir_path(dir, run_files[i]);
+        if (!path)
+            st = PCNN_ERR_MEMORY;
+        else if (access(path, F_OK) == 0)
+            h->existed |= 1u << i;
+        free(path);
+    }
     if (!st && !resume && file_exists(ckpt))
         st = pcnn_fail(PCNN_ERR_ARG, "--run-dir %s already holds a run (checkpoint.pcnn): continue it with "
                        "--resume %s, or choose another --run-dir", dir, dir);
-    if (!st && resume && !file_exists(ckpt)) {
-        char *prev = run_dir_path(dir, "checkpoint.prev.pcnn");
-        if (!prev || !file_exists(prev))
-            st = pcnn_fail(PCNN_ERR_ARG, "--resume %s: no checkpoint.pcnn in that directory", dir);
-        free(prev);
-    }
-    if (!st)
-        st = make_dirs(dir);
-    if (!st)
+    if (!st && access(samples, F_OK) != 0) {
         st = make_dir(samples);
+        h->made_samples = !st;
+    }
     free(ckpt);
+    free(prev);
     free(samples);
+    if (st)
+        run_dir_release(h, 1);
     return st;
+}
+
+void run_dir_release(run_dir_hold *h, int undo)
+{
+    if (undo && h->lock_fd >= 0) { /* only what this process did while it held the directory */
+        for (int i = 0; i < N_RUN_FILES; i++) {
+            char *path = h->existed & (1u << i) ? NULL : run_dir_path(h->dir, run_files[i]);
+            if (path)
+                unlink(path);
+            free(path);
+        }
+        char *samples = h->made_samples ? run_dir_path(h->dir, "samples") : NULL;
+        if (samples)
+            rmdir(samples);
+        free(samples);
+        if (h->lock_fd >= 0 && h->created_lock)
+            unlink(h->lock_path); /* while still holding it: see take_lock */
+    }
+    if (h->lock_fd >= 0)
+        close(h->lock_fd);
+    for (int i = h->n_made; i-- > 0;) {
+        if (undo)
+            rmdir(h->made[i]); /* only if empty: never what others put there */
+        free(h->made[i]);
+    }
+    free(h->lock_path);
+    free(h->dir);
+    memset(h, 0, sizeof *h);
+    h->lock_fd = -1;
 }
 
 void run_dir_remove_stale_temps(const char *dir)

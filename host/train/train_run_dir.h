@@ -9,9 +9,30 @@
 
 #include "pcnn/error.h"
 
-/* Creates `dir` and its parents, and dir/samples. A fresh run refuses a
- * directory that already holds a checkpoint; a resume needs one. */
-pcnn_status run_dir_prepare(const char *dir, int resume);
+/* A run directory held by this process: its lock, and what the start
+ * created (so that a start that fails can remove it again). */
+typedef struct {
+    char *dir;
+    char *lock_path;  /* dir/train.lock: flock'ed while held, holds the holder's pid */
+    int lock_fd;      /* -1: not held */
+    int created_lock; /* this process created train.lock */
+    char *made[64];   /* directories this process created, outermost first */
+    int n_made;
+    int made_samples; /* dir/samples too */
+    unsigned existed; /* which of the start's files were there before it */
+} run_dir_hold;
+
+/* Creates `dir` and its parents, and dir/samples, and locks it for this
+ * process (flock on dir/train.lock, held until run_dir_release). A second
+ * process gets PCNN_ERR_ARG naming the pid that holds it, and has touched
+ * nothing. Under the lock, a fresh run refuses a directory that already holds
+ * a checkpoint; a resume needs one (checked before anything is touched). */
+pcnn_status run_dir_prepare(const char *dir, int resume, run_dir_hold *h);
+
+/* Lets go of the lock. undo: the start failed before its first checkpoint:
+ * remove what it created (files it wrote that were not there before, the
+ * lock file, directories it made that are empty again). Safe to call twice. */
+void run_dir_release(run_dir_hold *h, int undo);
 
 /* Removes the temporary files a killed process left in a run directory. */
 void run_dir_remove_stale_temps(const char *dir);

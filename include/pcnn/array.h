@@ -26,6 +26,9 @@ size_t pcnn_array_bytes(const pcnn_array *a);
 pcnn_status pcnn_array_alloc(pcnn_array *a, pcnn_dtype dtype, int ndim, const size_t *shape);
 void pcnn_array_free(pcnn_array *a);
 
+/* The index of the first NaN or infinity among v[0..n), or n if all are finite. */
+size_t pcnn_first_nonfinite(const float *v, size_t n);
+
 /* Writes "[2, 8, 8, 3]" into buf. */
 const char *pcnn_shape_str(const pcnn_array *a, char *buf, size_t size);
 

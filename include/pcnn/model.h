@@ -27,6 +27,9 @@ typedef struct {
 } pcnn_tensor_info;
 
 pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_model **out);
+/* The parameter count of the model cfg describes, computed without
+ * allocating it (readers check a file's sizes against it first). */
+pcnn_status pcnn_config_param_count(const pcnn_config *cfg, size_t *count);
 void pcnn_model_free(pcnn_model *m);
 const pcnn_config *pcnn_model_config(const pcnn_model *m);
 pcnn_device *pcnn_model_device(const pcnn_model *m);
@@ -51,6 +54,12 @@ pcnn_status pcnn_model_get_grad(pcnn_model *m, int index, float *dst);
 size_t pcnn_model_param_count(const pcnn_model *m);
 pcnn_status pcnn_model_get_params(pcnn_model *m, float *dst);
 pcnn_status pcnn_model_set_params(pcnn_model *m, const float *src);
+
+/* Fails (PCNN_ERR_NUMERIC) unless every value of v is finite; v holds
+ * param_count floats laid out as the parameters (the weights, or an
+ * optimiser moment, which `what` names: "the weights"). The message is
+ * "<where>: <what> of <tensor> are not finite (element <i> is nan)". */
+pcnn_status pcnn_model_check_finite(const pcnn_model *m, const float *v, const char *what, const char *where);
 
 /* All gradients as one flat vector, laid out as the parameters (for all-reduce). */
 pcnn_status pcnn_model_get_grads(pcnn_model *m, float *dst);

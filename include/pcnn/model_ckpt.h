@@ -8,9 +8,14 @@
 #include "pcnn/model.h"
 
 /* A model's records ("config", "params"). *host_params is a host copy of the
- * parameters that must live until the write; free it after. */
+ * parameters that must live until the write; free it after. Fails
+ * (PCNN_ERR_NUMERIC, naming the tensor) if a weight is NaN or infinite. */
 pcnn_status pcnn_ckpt_add_model(pcnn_ckpt *ck, pcnn_model *m, float **host_params);
-/* Builds the model a checkpoint describes, on `dev`. */
+/* The "config" record parsed, and the "params" record checked to hold the
+ * *n_params floats that config needs: all before anything is allocated. */
+pcnn_status pcnn_ckpt_model_records(const pcnn_ckpt *ck, const char *path, pcnn_config *cfg, size_t *n_params,
+                                    const pcnn_record **params);
+/* Builds the model a checkpoint describes, on `dev`; refuses non-finite weights. */
 pcnn_status pcnn_model_from_ckpt(pcnn_device *dev, const pcnn_ckpt *ck, const char *path, pcnn_model **out);
 
 /* A checkpoint of just the model. */

@@ -32,6 +32,9 @@ pcnn_status pcnn_optim_step(pcnn_optim *o);
 
 /* Moments (Adam: m then v; RMSProp: v), each param_count floats, for checkpoints. */
 int pcnn_optim_moment_count(const pcnn_optim *o);
+int pcnn_optim_kind_moment_count(pcnn_optimizer kind);
+/* "the optimiser's second moments" (for messages). */
+const char *pcnn_optim_moment_name(pcnn_optimizer kind, int which);
 pcnn_status pcnn_optim_get_moment(pcnn_optim *o, int which, float *dst);
 pcnn_status pcnn_optim_set_moment(pcnn_optim *o, int which, const float *src);
 void pcnn_optim_set_state(pcnn_optim *o, const pcnn_optim_state *state);
