@@ -78,21 +78,29 @@ static uint philox_w0(ulong key, uint x0, uint x1, uint x2, uint x3)
  *   CPU's running sum);  t = u * P_255;  value = the first v with t < P_v,
  *   found in parallel (P is non-decreasing, so exactly one v has
  *   t < P_v and not t < P_{v-1}), else the last v with e_v > 0 (NaN logits).
- * The counter is (image_base + i, c1, c2, c3) = (image, y, x, tag | colour). */
+ * The counter is (image_base + i, c1, c2, c3) = (image, y, x, tag | colour).
+ * has_bad: bad[img] = 1 when a logit is NaN or infinite (else left as it is). */
 __kernel void sample_draw(__global uchar *pixels, ulong px_off, ulong px_stride, __global float *input, ulong in_off,
                           ulong in_stride, int has_input, __global const float *logits, ulong z_off, ulong ld_z,
-                          int n, ulong seed, uint image_base, uint c1, uint c2, uint c3, float inv_t)
+                          int n, ulong seed, uint image_base, uint c1, uint c2, uint c3, float inv_t,
+                          __global float *bad, ulong bad_off, int has_bad)
 {
     __local real p[256];
     __local float red[WG];
-    __local int first, last_live;
+    __local int first, last_live, nonfinite;
     int img = (int)get_group_id(0), lid = (int)get_local_id(0);
     /* launched with exactly n work-groups: every barrier is reached by all */
     __global const float *z = logits + z_off + (ulong)img * ld_z;
 
+    if (lid == 0)
+        nonfinite = 0;
+    barrier(CLK_LOCAL_MEM_FENCE);
     float m = z[0];
-    for (int v = lid; v < 256; v += WG)
+    for (int v = lid; v < 256; v += WG) {
         m = fmax(m, z[v]);
+        if (!isfinite(z[v]))
+            nonfinite = 1; /* every writer writes the same value */
+    }
     red[lid] = m;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int span = WG / 2; span > 0; span /= 2) {
@@ -137,5 +145,7 @@ __kernel void sample_draw(__global uchar *pixels, ulong px_off, ulong px_stride,
         pixels[px_off + (ulong)img * px_stride] = (uchar)value;
         if (has_input)
             input[in_off + (ulong)img * in_stride] = (float)value / 255.0f;
+        if (has_bad && nonfinite)
+            bad[bad_off + img] = 1.0f;
     }
 }

@@ -85,8 +85,11 @@ static void test_training_step_matches_cpu(void **state)
 
 int main(void)
 {
+    const char *why = NULL;
+    if (pcnn_device_count(&why) < 2) { /* ctest: skipped (SKIP_RETURN_CODE) */
+        printf("training step, OpenCL vs CPU: no OpenCL device (%s): skipped\n", why ? why : "none found");
+        return TEST_SKIPPED;
+    }
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_training_step_matches_cpu)};
-    int failed = cmocka_run_group_tests_name("training step, OpenCL vs CPU", tests, NULL, NULL);
-    /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE) when there is no OpenCL device. */
-    return failed ? failed : pcnn_device_count(NULL) > 1 ? 0 : 77;
+    return cmocka_run_group_tests_name("training step, OpenCL vs CPU", tests, NULL, NULL);
 }

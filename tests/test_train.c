@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/npy.h"
@@ -349,6 +350,73 @@ static void test_killed_save_leaves_a_loadable_checkpoint(void **state)
     free(dir);
 }
 
+/* Non-finite optimiser moments are never saved (RMSProp at --lr 1000 made
+ * infinite mean squares while the loss stayed finite): the save fails naming
+ * the moment and the tensor, checkpoint.pcnn is left byte for byte, and no
+ * temporary file stays. And a training checkpoint whose moment records do not
+ * fit its config is refused before any device memory is allocated. */
+static void test_nonfinite_moments_never_saved(void **state)
+{
+    char *dir = test_tmpdir(), path[600];
+    snprintf(path, sizeof path, "%s/checkpoint.pcnn", dir);
+    pcnn_config cfg = {.hidden_dim = 2, .out_dim = 4, .n_layers = 1, .channels = 1, .height = 6, .width = 6};
+    train_flags f = train_flags_defaults();
+    pcnn_model *model;
+    pcnn_optim *opt;
+    pcnn_optim_state s = pcnn_optim_defaults(PCNN_OPT_RMSPROP);
+    assert_int_equal(pcnn_model_create(*state, &cfg, &model), PCNN_OK);
+    assert_int_equal(pcnn_model_init(model, 1), PCNN_OK);
+    assert_int_equal(pcnn_optim_create(model, &s, &opt), PCNN_OK);
+    train_progress p = {.step = 0, .test_bpd = NAN};
+    assert_int_equal(train_ckpt_save(dir, model, opt, &f, &p, 0), PCNN_OK);
+    unsigned char *before, *after;
+    size_t nb, na;
+    assert_int_equal(read_whole_file(path, &before, &nb), PCNN_OK);
+    size_t n = pcnn_model_param_count(model);
+    float *v = calloc(n, sizeof *v);
+    v[n - 3] = INFINITY; /* final_conv.bias */
+    assert_int_equal(pcnn_optim_set_moment(opt, 0, v), PCNN_OK);
+    assert_int_equal(train_ckpt_save(dir, model, opt, &f, &p, 0), PCNN_ERR_NUMERIC);
+    print_message("  refused: %s\n", pcnn_last_error());
+    assert_non_null(strstr(pcnn_last_error(), "the optimiser's mean squares (optim.moment.0) of final_conv.bias"));
+    assert_int_equal(read_whole_file(path, &after, &na), PCNN_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(after, before, na);
+    free(after);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; (e = readdir(d));)
+        assert_null(strstr(e->d_name, ".tmp"));
+    closedir(d);
+
+    /* The moment record cut to 40 bytes: refused before allocating. */
+    pcnn_ckpt ck;
+    assert_int_equal(pcnn_ckpt_parse(before, nb, "mem", &ck), PCNN_OK);
+    for (int i = 0; i < ck.n; i++)
+        if (strcmp(ck.rec[i].name, "optim.moment.0") == 0)
+            ck.rec[i].bytes = 40;
+    assert_int_equal(pcnn_ckpt_write(&ck, path), PCNN_OK);
+    pcnn_ckpt_free(&ck);
+    pcnn_device *dev;
+    assert_int_equal(pcnn_device_open(0, &dev), PCNN_OK);
+    pcnn_model *m2 = (pcnn_model *)1;
+    pcnn_optim *o2 = (pcnn_optim *)1;
+    train_flags f2;
+    train_progress p2;
+    assert_int_equal(train_ckpt_load(path, dev, &m2, &o2, &f2, &p2), PCNN_ERR_FORMAT);
+    print_message("  refused: %s (device bytes at the peak: %zu)\n", pcnn_last_error(), dev->bytes_peak);
+    assert_non_null(strstr(pcnn_last_error(), "optim.moment.0"));
+    assert_int_equal(dev->bytes_peak, 0);
+    assert_null(m2);
+    assert_null(o2);
+    pcnn_device_close(dev);
+    free(before);
+    free(v);
+    pcnn_optim_free(opt);
+    pcnn_model_free(model);
+    test_rmtree(dir);
+    free(dir);
+}
+
 /* Huge (finite) weights make a non-finite loss: the job stops naming the
  * step, and the checkpoint it would resume from is left byte for byte as it
  * was. (NaN weights never get this far: loading refuses them.) */
@@ -432,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_resume_refuses_another_model),
         cmocka_unit_test(test_killed_save_leaves_a_loadable_checkpoint),
         cmocka_unit_test(test_nan_loss_stops_and_keeps_the_checkpoint),
+        cmocka_unit_test(test_nonfinite_moments_never_saved),
         cmocka_unit_test(test_short_run_loss_falls),
     };
     return cmocka_run_group_tests_name("training, device 0 (CPU)", tests, setup_cpu, teardown);

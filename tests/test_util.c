@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pcnn/device.h"
 #include "pcnn/npy.h"
@@ -93,9 +95,6 @@ static int device_index;
 
 static int setup_device(void **state)
 {
-    *state = NULL;
-    if (device_index >= pcnn_device_count(NULL))
-        return 0; /* no such OpenCL device: the tests skip */
     if (pcnn_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
         print_error("cannot open device %d: %s\n", device_index, pcnn_last_error());
         return -1;
@@ -109,18 +108,86 @@ static int teardown_device(void **state)
     return 0;
 }
 
-int test_run_on_every_device(const char *what, const struct CMUnitTest *tests, size_t n)
+int test_main_on_devices(int argc, char **argv, const char *what, const struct CMUnitTest *tests, size_t n)
 {
+    int opencl = argc > 1 && strcmp(argv[1], "opencl") == 0;
+    if (argc > 1 && !opencl) {
+        fprintf(stderr, "usage: %s [opencl]\n", argv[0]);
+        return 2;
+    }
     const char *why = NULL;
     int count = pcnn_device_count(&why), failed = 0;
-    for (device_index = 0; device_index < (count > 1 ? count : 2); device_index++) {
+    if (opencl && count < 2) {
+        printf("%s: no OpenCL device (%s): skipped\n", what, why ? why : "none found");
+        return TEST_SKIPPED;
+    }
+    for (device_index = opencl ? 1 : 0; device_index < (opencl ? count : 1); device_index++) {
         char name[300];
         pcnn_device_info info;
-        if (device_index < count && pcnn_device_describe(device_index, &info) == PCNN_OK)
-            snprintf(name, sizeof name, "%s, device %d (%s)", what, device_index, info.name);
-        else
-            snprintf(name, sizeof name, "%s, device %d: skipped, %s", what, device_index, why);
+        if (pcnn_device_describe(device_index, &info) != PCNN_OK)
+            snprintf(info.name, sizeof info.name, "?");
+        snprintf(name, sizeof name, "%s, device %d (%s)", what, device_index, info.name);
         failed += _cmocka_run_group_tests(name, tests, n, setup_device, teardown_device);
     }
     return failed;
+}
+
+/* VmRSS or VmHWM of this process in KiB, from /proc/self/status. */
+static long status_kib(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    size_t len = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, len) == 0 && line[len] == ':') {
+            kib = strtol(line + len + 1, NULL, 10);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+long test_peak_rss_growth_kib(int (*fn)(void *ctx), void *ctx, int *status, char *msg, size_t msg_size)
+{
+    struct {
+        long growth;
+        int status;
+        char msg[512];
+    } r;
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        /* Writing 5 to clear_refs sets the peak (VmHWM) to what is resident now. */
+        FILE *f = fopen("/proc/self/clear_refs", "w");
+        if (f) {
+            fputs("5", f);
+            fclose(f);
+        }
+        long before = status_kib("VmHWM");
+        memset(&r, 0, sizeof r);
+        r.status = fn(ctx);
+        snprintf(r.msg, sizeof r.msg, "%s", pcnn_last_error());
+        long after = status_kib("VmHWM");
+        r.growth = before < 0 || after < 0 ? -1 : after - before;
+        ssize_t w = write(fds[1], &r, sizeof r);
+        _exit(w == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], &r, sizeof r);
+    close(fds[0]);
+    int wstatus;
+    waitpid(pid, &wstatus, 0);
+    if (got != (ssize_t)sizeof r || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+        return -1;
+    *status = r.status;
+    if (msg)
+        snprintf(msg, msg_size, "%s", r.msg);
+    return r.growth;
 }

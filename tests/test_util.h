@@ -33,11 +33,24 @@ void assert_close(const char *what, const float *got, const float *want, size_t 
 char *test_tmpdir(void);
 void test_rmtree(const char *dir);
 
-/* Runs the group once on device 0 and once on every OpenCL device (with none,
- * one OpenCL group runs with a NULL state, so its tests must skip()). Each
- * test's *state is the open pcnn_device. Returns the number of failures. */
-int test_run_on_every_device(const char *what, const struct CMUnitTest *tests, size_t n);
-#define TEST_RUN_ON_EVERY_DEVICE(what, tests) test_run_on_every_device(what, tests, sizeof tests / sizeof tests[0])
+/* main() of a test that runs on devices: with no argument on device 0, with
+ * the argument "opencl" on every OpenCL device in turn (ctest registers both:
+ * NAME and NAME_cl). Each test's *state is the open pcnn_device. Returns the
+ * number of failures, or TEST_SKIPPED when there is no OpenCL device: a test
+ * whose subject is absent is reported as skipped, never as passed. */
+int test_main_on_devices(int argc, char **argv, const char *what, const struct CMUnitTest *tests, size_t n);
+#define TEST_MAIN_ON_DEVICES(argc, argv, what, tests)                                                                  \
+    test_main_on_devices(argc, argv, what, tests, sizeof tests / sizeof tests[0])
+
+/* ctest's SKIP_RETURN_CODE for every test here. */
+enum { TEST_SKIPPED = 77 };
+
+/* Runs fn(ctx) in a child process and returns how far the child's peak
+ * resident memory grew while it ran, in KiB (-1 if it could not be measured);
+ * *status gets fn's return value, and msg (if not NULL, msg_size bytes) the
+ * library's last error message in the child. For tests that something is NOT
+ * allocated: the parent never holds the memory. */
+long test_peak_rss_growth_kib(int (*fn)(void *ctx), void *ctx, int *status, char *msg, size_t msg_size);
 
 /* Fills buf with bytes/floats from a seeded generator. */
 void test_random_bytes(uint8_t *buf, size_t n, uint64_t seed);

@@ -172,10 +172,13 @@ typedef struct {
      * CPU's only when t falls within float rounding of a partial sum, about 1e-6
      * of draws; in double about 1e-15).
      * Writes pixels[i*pixel_stride] = value (uint8 view) and, if input.buf,
-     * input[i*input_stride] = value / 255.0f (the model's input for it). */
+     * input[i*input_stride] = value / 255.0f (the model's input for it).
+     * If bad.buf: bad[i] = 1 when one of logits_i is NaN or infinite (a
+     * broken model: the value drawn is then meaningless), else bad[i] is left
+     * as it was, so a sampler reads the flags once at the end. */
     pcnn_status (*sample_draw)(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
-                               bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
-                               int x, int colour, float inv_temperature);
+                               bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y, int x,
+                               int colour, float inv_temperature, bview bad);
 
     /* Keras Adam over n parameters (step_size = lr_t * sqrt(1-b2^t) / (1-b1^t)):
      * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= step_size * m / (sqrt(v) + eps). */

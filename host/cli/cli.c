@@ -2,10 +2,13 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "io/io_file.h"
 
 static void print_help(const char *command, const char *usage, const cli_flag *flags, int n)
 {
@@ -26,25 +29,49 @@ static int set_value(const char *command, cli_flag *f, const char *value)
     }
     char *end;
     errno = 0;
+    if (f->kind == FLAG_INT || f->kind == FLAG_LONG) {
+        /* Integers as integers: a double holds them exactly only below 2^53,
+         * so --seed 9007199254740993 must not become ...992. Exponent forms
+         * (1e6) are whole numbers too, where a double holds them exactly. */
+        long long iv = strtoll(value, &end, 10);
+        int exact = !errno && end != value && !*end;
+        if (!exact && !(errno == ERANGE && end != value && !*end)) {
+            errno = 0;
+            double d = strtod(value, &end);
+            if (errno || end == value || *end || !isfinite(d)) {
+                fprintf(stderr, "pcnn-cl %s: %s expects a number, got '%s'\n", command, f->name, value);
+                return EXIT_USAGE;
+            }
+            if (d != floor(d) || fabs(d) > 9007199254740992.0) {
+                fprintf(stderr, "pcnn-cl %s: %s expects a whole number%s, got '%s'\n", command, f->name,
+                        d == floor(d) ? " (write integers above 2^53 in digits)" : "", value);
+                return EXIT_USAGE;
+            }
+            iv = (long long)d;
+            exact = 1;
+        }
+        /* The range check in integers: min and max are whole numbers below 2^63. */
+        long long lo = (long long)f->min, hi = f->max >= 9.2233720368547758e18 ? LLONG_MAX : (long long)f->max;
+        if (!exact || iv < lo || iv > hi) {
+            fprintf(stderr, "pcnn-cl %s: %s must be in %lld..%lld, got %s\n", command, f->name, lo, hi, value);
+            return EXIT_USAGE;
+        }
+        if (f->kind == FLAG_INT)
+            *(int *)f->dst = (int)iv;
+        else
+            *(long *)f->dst = (long)iv;
+        return 0;
+    }
     double v = strtod(value, &end);
     if (errno || end == value || *end || !isfinite(v)) {
         fprintf(stderr, "pcnn-cl %s: %s expects a number, got '%s'\n", command, f->name, value);
-        return EXIT_USAGE;
-    }
-    if ((f->kind == FLAG_INT || f->kind == FLAG_LONG) && v != floor(v)) {
-        fprintf(stderr, "pcnn-cl %s: %s expects a whole number, got '%s'\n", command, f->name, value);
         return EXIT_USAGE;
     }
     if (v < f->min || v > f->max) {
         fprintf(stderr, "pcnn-cl %s: %s must be in %.15g..%.15g, got %s\n", command, f->name, f->min, f->max, value);
         return EXIT_USAGE;
     }
-    if (f->kind == FLAG_INT)
-        *(int *)f->dst = (int)v;
-    else if (f->kind == FLAG_LONG)
-        *(long *)f->dst = (long)v;
-    else
-        *(double *)f->dst = v;
+    *(double *)f->dst = v;
     return 0;
 }
 
@@ -91,6 +118,14 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
             return EXIT_USAGE;
         }
     return 0;
+}
+
+int cli_check_output(const char *flag, const char *path, int is_dir)
+{
+    pcnn_status st = path ? output_check(path, flag, is_dir) : PCNN_OK;
+    if (st)
+        cli_report_error();
+    return cli_exit_code(st);
 }
 
 void cli_report_error(void) { fprintf(stderr, "pcnn-cl: %s\n", pcnn_last_error()); }

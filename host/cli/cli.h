@@ -33,6 +33,11 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
  * printing the error (EXIT_USAGE when no device matches). */
 int cli_open_device(const cli_context *ctx, pcnn_device **dev);
 
+/* Checks, before any work, that `path` (given with `flag`; NULL: not given)
+ * can be written: output_check (io/io_file.h). Returns 0, or the exit code
+ * after printing the one-line error. */
+int cli_check_output(const char *flag, const char *path, int is_dir);
+
 /* Prints "pcnn-cl: <message>" for the last library error. */
 void cli_report_error(void);
 

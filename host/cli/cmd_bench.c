@@ -290,6 +290,9 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
     int n = parse_devices(devices, idx, 64);
     if (n < 0)
         return EXIT_USAGE;
+    /* The outputs before minutes of measuring. */
+    if ((rc = cli_check_output("--json", json, 0)) || (rc = cli_check_output("--svg", svg, 0)))
+        return rc;
     bench_result *r = calloc((size_t)n, sizeof *r);
     if (!r) {
         fprintf(stderr, "pcnn-cl bench: out of memory\n");

@@ -41,10 +41,15 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv)
                              &part);
         sum += part;
     }
+    double nats = st ? 0 : sum / ((double)data.n * pcnn_dataset_image_bytes(&data));
+    if (!st && !isfinite(nats))
+        st = pcnn_fail(PCNN_ERR_NUMERIC,
+                       "%s: the loss on %s is %s: the model's logits are not finite (its weights "
+                       "are broken)",
+                       ckpt, spec, isnan(nats) ? "NaN" : "infinite");
     if (st) {
         cli_report_error();
     } else {
-        double nats = sum / ((double)data.n * pcnn_dataset_image_bytes(&data));
         printf("images=%zu size=%dx%dx%d device=%s\n", data.n, data.height, data.width, data.channels,
                pcnn_device_name(dev));
         printf("bits_per_dim=%.9g\n", nats / log(2.0));

@@ -16,6 +16,9 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     int rc = cli_parse("export", "--checkpoint FILE --to DIR", flags, 2, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
+    rc = cli_check_output("--to", to, 1);
+    if (rc)
+        return rc;
     pcnn_device *dev;
     int open_rc = cli_open_device(ctx, &dev);
     if (open_rc)

@@ -16,6 +16,9 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     int rc = cli_parse("import", "--from DIR --out FILE", flags, 2, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
+    rc = cli_check_output("--out", out, 0);
+    if (rc)
+        return rc;
     pcnn_device *dev;
     int open_rc = cli_open_device(ctx, &dev);
     if (open_rc)

@@ -70,6 +70,9 @@ int cmd_masks(const cli_context *ctx, int argc, char **argv)
         fprintf(stderr, "pcnn-cl masks: %s\n", pcnn_last_error());
         return EXIT_USAGE;
     }
+    rc = cli_check_output("--png", png, 0);
+    if (rc)
+        return rc;
     pcnn_status st = png ? mask_picture_write_png(&s, png) : mask_picture_print(stdout, &s);
     if (st) {
         cli_report_error();

@@ -113,19 +113,18 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file (required unless --bench)", 0, 0, 0, 0},
         {"--n", FLAG_INT, &n, "images to draw (16)", 1, 1 << 24, 0, 0},
         {"--out", FLAG_STRING, &out, "PNG grid to write; the images also go to the same name .npy", 0, 0, 0, 0},
-        {"--method", FLAG_STRING, &method, "fast (default) or naive (the seed's: a forward pass per sub-pixel)", 0,
-         0, 0, 0},
-        {"--seed", FLAG_LONG, &seed, "random seed (0)", 0, 9.2e18, 0, 0},
+        {"--method", FLAG_STRING, &method, "fast (default) or naive (the seed's: a forward pass per sub-pixel)", 0, 0,
+         0, 0},
+        {"--seed", FLAG_LONG, &seed, "random seed (0)", 0, 9223372036854775807.0, 0, 0},
         {"--temperature", FLAG_DOUBLE, &temperature, "sample softmax(logits / T) (1)", 1e-6, 1e6, 0, 0},
         {"--batch", FLAG_INT, &batch, "images computed together (all)", 1, 1 << 24, 0, 0},
         {"--height", FLAG_INT, &height, "image height (the checkpoint's)", 1, 65536, 0, 0},
         {"--width", FLAG_INT, &width, "image width (the checkpoint's)", 1, 65536, 0, 0},
         {"--bench", FLAG_SWITCH, &do_bench, "time fast against naive instead of writing images", 0, 0, 0, 0},
-        {"--preset", FLAG_STRING, &preset, "--bench without --checkpoint: randomly initialised preset (small)", 0, 0,
-         0, 0},
-        {"--channels", FLAG_INT, &channels, "--bench without --checkpoint: colours, 1 or 3 (3)", 1, 3, 0, 0},
-        {"--naive-steps", FLAG_INT, &naive_steps, "--bench: naive sub-pixels to time, 0 to skip (3)", 0, 1 << 20, 0,
+        {"--preset", FLAG_STRING, &preset, "--bench without --checkpoint: randomly initialised preset (small)", 0, 0, 0,
          0},
+        {"--channels", FLAG_INT, &channels, "--bench without --checkpoint: colours, 1 or 3 (3)", 1, 3, 0, 0},
+        {"--naive-steps", FLAG_INT, &naive_steps, "--bench: naive sub-pixels to time, 0 to skip (3)", 0, 1 << 20, 0, 0},
     };
     int rc = cli_parse("sample",
                        "--checkpoint FILE --n N --out grid.png [--method fast|naive] [--seed S] [--temperature T] "
@@ -148,6 +147,15 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
     if (pcnn_sample_method_parse(method, &o.method)) {
         cli_report_error();
         return EXIT_USAGE;
+    }
+    if (!do_bench) { /* both outputs, before drawing a single image */
+        char *npy = npy_path_for(out);
+        rc = npy ? cli_check_output("--out", out, 0) : EXIT_JOB_FAILED;
+        if (!rc)
+            rc = cli_check_output("--out", npy, 0);
+        free(npy);
+        if (rc)
+            return rc;
     }
     pcnn_device *dev;
     int open_rc = cli_open_device(ctx, &dev);

@@ -223,33 +223,49 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
 {
     cli_values v = {0};
     cli_flag fl[N_FLAGS] = {
-        [F_DATA] = {"--data", FLAG_STRING, &v.data, "training images: fashion-mnist (default), mnist:DIR, idx:FILE, "
-                    "cifar10:DIR, npy:FILE", 0, 0, 0, 0},
-        [F_TEST_DATA] = {"--test-data", FLAG_STRING, &v.test_data, "test images (default: the dataset's test split)",
-                         0, 0, 0, 0},
-        [F_SPLIT] = {"--split", FLAG_STRING, &v.split, "seed: cifar10 batches 1-4 to train, batch 5 to test "
-                     "(the seed's split)", 0, 0, 0, 0},
+        [F_DATA] = {"--data", FLAG_STRING, &v.data,
+                    "training images: fashion-mnist (default), mnist:DIR, idx:FILE, "
+                    "cifar10:DIR, npy:FILE",
+                    0, 0, 0, 0},
+        [F_TEST_DATA] = {"--test-data", FLAG_STRING, &v.test_data, "test images (default: the dataset's test split)", 0,
+                         0, 0, 0},
+        [F_SPLIT] = {"--split", FLAG_STRING, &v.split,
+                     "seed: cifar10 batches 1-4 to train, batch 5 to test "
+                     "(the seed's split)",
+                     0, 0, 0, 0},
         [F_PRESET] = {"--preset", FLAG_STRING, &v.preset, "tiny, small (default), paper or seed", 0, 0, 0, 0},
-        [F_HIDDEN] = {"--hidden-dim", FLAG_INT, &v.hidden_dim, "hidden width per colour (the preset's)", 1, 65536, 0, 0},
+        [F_HIDDEN] = {"--hidden-dim", FLAG_INT, &v.hidden_dim, "hidden width per colour (the preset's)", 1, 65536, 0,
+                      0},
         [F_OUT] = {"--out-dim", FLAG_INT, &v.out_dim, "output width per colour (the preset's)", 1, 65536, 0, 0},
         [F_LAYERS] = {"--layers", FLAG_INT, &v.layers, "residual blocks (the preset's)", 0, 1000, 0, 0},
         [F_BATCH] = {"--batch", FLAG_INT, &v.batch, "images per step (16)", 1, 1 << 20, 0, 0},
-        [F_STEPS] = {"--steps", FLAG_LONG, &v.steps, "optimiser steps to train (with neither this nor --epochs: "
-                     "1 epoch)", 1, 1e15, 0, 0},
+        [F_STEPS] = {"--steps", FLAG_LONG, &v.steps,
+                     "optimiser steps to train (with neither this nor --epochs: "
+                     "1 epoch)",
+                     1, 1e15, 0, 0},
         [F_EPOCHS] = {"--epochs", FLAG_LONG, &v.epochs, "passes over the training images", 1, 1e9, 0, 0},
         [F_LR] = {"--lr", FLAG_DOUBLE, &v.lr, "learning rate (1e-3)", 0, 1e3, 0, 0},
-        [F_LR_DECAY] = {"--lr-decay", FLAG_DOUBLE, &v.lr_decay, "lr multiplier after every step (0.999995)", 0, 1, 0, 0},
+        [F_LR_DECAY] = {"--lr-decay", FLAG_DOUBLE, &v.lr_decay, "lr multiplier after every step (0.999995)", 0, 1, 0,
+                        0},
         [F_OPTIMIZER] = {"--optimizer", FLAG_STRING, &v.optimizer, "adam (default) or rmsprop", 0, 0, 0, 0},
-        [F_SEED] = {"--seed", FLAG_LONG, &v.seed, "weights, data order and samples (0)", 0, 9.2e18, 0, 0},
-        [F_EVAL] = {"--eval-every", FLAG_LONG, &v.eval_every, "test bits/dim every N steps (500; 0 = off)", 0, 1e15, 0, 0},
+        [F_SEED] = {"--seed", FLAG_LONG, &v.seed, "weights, data order and samples (0)", 0, 9223372036854775807.0, 0,
+                    0},
+        [F_EVAL] = {"--eval-every", FLAG_LONG, &v.eval_every, "test bits/dim every N steps (500; 0 = off)", 0, 1e15, 0,
+                    0},
         [F_SAMPLE] = {"--sample-every", FLAG_LONG, &v.sample_every, "sample grid PNG every N steps (1000; 0 = off)", 0,
                       1e15, 0, 0},
-        [F_CKPT] = {"--ckpt-every", FLAG_LONG, &v.ckpt_every, "checkpoint every N steps (500; 0 = only at the end "
-                    "and on Ctrl-C)", 0, 1e15, 0, 0},
-        [F_RUN_DIR] = {"--run-dir", FLAG_STRING, &v.run_dir, "where the run's files go (runs/YYYYMMDD-HHMMSS)", 0, 0, 0, 0},
-        [F_RESUME] = {"--resume", FLAG_STRING, &v.resume, "continue the run in DIR exactly where it stopped", 0, 0, 0, 0},
-        [F_MPI_TIMEOUT] = {"--mpi-timeout", FLAG_DOUBLE, &v.mpi_timeout, "under mpirun: seconds any collective may "
-                           "wait for a dead or hung rank before the job stops (300; 0 = forever)", 0, 1e9, 0, 0},
+        [F_CKPT] = {"--ckpt-every", FLAG_LONG, &v.ckpt_every,
+                    "checkpoint every N steps (500; 0 = only at the end "
+                    "and on Ctrl-C)",
+                    0, 1e15, 0, 0},
+        [F_RUN_DIR] = {"--run-dir", FLAG_STRING, &v.run_dir, "where the run's files go (runs/YYYYMMDD-HHMMSS)", 0, 0, 0,
+                       0},
+        [F_RESUME] = {"--resume", FLAG_STRING, &v.resume, "continue the run in DIR exactly where it stopped", 0, 0, 0,
+                      0},
+        [F_MPI_TIMEOUT] = {"--mpi-timeout", FLAG_DOUBLE, &v.mpi_timeout,
+                           "under mpirun: seconds any collective may "
+                           "wait for a dead or hung rank before the job stops (300; 0 = forever)",
+                           0, 1e9, 0, 0},
     };
     v.mpi_timeout = 300;
     int rc = cli_parse("train", "[--data SPEC] [--preset NAME] [--steps N | --epochs N] [--run-dir DIR] ... | "

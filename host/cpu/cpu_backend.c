@@ -13,6 +13,7 @@
 #include "cpu/cpu_gemm.h"
 #include "cpu/cpu_simd.h"
 #include "cpu/cpu_softmax.h"
+#include "pcnn/array.h"
 
 struct bbuf {
     size_t bytes;
@@ -371,16 +372,19 @@ static int draw_one(const float *z, float inv_t, uint32_t bits)
 
 static pcnn_status cpu_sample_draw(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
                                    bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
-                                   int x, int colour, float inv_temperature)
+                                   int x, int colour, float inv_temperature, bview badv)
 {
     (void)be;
     uint8_t *px = (uint8_t *)pixels.buf->data + pixels.off;
-    float *in = input.buf ? F(input) : NULL;
+    float *in = input.buf ? F(input) : NULL, *bad = badv.buf ? F(badv) : NULL;
     const float *z = F(logits);
 #pragma omp parallel for schedule(static) if (n >= 64)
     for (int i = 0; i < n; i++) {
         philox_block r = rng_sample_block(seed, image_base + (uint32_t)i, y, x, colour);
-        int v = draw_one(z + (size_t)i * ld_logits, inv_temperature, r.v[0]);
+        const float *zi = z + (size_t)i * ld_logits;
+        int v = draw_one(zi, inv_temperature, r.v[0]);
+        if (bad && pcnn_first_nonfinite(zi, 256) < 256)
+            bad[i] = 1.0f;
         px[(size_t)i * pixel_stride] = (uint8_t)v;
         if (in)
             in[(size_t)i * input_stride] = (float)v / 255.0f;

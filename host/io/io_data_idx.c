@@ -5,11 +5,13 @@
 #include "io/io_data_idx.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "base/base_sysinfo.h"
 #include "base/base_try.h"
 #include "io/io_dataset.h"
 #include "io/io_file.h"
@@ -29,7 +31,69 @@ static const char *gz_why(gzFile gz, const char *path, int *code)
     return strncmp(why, path, len) == 0 && strncmp(why + len, ": ", 2) == 0 ? why + len + 2 : why;
 }
 
-/* Inflates a gzipped file with gzread; a truncated or corrupt stream is an error. */
+/* Inflates into buf[*n..want) until want bytes are there or the stream ends;
+ * a truncated or corrupt stream is an error. */
+static pcnn_status gz_fill(gzFile gz, const char *path, unsigned char *buf, size_t *n, size_t want)
+{
+    while (*n < want) {
+        size_t chunk = want - *n < (1u << 30) ? want - *n : (1u << 30);
+        int got = gzread(gz, buf + *n, (unsigned)chunk);
+        int code;
+        if (got < 0)
+            return pcnn_fail(PCNN_ERR_FORMAT, "%s: corrupt gzip data: %s", path, gz_why(gz, path, &code));
+        if (got == 0) {
+            const char *why = gz_why(gz, path, &code);
+            if (code != Z_OK) /* a truncated stream reads as a short read with an error */
+                return pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated or corrupt gzip data: %s", path, why);
+            return PCNN_OK;
+        }
+        *n += (size_t)got;
+    }
+    return PCNN_OK;
+}
+
+enum { IDX_IMAGES_HEADER = 16, IDX_LABELS_HEADER = 8 };
+
+/* The image count and size of an IDX images header, checked (not the data). */
+static pcnn_status images_header(const unsigned char *b, size_t size, const char *name, uint32_t dims[3])
+{
+    if (size < 4)
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated IDX header (%zu bytes)", name, size);
+    uint32_t magic = be32(b);
+    if (magic == IDX_LABELS_MAGIC)
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: an IDX labels file (magic 0x%08x), not images", name, magic);
+    if (magic != IDX_IMAGES_MAGIC)
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: not an IDX ubyte image file (magic 0x%08x, expected 0x%08x)", name,
+                         magic, IDX_IMAGES_MAGIC);
+    if (size < IDX_IMAGES_HEADER)
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated IDX header (%zu of 16 bytes)", name, size);
+    uint32_t n = be32(b + 4), rows = be32(b + 8), cols = be32(b + 12);
+    if (n == 0 || rows == 0 || cols == 0 || rows > 65536 || cols > 65536)
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: bad image count or size (%u images of %ux%u)", name, n, rows, cols);
+    dims[0] = n, dims[1] = rows, dims[2] = cols;
+    return PCNN_OK;
+}
+
+/* The whole size (header and data) that the header in b[0..size) declares,
+ * or 0 when it is not a well-formed IDX images or labels header (the parser
+ * then says what is wrong with it). At most 2^32 * 2^16 * 2^16 + 16: fits. */
+static uint64_t declared_size(const unsigned char *b, size_t size)
+{
+    uint32_t dims[3] = {0, 0, 0};
+    if (size >= IDX_LABELS_HEADER && be32(b) == IDX_LABELS_MAGIC)
+        return IDX_LABELS_HEADER + (uint64_t)be32(b + 4);
+    pcnn_status st = images_header(b, size, "", dims);
+    if (st) {
+        pcnn_clear_error();
+        return 0;
+    }
+    return IDX_IMAGES_HEADER + (uint64_t)dims[0] * dims[1] * dims[2];
+}
+
+/* Inflates a gzipped IDX file: the header first, then at most the size that
+ * header declares plus one byte (that byte, if it comes, is refused), into a
+ * buffer that grows only with what really arrives. A small file that inflates
+ * to gigabytes is refused after reading what its header promised. */
 static pcnn_status read_gz(const char *path, unsigned char **bytes, size_t *size)
 {
     *bytes = NULL;
@@ -37,34 +101,34 @@ static pcnn_status read_gz(const char *path, unsigned char **bytes, size_t *size
     gzFile gz = gzopen(path, "rb");
     if (!gz)
         return pcnn_fail(PCNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 20, n = 0;
+    size_t cap = IDX_IMAGES_HEADER, n = 0;
     unsigned char *buf = malloc(cap);
-    pcnn_status st = buf ? PCNN_OK : pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory", path);
-    while (!st) {
-        if (n == cap) {
-            unsigned char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                st = pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory inflating the file", path);
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        size_t want = cap - n < (1u << 30) ? cap - n : (1u << 30);
-        int got = gzread(gz, buf + n, (unsigned)want);
-        if (got < 0) {
-            int code;
-            st = pcnn_fail(PCNN_ERR_FORMAT, "%s: corrupt gzip data: %s", path, gz_why(gz, path, &code));
-        } else if (got == 0) {
-            int code;
-            const char *why = gz_why(gz, path, &code);
-            if (code != Z_OK) /* a truncated stream reads as a short read with an error */
-                st = pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated or corrupt gzip data: %s", path, why);
+    pcnn_status st =
+        buf ? gz_fill(gz, path, buf, &n, IDX_IMAGES_HEADER) : pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory", path);
+    uint64_t declared = st ? 0 : declared_size(buf, n);
+    if (!st && declared > sysinfo_memory_bytes())
+        st = pcnn_fail(PCNN_ERR_FORMAT, "%s: its IDX header declares %llu bytes, more than this machine's memory", path,
+                       (unsigned long long)declared);
+    if (!st && declared > SIZE_MAX - 1)
+        st = pcnn_fail(PCNN_ERR_FORMAT, "%s: its IDX header declares %llu bytes, more than this build can hold", path,
+                       (unsigned long long)declared);
+    size_t limit = declared > n ? (size_t)declared + 1 : n; /* one byte past: a longer stream shows */
+    while (!st && n == cap && cap < limit) {
+        size_t grown_cap = cap < (1u << 20) ? 1u << 20 : 2 * cap; /* geometric: what arrives, at most twice */
+        if (grown_cap > limit || grown_cap < cap)
+            grown_cap = limit;
+        unsigned char *grown = realloc(buf, grown_cap);
+        if (!grown) {
+            st = pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory inflating the file", path);
             break;
-        } else {
-            n += (size_t)got;
         }
+        buf = grown;
+        cap = grown_cap;
+        st = gz_fill(gz, path, buf, &n, cap);
     }
+    if (!st && declared && n > declared)
+        st = pcnn_fail(PCNN_ERR_FORMAT, "%s: the gzip data holds more than the %llu bytes its IDX header declares",
+                       path, (unsigned long long)declared);
     gzclose(gz);
     if (st) {
         free(buf);
@@ -90,19 +154,9 @@ pcnn_status pcnn_idx_images_parse(const void *bytes, size_t size, const char *na
 {
     memset(out, 0, sizeof *out);
     const unsigned char *b = bytes;
-    if (size < 4)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated IDX header (%zu bytes)", name, size);
-    uint32_t magic = be32(b);
-    if (magic == IDX_LABELS_MAGIC)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: an IDX labels file (magic 0x%08x), not images", name, magic);
-    if (magic != IDX_IMAGES_MAGIC)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: not an IDX ubyte image file (magic 0x%08x, expected 0x%08x)", name,
-                         magic, IDX_IMAGES_MAGIC);
-    if (size < 16)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated IDX header (%zu of 16 bytes)", name, size);
-    uint32_t n = be32(b + 4), rows = be32(b + 8), cols = be32(b + 12);
-    if (n == 0 || rows == 0 || cols == 0 || rows > 65536 || cols > 65536)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: bad image count or size (%u images of %ux%u)", name, n, rows, cols);
+    uint32_t dims[3] = {0, 0, 0};
+    TRY(images_header(b, size, name, dims));
+    uint32_t n = dims[0], rows = dims[1], cols = dims[2];
     uint64_t want = (uint64_t)n * rows * cols;
     if (want > size - 16)
         return pcnn_fail(PCNN_ERR_FORMAT, "%s: truncated: %u images of %ux%u need %llu bytes, the file holds %zu",

@@ -17,6 +17,11 @@ pcnn_status read_whole_file(const char *path, unsigned char **bytes, size_t *siz
     FILE *f = fopen(path, "rb");
     if (!f)
         return pcnn_fail(PCNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen opens one; reading it fails */
+        fclose(f);
+        return pcnn_fail(PCNN_ERR_IO, "%s: is a directory, not a file", path);
+    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap + 1);
     while (buf) {
@@ -31,13 +36,13 @@ pcnn_status read_whole_file(const char *path, unsigned char **bytes, size_t *siz
         }
         buf = grown;
     }
-    int failed = ferror(f);
+    int failed = ferror(f), err = errno;
     fclose(f);
     if (!buf)
         return pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory reading the file", path);
     if (failed) {
         free(buf);
-        return pcnn_fail(PCNN_ERR_IO, "%s: read error", path);
+        return pcnn_fail(PCNN_ERR_IO, "%s: read error: %s", path, strerror(err));
     }
     buf[n] = 0;
     *bytes = buf;
@@ -128,6 +133,36 @@ void atomic_file_abort(atomic_file *af)
     free(af->tmp_path);
     free(af->path);
     memset(af, 0, sizeof *af);
+}
+
+pcnn_status output_check(const char *path, const char *flag, int is_dir)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (is_dir && !S_ISDIR(st.st_mode))
+            return pcnn_fail(PCNN_ERR_ARG, "%s %s: exists and is not a directory", flag, path);
+        if (!is_dir && S_ISDIR(st.st_mode))
+            return pcnn_fail(PCNN_ERR_ARG, "%s %s: is a directory", flag, path);
+        if (is_dir) {
+            if (access(path, W_OK | X_OK) != 0)
+                return pcnn_fail(PCNN_ERR_ARG, "%s %s: cannot write into it: %s", flag, path, strerror(errno));
+            return PCNN_OK;
+        }
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
+    const char *dir = dirname(copy); /* "." for a bare name */
+    pcnn_status result = PCNN_OK;
+    if (stat(dir, &st) != 0)
+        result = pcnn_fail(PCNN_ERR_ARG, "%s %s: the directory %s does not exist%s", flag, path, dir,
+                           is_dir ? " (only the last level is created)" : "");
+    else if (!S_ISDIR(st.st_mode))
+        result = pcnn_fail(PCNN_ERR_ARG, "%s %s: %s is not a directory", flag, path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        result = pcnn_fail(PCNN_ERR_ARG, "%s %s: cannot write into %s: %s", flag, path, dir, strerror(errno));
+    free(copy);
+    return result;
 }
 
 int file_exists(const char *path)

@@ -27,6 +27,14 @@ pcnn_status atomic_file_commit(atomic_file *af);
 /* Drops the temp file (after a failed write). Safe to call twice. */
 void atomic_file_abort(atomic_file *af);
 
+/* Whether `path` can be written (atomically, as above) before any work is
+ * done: its directory exists, is a directory and is writable, and path is
+ * not itself a directory. Fails with PCNN_ERR_ARG (a wrong command-line
+ * value), the message starting with `flag` and the path. With is_dir, path
+ * is a directory to write into (created if missing): it must be one if it
+ * exists, else its parent must be writable. */
+pcnn_status output_check(const char *path, const char *flag, int is_dir);
+
 /* 1 if path names an existing regular file. */
 int file_exists(const char *path);
 

@@ -325,17 +325,18 @@ static pcnn_status cl_gather_taps(backend *be, bview col, bview ring, int n, int
 
 static pcnn_status cl_sample_draw(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
                                   bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
-                                  int x, int colour, float inv_temperature)
+                                  int x, int colour, float inv_temperature, bview bad)
 {
     cl_backend *c = CL(be);
-    int has_input = input.buf != NULL;
-    bview in = has_input ? input : logits;
+    int has_input = input.buf != NULL, has_bad = bad.buf != NULL;
+    bview in = has_input ? input : logits, flags = has_bad ? bad : logits;
     /* Philox counter words 1..3 as rng_sample_block() forms them; the kernel
      * makes word 0, the image index. One work-group per image. */
     return LAUNCH(c, K_SAMPLE_DRAW, (size_t)n * c->reduce_wg, A_MEM(pixels), A_U64(pixels.off), A_U64(pixel_stride),
                   A_MEM(in), A_U64(in.off), A_U64(input_stride), A_INT(has_input), A_MEM(logits), A_U64(logits.off),
                   A_U64(ld_logits), A_INT(n), A_U64(seed), A_U32(image_base), A_U32(y), A_U32(x),
-                  A_U32(RNG_SAMPLE_TAG | (uint32_t)colour), A_F32(inv_temperature));
+                  A_U32(RNG_SAMPLE_TAG | (uint32_t)colour), A_F32(inv_temperature), A_MEM(flags), A_U64(flags.off),
+                  A_INT(has_bad));
 }
 
 static pcnn_status cl_finish(backend *be)

@@ -37,6 +37,7 @@ struct fast_sampler {
     int *ring_rows;      /* per conv layer: R, or 0 for 1x1 layers */
     size_t *y, *h2;      /* y[0..L], h2[0..L) */
     size_t h3, col, r, r2, o2, logits;
+    size_t bad; /* [cap] floats: 1 where an image's logits were ever non-finite */
 };
 
 int sample_supported(const backend *be)
@@ -133,6 +134,7 @@ pcnn_status fast_sampler_create(pcnn_model *m, int n, int H, int W, fast_sampler
     s->r2 = take(&a, (size_t)n * O);
     s->o2 = take(&a, (size_t)n * O);
     s->logits = take(&a, (size_t)n * 256 * C);
+    s->bad = take(&a, (size_t)n);
     /* Zeroed by alloc: groups not yet computed hold finite values (zeros, or
      * stale ones from an earlier row or batch), which are never read anyway. */
     s->state = s->be->ops->alloc(s->be, a * sizeof(float), "the sampler's caches");
@@ -214,6 +216,7 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
         memset(out_images, 0, (size_t)n * image_bytes);
         TRY(be->ops->write(be, s->pixels, 0, out_images, (size_t)n * image_bytes));
     }
+    TRY(be->ops->fill(be, S(s, s->bad), (size_t)n, 0.0f));
     long step = 0;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
@@ -224,9 +227,10 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
                 bview px = {s->pixels, ((size_t)y * W + x) * C + g};
                 TRY(be->ops->sample_draw(be, px, image_bytes, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),
                                          S(s, s->logits + (size_t)g * 256), (size_t)256 * C, n, seed, image_base, y, x,
-                                         g, inv_temperature));
+                                         g, inv_temperature, S(s, s->bad)));
             }
 done:
+    TRY(sample_check_finite(be, S(s, s->bad), n, image_base));
     return be->ops->read(be, s->pixels, 0, out_images, (size_t)n * image_bytes);
 }
 

@@ -28,18 +28,28 @@ pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, 
     pcnn_status st = be->ops->write(be, pixels.buf, pixels.off, zeros, (size_t)n * image_bytes);
     free(zeros);
     TRY(st);
+    bview bad = {be->ops->alloc(be, (size_t)n * sizeof(float), "the sampler's flags"), 0};
+    if (!bad.buf)
+        return PCNN_ERR_MEMORY;
+    st = be->ops->fill(be, bad, (size_t)n, 0.0f);
     long step = 0;
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            for (int g = 0; g < C; g++, step++) {
+    for (int y = 0; y < H && !st; y++)
+        for (int x = 0; x < W && !st; x++)
+            for (int g = 0; g < C && !st; g++, step++) {
                 if (max_steps >= 0 && step >= max_steps)
                     goto done;
-                TRY(model_forward_resident(m, n, H, W, &logits));
+                st = model_forward_resident(m, n, H, W, &logits);
                 size_t at = (size_t)y * W + x;
-                TRY(be->ops->sample_draw(be, bview_at(pixels, at * C + g), image_bytes, (bview){NULL, 0}, 0,
-                                         bview_at(logits, at * logits_row + (size_t)g * 256),
-                                         (size_t)H * W * logits_row, n, seed, image_base, y, x, g, inv_temperature));
+                if (!st)
+                    st = be->ops->sample_draw(be, bview_at(pixels, at * C + g), image_bytes, (bview){NULL, 0}, 0,
+                                              bview_at(logits, at * logits_row + (size_t)g * 256),
+                                              (size_t)H * W * logits_row, n, seed, image_base, y, x, g, inv_temperature,
+                                              bad);
             }
 done:
+    if (!st)
+        st = sample_check_finite(be, bad, n, image_base);
+    be->ops->release(be, bad.buf);
+    TRY(st);
     return be->ops->read(be, pixels.buf, pixels.off, out_images, (size_t)n * image_bytes);
 }

@@ -12,6 +12,11 @@
 /* 1 if the device implements the ops sampling needs. */
 int sample_supported(const backend *be);
 
+/* Reads the n flags sample_draw set (bad, floats) and fails (PCNN_ERR_NUMERIC,
+ * naming the first image, image_base + i) if any image met a NaN or infinite
+ * logit: a broken model draws noise, never images to keep. */
+pcnn_status sample_check_finite(backend *be, bview bad, int n, uint32_t image_base);
+
 /* Naive: a full forward pass of the batch per sub-pixel. Stops after
  * max_steps sub-pixels if max_steps >= 0 (for timing); out_images [n, H, W, C]
  * then holds zeros after them. */

@@ -111,8 +111,11 @@ static pcnn_status load_latest_or_prev(const char *run_dir, pcnn_status (*load)(
         else if (load(prev, ctx) == PCNN_OK) {
             st = PCNN_OK;
             memcpy(why_latest, why, sizeof why);
-        } else
-            st = pcnn_fail(st, "%s; and the previous checkpoint cannot be used either: %.600s", why, pcnn_last_error());
+        } else {
+            char why_prev[WHY_SIZE];
+            snprintf(why_prev, sizeof why_prev, "%s", pcnn_last_error()); /* pcnn_fail writes over it */
+            st = pcnn_fail(st, "%s; and the previous checkpoint cannot be used either: %s", why, why_prev);
+        }
     }
     free(latest);
     free(prev);
