@@ -691,11 +691,11 @@ static void test_alloc_limits(void **state)
 static int setup(void **state)
 {
     devices *d = calloc(1, sizeof *d);
-    if (pcnn_device_open(0, &d->cpu))
+    if (test_device_open(0, &d->cpu))
         return -1;
     int n = pcnn_device_count(NULL);
     for (int i = 1; i < n && d->ncl < MAX_CL; i++)
-        if (pcnn_device_open(i, &d->cl[d->ncl++])) {
+        if (test_device_open(i, &d->cl[d->ncl++])) {
             print_error("cannot open device %d: %s\n", i, pcnn_last_error());
             return -1;
         }

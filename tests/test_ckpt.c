@@ -172,7 +172,7 @@ static void test_failed_write_keeps_old_file(void **state)
     free(dir);
 }
 
-static int setup_cpu(void **state) { return pcnn_device_open(0, (pcnn_device **)state) ? -1 : 0; }
+static int setup_cpu(void **state) { return test_device_open(0, (pcnn_device **)state) ? -1 : 0; }
 
 static int teardown(void **state)
 {

@@ -24,7 +24,7 @@
 static int setup_cpu(void **state)
 {
     pcnn_device *dev;
-    if (pcnn_device_open(0, &dev) != PCNN_OK)
+    if (test_device_open(0, &dev) != PCNN_OK)
         return -1;
     *state = dev;
     return 0;

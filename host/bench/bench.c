@@ -289,14 +289,14 @@ static pcnn_status check_settings(const bench_settings *s)
     return PCNN_OK;
 }
 
-pcnn_status bench_device(int index, const bench_settings *s, bench_result *r)
+pcnn_status bench_device(int index, const pcnn_device_opts *opts, const bench_settings *s, bench_result *r)
 {
     memset(r, 0, sizeof *r);
     r->index = index;
     TRY(check_settings(s));
     TRY(pcnn_device_describe(index, &r->info));
     pcnn_device *dev = NULL;
-    TRY(pcnn_device_open(index, &dev));
+    TRY(pcnn_device_open_index(index, opts, &dev));
     if (sysinfo_rss_peak_reset())
         r->host_rss_base_kib = sysinfo_rss_peak_kib(); /* the process before the model: code, libraries */
     snprintf(r->name, sizeof r->name, "%s", pcnn_device_name(dev));
@@ -312,12 +312,12 @@ void bench_result_free(bench_result *r)
     r->n_gemms = 0;
 }
 
-pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s, double *first_step_s,
-                             double *second_step_s)
+pcnn_status bench_open_probe(int index, const pcnn_device_opts *opts, const bench_settings *s, double *open_s,
+                             double *first_step_s, double *second_step_s)
 {
     pcnn_device *dev = NULL;
     double t0 = clock_now_s();
-    TRY(pcnn_device_open(index, &dev));
+    TRY(pcnn_device_open_index(index, opts, &dev));
     *open_s = clock_now_s() - t0;
     pcnn_model *m = NULL;
     pcnn_optim *o = NULL;

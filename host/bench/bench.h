@@ -75,12 +75,12 @@ typedef struct {
 bench_settings bench_defaults(void);
 
 /* Measures device `index`. */
-pcnn_status bench_device(int index, const bench_settings *s, bench_result *r);
+pcnn_status bench_device(int index, const pcnn_device_opts *opts, const bench_settings *s, bench_result *r);
 void bench_result_free(bench_result *r);
 
 /* For the compile-time probes (run in a fresh process with an empty cache):
  * opens the device and runs two training steps of batch s->batch. */
-pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s, double *first_step_s,
-                             double *second_step_s);
+pcnn_status bench_open_probe(int index, const pcnn_device_opts *opts, const bench_settings *s, double *open_s,
+                             double *first_step_s, double *second_step_s);
 
 #endif
