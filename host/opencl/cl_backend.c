@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend_generic.h"
 #include "base/base_rng.h"
 #include "base/base_try.h"
 #include "opencl/cl_kernels.h"
@@ -82,8 +83,7 @@ static void cl_release(backend *be, bbuf *b)
 static pcnn_status cl_write(backend *be, bbuf *dst, size_t off, const void *src, size_t bytes)
 {
     cl_backend *c = CL(be);
-    if (off + bytes > dst->bytes)
-        return pcnn_fail(PCNN_ERR_ARG, "write of %zu bytes at %zu past a buffer of %zu", bytes, off, dst->bytes);
+    TRY(backend_check_range("write", off, bytes, dst->bytes));
     if (bytes == 0)
         return PCNN_OK;
     cl_int st = clEnqueueWriteBuffer(c->queue, dst->mem, CL_TRUE, off, bytes, src, 0, NULL, NULL);
@@ -95,8 +95,7 @@ static pcnn_status cl_write(backend *be, bbuf *dst, size_t off, const void *src,
 static pcnn_status cl_read(backend *be, bbuf *src, size_t off, void *dst, size_t bytes)
 {
     cl_backend *c = CL(be);
-    if (off + bytes > src->bytes)
-        return pcnn_fail(PCNN_ERR_ARG, "read of %zu bytes at %zu past a buffer of %zu", bytes, off, src->bytes);
+    TRY(backend_check_range("read", off, bytes, src->bytes));
     if (bytes == 0)
         return PCNN_OK;
     /* Blocking on an in-order queue: every operation queued before has finished. */
@@ -275,6 +274,8 @@ static void cl_destroy(backend *be)
     /* CLBlast keeps compiled GEMM programs per context in a process-wide cache;
      * drop them so the context can go (a live backend elsewhere recompiles its
      * GEMMs on next use: slower, still correct). */
+    if (c->ctx)
+        backend_generic_release(be);
     cl_profile_print(&c->profile, c->dev->info.name, &c->log);
     if (c->mark)
         clReleaseEvent(c->mark);
@@ -391,9 +392,11 @@ backend *backend_cl_create(int i, const pcnn_device_opts *opts)
         c->ops.masked_gemm = cl_masked_gemm;
         c->ops.masked_gemm_tn = cl_masked_gemm_tn;
     }
+    backend_install_generic(&c->ops); /* CLBlast per colour group, the unfused softmax */
     c->base.ops = &c->ops;
     c->profile.on = opts->profile;
-    snprintf(c->base.name, sizeof c->base.name, "%.60s (OpenCL, %.50s)", c->dev->info.name, c->dev->info.platform);
+    snprintf(c->base.name, sizeof c->base.name, "%.60s (OpenCL, %.40s; %s)", c->dev->info.name, c->dev->info.platform,
+             c->masked_kernels ? "cl/gemm.cl" : "CLBlast");
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)c->dev->platform, 0};
     c->ctx = clCreateContext(props, 1, &c->dev->device, NULL, NULL, &st);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend_generic.h"
 #include "base/base_try.h"
 #include "opencl/cl_kernels.h"
 #include "opencl/cl_clblast_status.h"
@@ -63,18 +64,13 @@ typedef struct {
 
 static pcnn_status segment_args(const gemm_segments *s, int n, seg_args *a, int *kmax)
 {
-    if (s->count < 1 || s->count > GEMM_MAX_SEGMENTS || s->end[s->count - 1] != n)
-        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: %d segments must end at column %d", s->count, n);
+    TRY(gemm_segments_check(s, n, kmax));
     memset(a, 0, sizeof *a);
     a->count = s->count;
-    *kmax = 0;
     for (int i = 0; i < s->count; i++) {
-        if (s->lo[i] < 0 || s->lo[i] > s->hi[i] || (i > 0 && s->end[i] < s->end[i - 1]))
-            return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: segment %d is malformed", i);
         a->end.s[i] = s->end[i];
         a->lo.s[i] = s->lo[i];
         a->hi.s[i] = s->hi[i];
-        *kmax = s->hi[i] > *kmax ? s->hi[i] : *kmax;
     }
     return PCNN_OK;
 }
