@@ -166,8 +166,8 @@ GETTER(g_train, r->train_ips.median)
 GETTER(g_train_min, r->train_ips.min)
 GETTER(g_train_max, r->train_ips.max)
 GETTER(g_eval, r->eval_ips.median)
-GETTER(g_fast, r->fast_ips.n ? r->fast_ips.median : 0.0 / 0.0)
-GETTER(g_naive, r->naive_subpixel_s.n ? r->naive_ips : 0.0 / 0.0)
+GETTER(g_fast, r->sampling.fast_ips.n ? r->sampling.fast_ips.median : 0.0 / 0.0)
+GETTER(g_naive, r->sampling.naive_subpixel_s.n ? r->sampling.naive_ips : 0.0 / 0.0)
 GETTER(g_gemm, r->model_gemm_gflops)
 GETTER(g_peak, r->peak_gflops)
 GETTER(g_live, r->train_live_gflops)
@@ -249,16 +249,19 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
             printf("note: device %d sampling %s\n", r[i].index, r[i].fast_note);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < r[i].n_gemms; k++) {
-            const gemm_shape *g = &r[i].gemms[k].shape;
-            printf("gemm device=%d %s op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index,
-                   r[i].gemms_masked ? "masked" : "plain", g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k,
-                   g->count, r[i].gemms[k].gflops.median);
+            const step_product *p = &r[i].gemms[k].product;
+            const gemm_shape *g = &p->shape;
+            printf("gemm device=%d %s%s op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index,
+                   product_kind_name(p->kind),
+                   !p->gathered           ? ""
+                   : p->gather.transposed ? " gathered-transposed"
+                                          : " gathered",
+                   g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k, g->count, r[i].gemms[k].gflops.median);
         }
 }
 
 int cmd_bench(const cli_context *ctx, int argc, char **argv)
 {
-    (void)ctx;
     bench_settings s = bench_defaults();
     const char *devices = "all", *json = NULL, *svg = NULL;
     int probe = 0, no_compile = 0;

@@ -13,22 +13,30 @@ static pcnn_status search(backend *be, const pcnn_model *m, int batch, double bu
                           tune_report *rep)
 {
     const pcnn_config *cfg = pcnn_model_config(m);
+    step_product *all = NULL, *masked = NULL, *gemms = NULL;
+    int n_all = 0, n_masked = 0, n_gemms = 0;
     double t0 = clock_now_s();
+    pcnn_status st = step_products_record(be, cfg, batch, cfg->height, cfg->width, &all, &n_all);
     rep->tiles_tuned = backend_cl_masked_kernels(be);
-    if (rep->tiles_tuned) {
-        masked_shape *shapes;
-        int n;
-        TRY(masked_shapes_of_model(m, batch, cfg->height, cfg->width, &shapes, &n));
-        pcnn_status st = tune_gemm_tiles(be, shapes, n, budget_s / 2, log, &rep->tiles);
-        free(shapes);
-        TRY(st);
+    if (!st && rep->tiles_tuned)
+        st = step_products_select(all, n_all, -1, &masked, &n_masked);
+    if (!st && rep->tiles_tuned)
+        st = tune_gemm_tiles(be, masked, n_masked, budget_s / 2, log, &rep->tiles);
+    /* CLBlast's own products: the GPU route's per-group GEMMs, or the fast
+     * sampler's where cl/gemm.cl runs the training products. */
+    if (!st)
+        st = step_products_select(all, n_all, PRODUCT_GEMM, &gemms, &n_gemms);
+    if (!st && n_gemms == 0) {
+        free(gemms);
+        gemms = NULL;
+        st = step_products_record_composed(cfg, batch, cfg->height, cfg->width, &gemms, &n_gemms);
     }
-    gemm_shape *shapes;
-    int n;
-    TRY(gemm_shapes_of_model(m, batch, cfg->height, cfg->width, &shapes, &n));
     double left = budget_s - (clock_now_s() - t0);
-    pcnn_status st = tune_clblast(be, shapes, n, left > 1 ? left : 1, log, &rep->clblast);
-    free(shapes);
+    if (!st)
+        st = tune_clblast(be, gemms, n_gemms, left > 1 ? left : 1, log, &rep->clblast);
+    free(all);
+    free(masked);
+    free(gemms);
     return st;
 }
 

@@ -25,7 +25,7 @@
 typedef struct {
     backend *be;
     const pcnn_log *log;
-    const gemm_shape *shapes;
+    const step_product *shapes;
     int n_shapes;
     gemm_buffers buf;
     int check[3];       /* one shape per kind (NN, TN, NT), checked against the reference */
@@ -39,9 +39,9 @@ static pcnn_status step_time(tuner *t, double *seconds)
 {
     double total = 0, s;
     for (int i = 0; i < t->n_shapes; i++) {
-        TRY(gemm_time(&t->buf, &t->shapes[i], 1, &s)); /* warm-up (the compile) */
-        TRY(gemm_time(&t->buf, &t->shapes[i], 2, &s));
-        total += s * t->shapes[i].count;
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &s)); /* warm-up (the compile) */
+        TRY(product_time(&t->buf, &t->shapes[i], 2, &s));
+        total += s * t->shapes[i].shape.count;
         for (int k = 0; k < 3; k++) {
             if (t->check[k] != i)
                 continue;
@@ -53,7 +53,7 @@ static pcnn_status step_time(tuner *t, double *seconds)
                 memcpy(t->ref[k], t->out, t->check_len[k] * sizeof(float));
             }
             /* Only the product's own columns: C is shared, the rest holds other shapes' leftovers. */
-            const gemm_shape *g = &t->shapes[i];
+            const gemm_shape *g = &t->shapes[i].shape;
             for (size_t e = 0; e < t->check_len[k]; e++)
                 if ((int)(e % (size_t)g->ldc) < g->n &&
                     !(fabsf(t->out[e] - t->ref[k][e]) <= 1e-3f * (fabsf(t->ref[k][e]) + 1.0f)))
@@ -68,7 +68,7 @@ static double step_flops(const tuner *t)
 {
     double f = 0;
     for (int i = 0; i < t->n_shapes; i++)
-        f += t->shapes[i].flops * t->shapes[i].count;
+        f += t->shapes[i].shape.flops * t->shapes[i].shape.count;
     return f;
 }
 
@@ -173,8 +173,10 @@ static pcnn_status search(tuner *t, double budget_s, tune_clblast_report *rep)
     snprintf(k->names[0], TUNE_NAME_LEN, "XGEMM_MIN_INDIRECT_SIZE");
     k->values[0] = best_min;
     k->n = 1;
-    if (rep->after_gflops < rep->before_gflops) /* nothing beat the defaults: store nothing new */
+    if (rep->after_gflops < rep->before_gflops) { /* nothing beat the defaults: they stay, nothing is stored */
         ts->n = 0;
+        rep->after_gflops = rep->before_gflops;
+    }
     return PCNN_OK;
 }
 
@@ -184,7 +186,7 @@ static void prepare_checks(tuner *t)
     for (int k = 0; k < 3; k++) {
         t->check[k] = -1;
         for (int i = 0; i < t->n_shapes && t->check[k] < 0; i++) {
-            const gemm_shape *s = &t->shapes[i];
+            const gemm_shape *s = &t->shapes[i].shape;
             if ((k == 0 && !s->ta && !s->tb) || (k == 1 && s->ta) || (k == 2 && s->tb)) {
                 t->check[k] = i;
                 t->check_len[k] = (size_t)s->m * s->ldc;
@@ -196,7 +198,7 @@ static void prepare_checks(tuner *t)
     t->out = malloc((longest ? longest : 1) * sizeof(float));
 }
 
-pcnn_status tune_clblast(backend *be, const gemm_shape *shapes, int n_shapes, double budget_s, const pcnn_log *log,
+pcnn_status tune_clblast(backend *be, const step_product *shapes, int n_shapes, double budget_s, const pcnn_log *log,
                          tune_clblast_report *rep)
 {
     memset(rep, 0, sizeof *rep);

@@ -14,9 +14,9 @@ typedef struct {
     tune_set best;                      /* empty when nothing beat CLBlast's defaults */
 } tune_clblast_report;
 
-/* Times the GEMMs `shapes` on OpenCL backend `be` (opened untuned) for each
+/* Times the GEMMs `shapes` (plain products) on OpenCL backend `be` (opened untuned) for each
  * candidate, for about budget_s seconds; progress lines go to log. */
-pcnn_status tune_clblast(backend *be, const gemm_shape *shapes, int n_shapes, double budget_s, const pcnn_log *log,
+pcnn_status tune_clblast(backend *be, const step_product *shapes, int n_shapes, double budget_s, const pcnn_log *log,
                          tune_clblast_report *rep);
 
 #endif

@@ -20,7 +20,7 @@
 typedef struct {
     backend *be;
     const pcnn_log *log;
-    const masked_shape *shapes;
+    const step_product *shapes;
     int n_shapes;
     gemm_buffers buf;
     float *ref[3], *out; /* outputs of the first product of each kind (NN, TN, NT) at the start */
@@ -28,18 +28,18 @@ typedef struct {
     int first[3];
 } tuner;
 
-static int kind_of(const gemm_shape *s) { return s->ta ? 1 : s->tb ? 2 : 0; }
+static int kind_of(const step_product *p) { return p->kind == PRODUCT_MASKED_TN ? 1 : p->shape.tb ? 2 : 0; }
 
 /* Seconds of one step's products; fails if a checked product differs from the reference. */
 static pcnn_status step_time(tuner *t, double *seconds)
 {
     double total = 0, s, best;
     for (int i = 0; i < t->n_shapes; i++) {
-        TRY(masked_time(&t->buf, &t->shapes[i], 1, &s)); /* warm-up: PoCL compiles at the first launch */
-        TRY(masked_time(&t->buf, &t->shapes[i], 1, &best));
-        TRY(masked_time(&t->buf, &t->shapes[i], 1, &s));
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &s)); /* warm-up: PoCL compiles at the first launch */
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &best));
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &s));
         total += (s < best ? s : best) * t->shapes[i].shape.count;
-        int k = kind_of(&t->shapes[i].shape);
+        int k = kind_of(&t->shapes[i]);
         if (t->first[k] != i)
             continue;
         TRY(t->be->ops->read(t->be, t->buf.c, 0, t->out, t->len[k] * sizeof(float)));
@@ -135,7 +135,7 @@ static pcnn_status search(tuner *t, double budget_s, tune_tiles_report *rep)
     return backend_cl_set_gemm_tiles(t->be, &rep->best);
 }
 
-pcnn_status tune_gemm_tiles(backend *be, const masked_shape *shapes, int n_shapes, double budget_s, const pcnn_log *log,
+pcnn_status tune_gemm_tiles(backend *be, const step_product *shapes, int n_shapes, double budget_s, const pcnn_log *log,
                             tune_tiles_report *rep)
 {
     *rep = (tune_tiles_report){0};
@@ -145,14 +145,14 @@ pcnn_status tune_gemm_tiles(backend *be, const masked_shape *shapes, int n_shape
     size_t longest = 1;
     for (int i = 0; i < t.n_shapes; i++) {
         const gemm_shape *g = &t.shapes[i].shape;
-        int k = kind_of(g);
+        int k = kind_of(&t.shapes[i]);
         if (t.first[k] < 0) {
             t.first[k] = i;
             t.len[k] = (size_t)g->m * g->ldc;
             longest = t.len[k] > longest ? t.len[k] : longest;
         }
     }
-    pcnn_status st = masked_buffers_alloc(be, t.shapes, t.n_shapes, &t.buf);
+    pcnn_status st = gemm_buffers_alloc(be, t.shapes, t.n_shapes, &t.buf);
     if (!st)
         st = (t.out = malloc(longest * sizeof(float))) ? search(&t, budget_s, rep)
                                                         : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");

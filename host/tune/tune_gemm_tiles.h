@@ -14,10 +14,10 @@ typedef struct {
     cl_gemm_tiles best;
 } tune_tiles_report;
 
-/* Times the masked products `shapes` (one training step's) on OpenCL backend
+/* Times the masked products `shapes` (one training step's, as recorded) on OpenCL backend
  * `be` for each candidate, for about budget_s seconds, starting from the
  * tiles it has; leaves it with the best. Progress lines go to log. */
-pcnn_status tune_gemm_tiles(backend *be, const masked_shape *shapes, int n_shapes, double budget_s, const pcnn_log *log,
+pcnn_status tune_gemm_tiles(backend *be, const step_product *shapes, int n_shapes, double budget_s, const pcnn_log *log,
                             tune_tiles_report *rep);
 
 #endif
