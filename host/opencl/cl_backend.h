@@ -8,7 +8,7 @@
 #include "backend/backend.h"
 #include "io/io_tune_file.h"
 #include "opencl/cl_gemm_tiles.h"
-#include "pcnn/device.h"
+#include "pcnn/device_types.h"
 
 /* The OpenCL devices (device indices 1..n); *why says why there are none. */
 int backend_cl_device_count(const char **why);

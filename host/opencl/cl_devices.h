@@ -6,7 +6,7 @@
 
 #include <CL/cl.h>
 
-#include "pcnn/device_info.h"
+#include "pcnn/device_types.h"
 #include "pcnn/error.h"
 
 typedef struct {

@@ -47,14 +47,6 @@ enum { TN_PACK_MAX = 8 << 20 };
  * preset's products and the paper's narrower ones lose 10-30%). */
 enum { TN_PACK_REUSE = 128 };
 
-void cl_gemm_options(const cl_backend *c, char *dst, size_t n)
-{
-    cl_device_fp_config fp = 0;
-    clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
-    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
-             (fp & CL_FP_FMA) != 0);
-}
-
 /* The segments as cl/gemm.cl takes them, checked as the CPU backend checks
  * them; *kmax is the end of the longest range. */
 typedef struct {

@@ -91,6 +91,15 @@ pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int 
 
 /* ---- building ---------------------------------------------------------- */
 
+/* cl/gemm.cl's -D options for c->gemm. */
+static void gemm_options(const cl_backend *c, char *dst, size_t n)
+{
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
+             (fp & CL_FP_FMA) != 0);
+}
+
 void cl_kernels_release(cl_backend *c, int p)
 {
     for (int k = 0; k < N_KERNELS; k++)
@@ -113,7 +122,7 @@ pcnn_status cl_kernels_build(cl_backend *c, int p)
     if (p == P_SAMPLE)
         snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
     if (p == P_GEMM)
-        cl_gemm_options(c, extra, sizeof extra);
+        gemm_options(c, extra, sizeof extra);
     snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", c->reduce_wg,
              d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", extra);
     if (cl_program_get(c->ctx, d, &c->build, program_files[p], opts, &c->programs[p], &c->counts))

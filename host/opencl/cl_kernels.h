@@ -103,8 +103,6 @@ pcnn_status cl_throttle(cl_backend *c);
 /* cl_gemm.c */
 /* c->scratch, grown to hold at least `floats`. */
 pcnn_status cl_scratch_reserve(cl_backend *c, size_t floats);
-/* cl/gemm.cl's -D options for c->gemm. */
-void cl_gemm_options(const cl_backend *c, char *dst, size_t n);
 pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b, int ldb,
                     float beta, bview cv, int ldc);
 pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b, int ldb,
