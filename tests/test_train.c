@@ -25,7 +25,7 @@
 static int setup_cpu(void **state)
 {
     pcnn_device *dev;
-    if (pcnn_device_open(0, &dev) != PCNN_OK)
+    if (test_device_open(0, &dev) != PCNN_OK)
         return -1;
     *state = dev;
     return 0;
@@ -397,7 +397,7 @@ static void test_nonfinite_moments_never_saved(void **state)
     assert_int_equal(pcnn_ckpt_write(&ck, path), PCNN_OK);
     pcnn_ckpt_free(&ck);
     pcnn_device *dev;
-    assert_int_equal(pcnn_device_open(0, &dev), PCNN_OK);
+    assert_int_equal(test_device_open(0, &dev), PCNN_OK);
     pcnn_model *m2 = (pcnn_model *)1;
     pcnn_optim *o2 = (pcnn_optim *)1;
     train_flags f2;

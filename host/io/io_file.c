@@ -181,3 +181,23 @@ pcnn_status make_dir(const char *path)
     }
     return pcnn_fail(PCNN_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
 }
+
+pcnn_status make_dirs(const char *dir)
+{
+    if (!dir[0]) /* the loop below starts past the first character */
+        return pcnn_fail(PCNN_ERR_ARG, "an empty directory path");
+    char *copy = strdup(dir);
+    if (!copy)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
+    pcnn_status st = PCNN_OK;
+    for (char *p = copy + 1; !st && *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            st = make_dir(copy);
+            *p = '/';
+        }
+    if (!st)
+        st = make_dir(copy);
+    free(copy);
+    return st;
+}

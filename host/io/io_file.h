@@ -40,5 +40,7 @@ int file_exists(const char *path);
 
 /* Creates a directory if it does not exist (one level). */
 pcnn_status make_dir(const char *path);
+/* The same with every missing parent (mkdir -p). */
+pcnn_status make_dirs(const char *path);
 
 #endif

@@ -15,8 +15,8 @@
 #include "model/model_workspace.h"
 
 const char *const profile_kind_names[PROFILE_KINDS] = {
-    "input conv 7x7 (mask A)", "block 1x1 convs", "block 3x3 convs", "residual adds, copies, ReLU",
-    "output 1x1 convs", "final 1x1 conv (+ loss if fused)", "softmax cross-entropy",
+    "input conv 7x7 (mask A)",     "block 1x1 convs",  "block 3x3 convs",
+    "residual adds, copies, ReLU", "output 1x1 convs", "final 1x1 conv + loss",
 };
 
 void model_profile_attach(pcnn_model *m, model_profile *p) { m->profile = p; }
@@ -62,7 +62,7 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, in
                          *conv_out = model_block_conv(m, i, BLOCK_CONV_OUT);
         TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, conv_in, p, A(m, ws->h1[i]), A(m, cur), col, B, H, W));
         TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, conv_mid, p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
-        if (!want_grad && o->masked_gemm) { /* y += relu(conv(h2)), h3 never stored */
+        if (!want_grad) { /* y += relu(conv(h2)), h3 never stored */
             TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, conv_out, p, A(m, cur), A(m, ws->h2[i]), B, H, W));
             continue;
         }
@@ -80,14 +80,11 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, in
     bview logits = A(m, ws->logits), pixels = {ws->pixels, 0}, loss = {ws->loss, 0};
     size_t n = rows * C;
     float scale = (float)(1.0 / (double)n);
-    if (want_loss && o->masked_gemm_xent) {
+    if (want_loss)
         TIMED(t, PROFILE_FINAL_CONV, conv_forward_xent(be, final, p, logits, A(m, ws->o2), pixels, loss, want_grad,
                                                        scale, B, H, W));
-        return PCNN_OK;
-    }
-    TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, logits, A(m, ws->o2), col, B, H, W));
-    if (want_loss)
-        TIMED(t, PROFILE_SOFTMAX, o->softmax_xent(be, logits, pixels, loss, n, 256, want_grad, scale));
+    else /* the samplers want the logits alone */
+        TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, logits, A(m, ws->o2), col, B, H, W));
     return PCNN_OK;
 }
 

@@ -22,7 +22,7 @@ struct dist {
     size_t host_n;
 };
 
-pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out)
+pcnn_status dist_init(int *argc, char ***argv, int launched, double timeout_s, dist **out)
 {
     dist *d = calloc(1, sizeof *d);
     if (!d)
@@ -32,7 +32,7 @@ pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out)
 #ifdef PCNN_MPI
     /* Only join MPI when launched by a process manager: a plain run stays a
      * plain program (no MPI start-up cost, no singleton daemon). */
-    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK")) {
+    if (launched) {
         int provided;
         if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
             free(d);
@@ -50,6 +50,7 @@ pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out)
 #else
     (void)argc;
     (void)argv;
+    (void)launched;
 #endif
     *out = d;
     return PCNN_OK;

@@ -33,7 +33,7 @@ static const char *const run_files[] = {"config.txt", "train.txt", "log.csv", "l
 enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0], MAX_MADE = 64 };
 
 /* mkdir -p, noting each directory this call created (outermost first). */
-static pcnn_status make_dirs(run_dir_hold *h, const char *dir)
+static pcnn_status make_dirs_noting(run_dir_hold *h, const char *dir)
 {
     if (!dir[0]) /* the loop below starts past the first character */
         return pcnn_fail(PCNN_ERR_ARG, "--run-dir: empty path");
@@ -143,7 +143,7 @@ pcnn_status run_dir_prepare(const char *dir, int resume, run_dir_hold *h)
     if (!st && resume && !file_exists(ckpt) && !file_exists(prev))
         st = pcnn_fail(PCNN_ERR_ARG, "--resume %s: no checkpoint.pcnn in that directory", dir);
     if (!st && !resume)
-        st = make_dirs(h, dir);
+        st = make_dirs_noting(h, dir);
     /* Everything below happens under the lock, so two starts cannot both see
      * an empty directory, and a second process touches nothing. */
     if (!st)
