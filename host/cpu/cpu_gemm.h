@@ -8,11 +8,17 @@
 #include <stddef.h>
 
 #include "backend/backend.h"
+#include "cpu/cpu_team.h"
 
 typedef struct {
     float *data; /* the packed B operand, grown as needed and kept between calls */
     size_t floats;
+    cpu_team *team; /* the threads, started at the first product (freed with the scratch) */
+    int team_failed;
 } cpu_gemm_scratch;
+
+/* The scratch's team, created on first use (NULL if that failed: loops then run on the caller). */
+cpu_team *cpu_gemm_team(cpu_gemm_scratch *scratch);
 
 /* Called by the thread that finished rows [r0, r1) of C, while they are in its cache. */
 typedef struct {

@@ -22,6 +22,22 @@ static inline void store8(float *p, v8 v) { memcpy(p, &v, sizeof v); }
 
 static inline v8 splat8(float f) { return (v8){0} + f; }
 
+/* Sixteen floats: the register tile's row of the masked GEMM. One zmm
+ * register on AVX-512, two ymm on AVX, four xmm otherwise (GCC splits it). */
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+static inline v16 load16(const float *p)
+{
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store16(float *p, v16 v) { memcpy(p, &v, sizeof v); }
+
+static inline v16 relu16(v16 v) { return (v16)((v16i)v & (v > (v16){0})); }
+
 /* m ? a : b, lane by lane (m from a comparison: all ones or zero). */
 static inline v8 select8(v8i m, v8 a, v8 b) { return (v8)((m & (v8i)a) | (~m & (v8i)b)); }
 

@@ -55,7 +55,6 @@ static float row_max(const float *row, int n)
 void cpu_softmax_xent(float *z, const uint8_t *t, float *loss, size_t rows, int classes, int want_grad,
                       float grad_scale)
 {
-#pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         float *row = z + r * classes;
         float max = row_max(row, classes), target = row[t[r]] - max;
