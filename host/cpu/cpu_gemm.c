@@ -182,16 +182,19 @@ typedef struct {
     const float *zeros; /* gather->cin zeros */
 } a_operand;
 
-/* Where row r's tap t reads: a row of the input, or the zeros. */
-static const float *gathered_row(const a_operand *A, int r, int t)
+/* Where row r's taps read: rows[t] = a row of the input, or the zeros, for
+ * taps [t0, t1). The position is decoded once for all its taps. */
+static void gathered_rows(const a_operand *A, int r, int t0, int t1, const float **rows)
 {
     const gemm_gather *g = A->gather;
-    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W, ct = gather_tap(g, t);
-    int dy = ct / g->kw - g->kh / 2, dx = ct % g->kw - g->kw / 2;
-    int sy = g->transposed ? y - dy : y + dy, sx = g->transposed ? x - dx : x + dx;
-    if (sy < 0 || sy >= g->H || sx < 0 || sx >= g->W)
-        return A->zeros;
-    return A->a + (((size_t)b * g->H + sy) * g->W + sx) * g->cin;
+    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W, sign = g->transposed ? -1 : 1;
+    const float *image = A->a + (size_t)b * g->H * g->W * g->cin;
+    for (int t = t0; t < t1; t++) {
+        int ct = gather_tap(g, t);
+        int sy = y + sign * (ct / g->kw - g->kh / 2), sx = x + sign * (ct % g->kw - g->kw / 2);
+        rows[t - t0] = sy < 0 || sy >= g->H || sx < 0 || sx >= g->W ? A->zeros
+                                                                   : image + ((size_t)sy * g->W + sx) * g->cin;
+    }
 }
 
 /* acc += A[rows r.., k0:k1] panel[k0:k1, :] for the tile's rows (a short
@@ -253,8 +256,7 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
 static void fill_tap_rows(const a_operand *A, int r0, int r1, const float **tap_rows)
 {
     for (int r = r0; r < r1; r++)
-        for (int t = 0; t < A->gather->taps; t++)
-            tap_rows[(size_t)(r - r0) * A->gather->taps + t] = gathered_row(A, r, t);
+        gathered_rows(A, r, 0, A->gather->taps, tap_rows + (size_t)(r - r0) * A->gather->taps);
 }
 
 static pcnn_status check_gather(const gemm_gather *g, int m, int kmax)
@@ -402,10 +404,15 @@ static void a_row_range(const a_operand *A, int r, int k0, int k1, float *dst)
         memcpy(dst, A->a + (size_t)r * A->lda + k0, (size_t)(k1 - k0) * sizeof *dst);
         return;
     }
-    int cin = A->gather->cin;
-    for (int t = k0 / cin; t * cin < k1; t++) {
-        int c0 = k0 > t * cin ? k0 - t * cin : 0, c1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
-        memcpy(dst + t * cin + c0 - k0, gathered_row(A, r, t) + c0, (size_t)(c1 - c0) * sizeof *dst);
+    int cin = A->gather->cin, t0 = k0 / cin, t1 = (k1 + cin - 1) / cin;
+    const float *rows[64];
+    for (int tb = t0; tb < t1; tb += 64) {
+        int te = tb + 64 < t1 ? tb + 64 : t1;
+        gathered_rows(A, r, tb, te, rows);
+        for (int t = tb; t < te; t++) {
+            int c0 = k0 > t * cin ? k0 - t * cin : 0, c1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
+            memcpy(dst + t * cin + c0 - k0, rows[t - tb] + c0, (size_t)(c1 - c0) * sizeof *dst);
+        }
     }
 }
 
@@ -423,9 +430,10 @@ static void tn_task(void *ctx, int task, int thread)
         int rc = (r0 + TN_RC < r_end ? r0 + TN_RC : r_end) - r0, first = r0 == r_begin;
         for (int r = 0; r < rc; r++) {
             a_row_range(&j->A, r0 + r, k0, k1, row);
+            for (int i = k1 - k0; i < groups * MR; i++)
+                row[i] = 0.0f;
             for (int g = 0; g < groups; g++)
-                for (int i = 0; i < MR; i++)
-                    ag[((size_t)g * rc + r) * MR + i] = g * MR + i < k1 - k0 ? row[g * MR + i] : 0.0f;
+                memcpy(ag + ((size_t)g * rc + r) * MR, row + g * MR, MR * sizeof(float));
             const float *br = j->b + (size_t)(r0 + r) * j->ldb + j0;
             for (int p = 0; p < panels; p++) {
                 float *dst = bp + ((size_t)p * rc + r) * NR;
@@ -500,7 +508,7 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
     int part_rows = m > 0 ? (m + parts - 1) / parts : 0;
     cpu_team *team = cpu_gemm_team(scratch);
     int threads = cpu_team_size(team);
-    size_t thread_floats = ((size_t)TN_RC * (TN_KB + TN_NB) + TN_KB + 15) / 16 * 16;
+    size_t thread_floats = ((size_t)TN_RC * (TN_KB + TN_NB) + TN_KB + MR + 15) / 16 * 16;
     size_t zeros = gather ? ((size_t)gather->cin + 15) / 16 * 16 : 0, partial = (size_t)parts * K * n;
     size_t ints = 2 * ((size_t)n + 15) / 16 * 16;
     if ((st = scratch_reserve(scratch, threads * thread_floats + zeros + partial + ints)) != PCNN_OK)
