@@ -152,7 +152,9 @@ static pcnn_status cpu_copy(backend *be, bview dst, bview src, size_t n)
 static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda,
                             bview b, int ldb, float beta, bview c, int ldc)
 {
-    (void)be;
+    if (!ta && !tb && alpha == 1.0f && beta == 0.0f &&
+        cpu_small_gemm(&((cpu_backend *)be)->gemm, m, n, k, F(a), lda, F(b), ldb, F(c), ldc))
+        return PCNN_OK;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha,
                 F(a), lda, F(b), ldb, beta, F(c), ldc);
     return PCNN_OK;

@@ -108,15 +108,15 @@ static void pack_panel(float *panel, int *range, int p, int n, int kmax, const f
 #else
 #define ROWS(X) X(0) X(1) X(2)
 #endif
-static inline void tile_product(const float *const arow[MR], size_t stride, const float *panel, int k0, int k1,
-                                v16 acc[MR])
+static inline void tile_product(const float *const arow[MR], size_t stride, const float *panel, size_t pstride,
+                                int k0, int k1, v16 acc[MR])
 {
 #define ROW_LOAD(i) v16 a##i = acc[i]; const float *r##i = arow[i];
 #define ROW_FMA(i) a##i += r##i[at] * b;
 #define ROW_SAVE(i) acc[i] = a##i;
     ROWS(ROW_LOAD)
     for (int k = k0; k < k1; k++) {
-        v16 b = load16(panel + (size_t)k * NR);
+        v16 b = load16(panel + (size_t)k * pstride);
         size_t at = (size_t)k * stride;
         ROWS(ROW_FMA)
     }
@@ -173,6 +173,52 @@ static void store_tile(v16 acc[MR], float *c, int ldc, int mr, int nr, const epi
         }
 }
 
+#if defined(__AVX512F__)
+/* Two panels side by side (MR x 32): 24 accumulators, and each broadcast
+ * feeds two FMAs, so the loads no longer keep pace with the FMAs. AVX has
+ * too few registers for it. */
+#define PAIRS 1
+static inline void tile_product2(const float *const arow[MR], size_t stride, const float *panel0,
+                                 const float *panel1, size_t pstride, int k0, int k1, v16 acc0[MR], v16 acc1[MR])
+{
+#define ROW_LOAD(i) v16 a##i = acc0[i], c##i = acc1[i]; const float *r##i = arow[i];
+#define ROW_FMA(i) { float x = r##i[at]; a##i += x * b0; c##i += x * b1; }
+#define ROW_SAVE(i) acc0[i] = a##i; acc1[i] = c##i;
+    ROWS(ROW_LOAD)
+    for (int k = k0; k < k1; k++) {
+        v16 b0 = load16(panel0 + (size_t)k * pstride), b1 = load16(panel1 + (size_t)k * pstride);
+        size_t at = (size_t)k * stride;
+        ROWS(ROW_FMA)
+    }
+    ROWS(ROW_SAVE)
+#undef ROW_LOAD
+#undef ROW_FMA
+#undef ROW_SAVE
+}
+#else
+#define PAIRS 0
+#endif
+
+/* One panel, or two (panel1 not NULL: then acc1 takes the second); a
+ * panel's rows lie pstride floats apart (NR when packed). */
+static inline void tile_panels(const float *const arow[MR], size_t stride, const float *panel0, const float *panel1,
+                               size_t pstride, int k0, int k1, v16 acc0[MR], v16 acc1[MR])
+{
+#if PAIRS
+    if (panel1) {
+        tile_product2(arow, stride, panel0, panel1, pstride, k0, k1, acc0, acc1);
+        return;
+    }
+#else
+    if (panel1) {
+        tile_product(arow, stride, panel0, pstride, k0, k1, acc0);
+        tile_product(arow, stride, panel1, pstride, k0, k1, acc1);
+        return;
+    }
+#endif
+    tile_product(arow, stride, panel0, pstride, k0, k1, acc0);
+}
+
 /* The A operand: a matrix, or the im2col of `a` (gather) with a row of zeros
  * for the taps that fall outside the image. */
 typedef struct {
@@ -202,13 +248,13 @@ static void gathered_rows(const a_operand *A, int r, int t0, int t1, const float
  * goes tap by tap, each tap's rows read where they lie in the input:
  * tap_rows[i * taps + t] is where row r0 + i's tap t reads (r0: the block's first row). */
 static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, int r, int mr, const float *panel,
-                      int k0, int k1, v16 acc[MR])
+                      const float *panel1, int k0, int k1, v16 acc[MR], v16 acc1[MR])
 {
     const float *arow[MR];
     if (!A->gather) {
         for (int i = 0; i < MR; i++)
             arow[i] = A->a + (size_t)(r + (i < mr ? i : mr - 1)) * A->lda;
-        tile_product(arow, 1, panel, k0, k1, acc);
+        tile_panels(arow, 1, panel, panel1, NR, k0, k1, acc, acc1);
         return;
     }
     int cin = A->gather->cin, taps = A->gather->taps;
@@ -216,7 +262,8 @@ static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, 
         int kk0 = k0 > t * cin ? k0 - t * cin : 0, kk1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
         for (int i = 0; i < MR; i++)
             arow[i] = tap_rows[(size_t)(r - r0 + (i < mr ? i : mr - 1)) * taps + t];
-        tile_product(arow, 1, panel + (size_t)t * cin * NR, kk0, kk1, acc);
+        tile_panels(arow, 1, panel + (size_t)t * cin * NR, panel1 ? panel1 + (size_t)t * cin * NR : NULL, NR, kk0,
+                    kk1, acc, acc1);
     }
 }
 
@@ -225,17 +272,21 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
                       int kmax, const a_operand *A, const float *const *tap_rows, const float *bias, int relu,
                       int accumulate, float *c, int ldc)
 {
-    for (int p = 0; p < npanels; p++) {
+    for (int p = 0, step; p < npanels; p += step) {
         int lo = range[2 * p], hi = range[2 * p + 1];
+        /* Two panels with the same inner range go through one 32-wide tile. */
+        step = PAIRS && p + 1 < npanels && range[2 * p + 2] == lo && range[2 * p + 3] == hi ? 2 : 1;
         int kfirst = lo / kc * kc, klast = hi > lo ? (hi - 1) / kc * kc : kfirst;
         if (kb < kfirst || kb > klast)
             continue;
         int k0 = kb > lo ? kb : lo, k1 = kb + kc < hi ? kb + kc : hi;
-        int nr = n - p * NR < NR ? n - p * NR : NR;
+        int nr = n - p * NR < NR ? n - p * NR : NR, nr1 = n - (p + 1) * NR < NR ? n - (p + 1) * NR : NR;
         /* With ReLU, accumulate adds after the act; the caller made one inner block cover it. */
         epilogue e = {bias ? bias + p * NR : NULL, relu, kb != kfirst || (accumulate && !relu),
                       accumulate && relu, kb == klast};
-        const float *panel = packed + (size_t)p * kmax * NR;
+        epilogue e1 = e;
+        e1.bias = bias ? bias + (p + 1) * NR : NULL;
+        const float *panel = packed + (size_t)p * kmax * NR, *panel1 = step == 2 ? panel + (size_t)kmax * NR : NULL;
         for (int r = r0; r < r1; r += MR) {
             int mr = r1 - r < MR ? r1 - r : MR;
             /* The first panel meets a matrix's rows first: fetch the next tile's while this one runs. */
@@ -243,11 +294,13 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
                 for (int i = 0; i < MR && r + MR + i < r1; i++)
                     for (int k = k0; k < k1; k += 16)
                         __builtin_prefetch(A->a + (size_t)(r + MR + i) * A->lda + k);
-            v16 acc[MR];
+            v16 acc[MR], acc1[MR];
             for (int i = 0; i < MR; i++)
-                acc[i] = (v16){0};
-            tile_of_a(A, tap_rows, r0, r, mr, panel, k0, k1, acc);
+                acc[i] = acc1[i] = (v16){0};
+            tile_of_a(A, tap_rows, r0, r, mr, panel, panel1, k0, k1, acc, acc1);
             store_tile(acc, c + (size_t)r * ldc + p * NR, ldc, mr, nr, &e);
+            if (panel1)
+                store_tile(acc1, c + (size_t)r * ldc + (p + 1) * NR, ldc, mr, nr1, &e1);
         }
     }
 }
@@ -444,27 +497,38 @@ static void tn_task(void *ctx, int task, int thread)
                         dst[jj] = j0 + p * NR + jj < j1 ? br[p * NR + jj] : 0.0f;
             }
         }
-        for (int p = 0; p < panels; p++)
+        for (int p = 0, step; p < panels; p += step) {
+            step = PAIRS && p + 1 < panels ? 2 : 1;
             for (int g = 0; g < groups; g++) {
-                int kk = k0 + g * MR, jj = j0 + p * NR, kr = k1 - kk < MR ? k1 - kk : MR;
-                int nr = j1 - jj < NR ? j1 - jj : NR;
-                v16 acc[MR] = {{0}};
-                if (tn_tile_live(kk, kr, jj, nr, j->lo, j->hi)) {
+                int kk = k0 + g * MR, kr = k1 - kk < MR ? k1 - kk : MR;
+                v16 acc[2][MR] = {{{0}}};
+                int live = 0;
+                for (int q = p; q < p + step; q++) {
+                    int jq = j0 + q * NR;
+                    live |= tn_tile_live(kk, kr, jq, j1 - jq < NR ? j1 - jq : NR, j->lo, j->hi);
+                }
+                if (live) {
                     const float *arow[MR];
                     for (int i = 0; i < MR; i++)
                         arow[i] = ag + (size_t)g * rc * MR + i;
-                    tile_product(arow, MR, bp + (size_t)p * rc * NR, 0, rc, acc);
+                    const float *panel = bp + (size_t)p * rc * NR;
+                    tile_panels(arow, MR, panel, step == 2 ? panel + (size_t)rc * NR : NULL, NR, 0, rc, acc[0],
+                                acc[1]);
                 } else if (!first)
                     continue; /* the mask cuts it all: zeros stored once */
-                for (int i = 0; i < kr; i++) {
-                    float *dst = part_c + (size_t)(kk + i) * j->n + jj;
-                    if (nr == NR)
-                        store16(dst, first ? acc[i] : acc[i] + load16(dst));
-                    else
-                        for (int q = 0; q < nr; q++)
-                            dst[q] = first ? acc[i][q] : dst[q] + acc[i][q];
+                for (int q = 0; q < step; q++) {
+                    int jj = j0 + (p + q) * NR, nr = j1 - jj < NR ? j1 - jj : NR;
+                    for (int i = 0; i < kr; i++) {
+                        float *dst = part_c + (size_t)(kk + i) * j->n + jj;
+                        if (nr == NR)
+                            store16(dst, first ? acc[q][i] : acc[q][i] + load16(dst));
+                        else
+                            for (int x = 0; x < nr; x++)
+                                dst[x] = first ? acc[q][i][x] : dst[x] + acc[q][i][x];
+                    }
                 }
             }
+        }
     }
 }
 
@@ -523,6 +587,42 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
     cpu_team_run(team, parts * job.kblocks * job.nblocks, tn_task, &job);
     cpu_team_run(team, (K + MR - 1) / MR, tn_reduce_task, &job);
     return PCNN_OK;
+}
+
+int cpu_small_gemm(cpu_gemm_scratch *scratch, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   float *c, int ldc)
+{
+    if (m > SMALL_GEMM_ROWS || m < 1 || n < 1 || k < 1)
+        return 0;
+    int full = n / NR * NR;
+    if (full < n && scratch_reserve(scratch, (size_t)k * NR) != PCNN_OK)
+        return 0;
+    const epilogue plain = {NULL, 0, 0, 0, 1};
+    for (int r = 0; r < m; r += MR) {
+        int mr = m - r < MR ? m - r : MR;
+        const float *arow[MR];
+        for (int i = 0; i < MR; i++)
+            arow[i] = a + (size_t)(r + (i < mr ? i : mr - 1)) * lda;
+        for (int j = 0; j < full; j += 2 * NR) {
+            v16 acc[MR] = {{0}}, acc1[MR] = {{0}};
+            int pair = j + 2 * NR <= full;
+            tile_panels(arow, 1, b + j, pair ? b + j + NR : NULL, (size_t)ldb, 0, k, acc, acc1);
+            store_tile(acc, c + (size_t)r * ldc + j, ldc, mr, NR, &plain);
+            if (pair)
+                store_tile(acc1, c + (size_t)r * ldc + j + NR, ldc, mr, NR, &plain);
+        }
+        if (full < n) { /* the last columns, padded with zeros to a panel */
+            float *panel = scratch->data;
+            if (r == 0)
+                for (int kk = 0; kk < k; kk++)
+                    for (int jj = 0; jj < NR; jj++)
+                        panel[(size_t)kk * NR + jj] = full + jj < n ? b[(size_t)kk * ldb + full + jj] : 0.0f;
+            v16 acc[MR] = {{0}};
+            tile_product(arow, 1, panel, NR, 0, k, acc);
+            store_tile(acc, c + (size_t)r * ldc + full, ldc, mr, n - full, &plain);
+        }
+    }
+    return 1;
 }
 
 void cpu_gemm_scratch_free(cpu_gemm_scratch *s)

@@ -35,6 +35,14 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
                                const gemm_gather *gather, const float *b, int ldb, const gemm_segments *seg, float *c,
                                int ldc);
 
+/* C[m, n] = A[m, k] B[k, n] (row-major, no transposes) for the few rows of
+ * the fast sampler (m <= SMALL_GEMM_ROWS), on the calling thread, B read in
+ * place: a BLAS call costs more than such a product. Returns 0 (and does
+ * nothing) for a shape it does not take. */
+enum { SMALL_GEMM_ROWS = 64 };
+int cpu_small_gemm(cpu_gemm_scratch *scratch, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   float *c, int ldc);
+
 void cpu_gemm_scratch_free(cpu_gemm_scratch *scratch);
 
 #endif
