@@ -2,7 +2,8 @@
 # Devices end to end: `pcnn-cl devices` lists the CPU backend (and says why
 # there is no OpenCL device when there is none); `--device 1 eval` of every
 # golden model case is within 1e-5 (relative) of the golden bits_per_dim and
-# of device 0; PCNN_DEVICE and a name substring select the same device; a bad
+# of device 0; PCNN_DEVICE (trimmed, a number never matched as a name) and a
+# name substring select the same device; a bad
 # --device is refused in one line. Exit 77 (ctest: skipped) without OpenCL.
 set -euo pipefail
 bin=$1 golden=$2
@@ -32,6 +33,12 @@ for case_dir in "$golden"/*/; do
   grep -q '^images=.*device=.*OpenCL' <<<"$out" || { echo "$case: device 1 is not the OpenCL device: $out"; exit 1; }
   cl=$(bpd "$out")
   env_cl=$(bpd "$(PCNN_DEVICE=1 "$bin" "${args[@]}")")
+  # A number is an index, spaces and all: "1 " is device 1, never a device
+  # whose name holds "1" (device 0's OpenBLAS build string does).
+  spaced=$(PCNN_DEVICE="1 " "$bin" "${args[@]}")
+  grep -q '^images=.*device=.*OpenCL' <<<"$spaced" || { echo "$case: PCNN_DEVICE='1 ' is not device 1: $spaced"; exit 1; }
+  spaced0=$(PCNN_DEVICE=" 0" "$bin" "${args[@]}")
+  grep -q '^images=.*device=CPU' <<<"$spaced0" || { echo "$case: PCNN_DEVICE=' 0' is not device 0: $spaced0"; exit 1; }
   name_cl=$(bpd "$("$bin" --device "$name" "${args[@]}")")
   want=$(sed -n 's/^bits_per_dim=//p' "$case_dir/loss.txt")
   awk -v c="$cl" -v d="$cpu" -v w="$want" -v n="$case" 'BEGIN {

@@ -129,7 +129,10 @@ bad "$b" --device 0 sample --checkpoint gray.pcnn --out x.png --n 16777216 --hei
 # bench and tune (refused before anything is measured).
 bad "$b" bench --colours 2
 bad "$b" bench --devices 99
-bad "$b" bench --devices 0,x
+bad "$b" bench --devices 0,no-such-device
+bad "$b" bench --devices 0,,1
+bad "$b" --gemm fast devices
+bad "$b" --gemm= devices
 bad "$b" bench --preset huge
 bad "$b" bench --reps 0
 bad "$b" bench --height 5000

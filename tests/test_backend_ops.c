@@ -116,7 +116,7 @@ static void check_case(const devices *d, const op_case *c)
     unsigned char **want = run_on(d->cpu, c, seed);
     for (int k = 0; k < d->ncl; k++) {
         if (c->provided && !c->provided(d->cl[k])) {
-            print_message("  %-48s %-10s not provided (model_conv.c falls back to gemm)\n", c->label, d->cl[k]->name);
+            print_message("  %-48s %-10s not provided\n", c->label, d->cl[k]->name);
             continue;
         }
         unsigned char **got = run_on(d->cl[k], c, seed);
@@ -255,9 +255,6 @@ static gemm_segments test_segments(int kind, int n, int K)
     return s;
 }
 
-static int has_masked_gemm(const backend *be) { return be->ops->masked_gemm != NULL; }
-static int has_masked_gemm_tn(const backend *be) { return be->ops->masked_gemm_tn != NULL; }
-
 /* ip: m, n, K, trans_b, relu, accumulate, has_bias, segment kind, lda, ldb, ldc;
  * buffers A, B, bias, C. */
 static pcnn_status run_masked_gemm(backend *be, bview *v, const int *ip, const float *fp)
@@ -275,6 +272,17 @@ static pcnn_status run_masked_gemm_tn(backend *be, bview *v, const int *ip, cons
     (void)fp;
     gemm_segments s = test_segments(ip[3], ip[1], ip[0]);
     return be->ops->masked_gemm_tn(be, ip[0], ip[1], ip[2], v[0], ip[4], NULL, v[1], ip[5], &s, v[2], ip[6]);
+}
+
+/* ip: m, colours, K, segment kind, lda, ldb, want_grad; fp: grad_scale;
+ * buffers A, B, bias, logits, targets (uint8), loss. */
+static pcnn_status run_masked_gemm_xent(backend *be, bview *v, const int *ip, const float *fp)
+{
+    int n = 256 * ip[1];
+    gemm_segments s = test_segments(ip[3], n, ip[2]);
+    if (ip[1] == 1) /* one colour: one segment over the whole inner range */
+        s = (gemm_segments){.count = 1, .end = {n}, .lo = {0}, .hi = {ip[2]}};
+    return be->ops->masked_gemm_xent(be, ip[0], n, v[0], ip[4], v[1], ip[5], &s, v[2], v[3], v[4], v[5], ip[6], fp[0]);
 }
 
 /* mode 0: dst, a, b separate; 1: no b; 2: in place (dst = a) with b one
@@ -375,7 +383,6 @@ static void test_masked_gemm(void **state)
                          .nbufs = 4,
                          .n = {na, nb, (size_t)n, nc},
                          .run = run_masked_gemm,
-                         .provided = has_masked_gemm,
                          .ip = {m, n, K, q[0], q[1], q[2], q[3], q[4], lda, ldb, ldc},
                          .tol = 1e-5};
             snprintf(c.label, sizeof c.label, "masked_gemm m=%d n=%d K=%d tb=%d relu=%d acc=%d bias=%d seg=%d", m, n,
@@ -399,10 +406,36 @@ static void test_masked_gemm_tn(void **state)
                          .nbufs = 3,
                          .n = {(size_t)m * lda + 1, (size_t)m * ldb + 1, (size_t)K * ldc},
                          .run = run_masked_gemm_tn,
-                         .provided = has_masked_gemm_tn,
                          .ip = {K, n, m, kind, lda, ldb, ldc},
                          .tol = 1e-5};
             snprintf(c.label, sizeof c.label, "masked_gemm_tn K=%d n=%d m=%d seg=%d", K, n, m, kind);
+            check_case(*state, &c);
+        }
+}
+
+/* The final layer with its loss: the masked product's logits, then the
+ * softmax cross-entropy over rows of 256 classes (and its gradient in place
+ * of the logits), for one and three colours, fused or composed. */
+static void test_masked_gemm_xent(void **state)
+{
+    /* m, colours, K, segment kind */
+    int shapes[][4] = {{1, 1, 1, 0}, {37, 1, 40, 0}, {64, 3, 96, 0}, {130, 3, 33, 1}, {600, 3, 192, 0}};
+    for (int s = 0; s < 5; s++)
+        for (int grad = 0; grad < 2; grad++) {
+            int m = shapes[s][0], C = shapes[s][1], K = shapes[s][2], n = 256 * C, lda = K + 1, ldb = n + 3;
+            size_t rows = (size_t)m * C;
+            op_case c = {.op = "masked_gemm_xent",
+                         .nbufs = 6,
+                         .n = {(size_t)m * lda, (size_t)K * ldb, (size_t)n, (size_t)m * n, rows, rows},
+                         .u8 = {0, 0, 0, 0, 1, 0},
+                         .u8_mod = 256,
+                         .scale = {1.0f, 0.5f, 0.3f},
+                         .run = run_masked_gemm_xent,
+                         .ip = {m, C, K, shapes[s][3], lda, ldb, grad},
+                         .fp = {1.0f / (float)rows},
+                         .tol = 1e-5};
+            snprintf(c.label, sizeof c.label, "masked_gemm_xent m=%d C=%d K=%d seg=%d grad=%d", m, C, K, shapes[s][3],
+                     grad);
             check_case(*state, &c);
         }
 }
@@ -424,13 +457,13 @@ static void test_masked_gemm_other_tiles(void **state)
         print_message("  tiles MR=%d NR=%d MC=%d TN_CHUNK=%d\n", tiles[t].mr, tiles[t].nr, tiles[t].mc,
                       tiles[t].tn_chunk);
         for (int k = 0; k < d->ncl; k++)
-            if (d->cl[k]->ops->masked_gemm)
+            if (backend_cl_masked_kernels(d->cl[k]))
                 assert_int_equal(backend_cl_set_gemm_tiles(d->cl[k], &tiles[t]), PCNN_OK);
         test_masked_gemm(state);
         test_masked_gemm_tn(state);
     }
     for (int k = 0; k < d->ncl; k++)
-        if (d->cl[k]->ops->masked_gemm)
+        if (backend_cl_masked_kernels(d->cl[k]))
             assert_int_equal(backend_cl_set_gemm_tiles(d->cl[k], &saved[k]), PCNN_OK);
 }
 #endif
@@ -691,11 +724,11 @@ static void test_alloc_limits(void **state)
 static int setup(void **state)
 {
     devices *d = calloc(1, sizeof *d);
-    if (pcnn_device_open(0, &d->cpu))
+    if (test_device_open(0, &d->cpu))
         return -1;
     int n = pcnn_device_count(NULL);
     for (int i = 1; i < n && d->ncl < MAX_CL; i++)
-        if (pcnn_device_open(i, &d->cl[d->ncl++])) {
+        if (test_device_open(i, &d->cl[d->ncl++])) {
             print_error("cannot open device %d: %s\n", i, pcnn_last_error());
             return -1;
         }
@@ -723,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_masked_gemm),
         cmocka_unit_test(test_masked_gemm_tn),
+        cmocka_unit_test(test_masked_gemm_xent),
 #ifdef PCNN_OPENCL
         cmocka_unit_test(test_masked_gemm_other_tiles),
 #endif

@@ -6,6 +6,7 @@
 
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 #include "pcnn/npy.h"
 #include "pcnn/weights_dir.h"
 #include "test_util.h"
@@ -171,7 +172,7 @@ static void test_failed_write_keeps_old_file(void **state)
     free(dir);
 }
 
-static int setup_cpu(void **state) { return pcnn_device_open(0, (pcnn_device **)state) ? -1 : 0; }
+static int setup_cpu(void **state) { return test_device_open(0, (pcnn_device **)state) ? -1 : 0; }
 
 static int teardown(void **state)
 {

@@ -1,7 +1,7 @@
 /* The OpenCL kernel programs: embedded sources equal cl/ on disk byte for byte
  * (so build-log line numbers are the file's), the compile cache (a second
  * start builds nothing; corrupt, truncated or foreign entries are rebuilt),
- * and a broken kernel source (through PCNN_CL_DIR) fails with an error naming
+ * and a broken kernel source (through the kernel_dir option, PCNN_CL_DIR) fails with an error naming
  * the device, the file and the build log's line. Each test uses its own
  * XDG_CACHE_HOME, so nothing comes from the user's cache. */
 #define _GNU_SOURCE
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io_file.h"
 #include "opencl/cl_backend.h"
 #include "opencl/cl_sources.h"
-#include "io/io_file.h"
 #include "test_util.h"
 
 #ifndef PCNN_CL_SOURCE_DIR
@@ -21,10 +21,18 @@
 
 enum { N_PROGRAMS = 6 };
 
+/* The device options every start uses: a fresh cache directory per test
+ * (dir/pcnn-cl, as the CLI makes of XDG_CACHE_HOME), a kernel directory
+ * where a test sets one. */
+static pcnn_device_opts cl_opts;
+static char cache_dir[4200];
+
 static char *fresh_cache(void)
 {
     char *dir = test_tmpdir();
-    setenv("XDG_CACHE_HOME", dir, 1);
+    snprintf(cache_dir, sizeof cache_dir, "%s/pcnn-cl", dir);
+    cl_opts = pcnn_device_opts_default();
+    cl_opts.cache_dir = cache_dir;
     return dir;
 }
 
@@ -43,7 +51,7 @@ static void check_works(backend *be)
 
 static void start(int *built, int *cached)
 {
-    backend *be = backend_cl_create(0);
+    backend *be = backend_cl_create(0, &cl_opts);
     if (!be)
         fail_msg("%s", pcnn_last_error());
     backend_cl_program_counts(be, built, cached);
@@ -172,9 +180,9 @@ static void test_broken_kernel_reports_build_log(void **state)
         skip(); /* no OpenCL device here */
     char *cache = fresh_cache(), *src = test_tmpdir();
     broken_copy(src, 20);
-    setenv("PCNN_CL_DIR", src, 1);
-    backend *be = backend_cl_create(0);
-    unsetenv("PCNN_CL_DIR");
+    cl_opts.kernel_dir = src;
+    backend *be = backend_cl_create(0, &cl_opts);
+    cl_opts.kernel_dir = NULL;
     const char *msg = pcnn_last_error();
     print_message("  error: %.300s...\n", msg);
     assert_null(be);
@@ -188,10 +196,10 @@ static void test_broken_kernel_reports_build_log(void **state)
     assert_non_null(strstr(msg, ":20:")); /* the build log points at the broken line */
     /* An intact copy in PCNN_CL_DIR builds and runs. */
     broken_copy(src, -1);
-    setenv("PCNN_CL_DIR", src, 1);
+    cl_opts.kernel_dir = src;
     int built, cached;
     start(&built, &cached);
-    unsetenv("PCNN_CL_DIR");
+    cl_opts.kernel_dir = NULL;
     assert_int_equal(built + cached, N_PROGRAMS);
     test_rmtree(src);
     test_rmtree(cache);

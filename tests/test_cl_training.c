@@ -46,8 +46,8 @@ static void test_training_step_matches_cpu(void **state)
     for (int dev = 1; dev < n; dev++)
         for (size_t c = 0; c < sizeof model_cases / sizeof *model_cases; c++) {
             pcnn_device *cpu_dev, *cl_dev;
-            assert_int_equal(pcnn_device_open(0, &cpu_dev), PCNN_OK);
-            if (pcnn_device_open(dev, &cl_dev) != PCNN_OK)
+            assert_int_equal(test_device_open(0, &cpu_dev), PCNN_OK);
+            if (test_device_open(dev, &cl_dev) != PCNN_OK)
                 fail_msg("device %d: %s", dev, pcnn_last_error());
             print_message("%s on %s\n", model_cases[c], pcnn_device_name(cl_dev));
             pcnn_array images, again;

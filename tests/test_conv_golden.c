@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "pcnn/device.h"
-#include "model/model_conv.h"
 #include "io/io_file.h"
+#include "model/model_conv.h"
+#include "pcnn/device.h"
 #include "pcnn/mask.h"
 #include "test_util.h"
 

@@ -227,7 +227,7 @@ static void test_gathered_convolutions_match_im2col(void **state)
     free(img);
 }
 
-static int setup_cpu(void **state) { return pcnn_device_open(0, (pcnn_device **)state) ? -1 : 0; }
+static int setup_cpu(void **state) { return test_device_open(0, (pcnn_device **)state) ? -1 : 0; }
 
 static int teardown(void **state)
 {

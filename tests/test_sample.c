@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/base_rng.h"
 #include "pcnn/model.h"
 #include "pcnn/sample.h"
-#include "base/base_rng.h"
 #include "sample/sample_samplers.h"
 #include "test_util.h"
 
@@ -25,7 +25,7 @@ static int device_of(void **state) { return *(const int *)*state; }
 static pcnn_device *open_device(int index)
 {
     pcnn_device *dev;
-    if (pcnn_device_open(index, &dev))
+    if (test_device_open(index, &dev))
         fail_msg("device %d: %s", index, pcnn_last_error());
     return dev;
 }
@@ -335,7 +335,7 @@ int main(int argc, char **argv)
     static int device;
     device = argc > 1 ? atoi(argv[1]) : 0;
     pcnn_device *dev;
-    if (pcnn_device_open(device, &dev)) {
+    if (test_device_open(device, &dev)) {
         /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE). Device 0
          * always exists: failing to open it is a failure. */
         fprintf(stderr, "test_sample: device %d: %s%s\n", device, pcnn_last_error(), device ? ": skipped" : "");

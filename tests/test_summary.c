@@ -290,7 +290,7 @@ static void test_train_memory_matches_the_device(void **state)
     }
 }
 
-static int open_device(void **state) { return pcnn_device_open(0, (pcnn_device **)state) ? -1 : 0; }
+static int open_device(void **state) { return test_device_open(0, (pcnn_device **)state) ? -1 : 0; }
 static int close_device(void **state)
 {
     pcnn_device_close(*state);

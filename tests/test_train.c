@@ -15,16 +15,16 @@
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/npy.h"
-#include "train/train_run_dir.h"
-#include "train/train_shuffle.h"
 #include "test_util.h"
 #include "train/train.h"
 #include "train/train_ckpt.h"
+#include "train/train_run_dir.h"
+#include "train/train_shuffle.h"
 
 static int setup_cpu(void **state)
 {
     pcnn_device *dev;
-    if (pcnn_device_open(0, &dev) != PCNN_OK)
+    if (test_device_open(0, &dev) != PCNN_OK)
         return -1;
     *state = dev;
     return 0;

@@ -88,6 +88,29 @@ void test_random_floats(float *buf, size_t n, float scale, uint64_t seed)
         buf[i] = scale * (float)((double)(splitmix(&seed) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
 
+pcnn_device_opts test_device_opts(void)
+{
+    static char cache[4096];
+    pcnn_device_opts o = pcnn_device_opts_default();
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME"), *gemm = getenv("PCNN_GEMM");
+    if (xdg && *xdg)
+        snprintf(cache, sizeof cache, "%s/pcnn-cl", xdg);
+    else if (home && *home)
+        snprintf(cache, sizeof cache, "%s/.cache/pcnn-cl", home);
+    o.cache_dir = cache[0] ? cache : NULL;
+    if (gemm && *gemm && pcnn_gemm_route_parse(gemm, &o.gemm) != PCNN_OK) {
+        fprintf(stderr, "PCNN_GEMM=%s: expected auto, clblast or kernels\n", gemm);
+        abort();
+    }
+    return o;
+}
+
+pcnn_status test_device_open(int index, pcnn_device **out)
+{
+    pcnn_device_opts o = test_device_opts();
+    return pcnn_device_open_index(index, &o, out);
+}
+
 /* The device the next group runs on. */
 static int device_index;
 
@@ -96,7 +119,7 @@ static int setup_device(void **state)
     *state = NULL;
     if (device_index >= pcnn_device_count(NULL))
         return 0; /* no such OpenCL device: the tests skip */
-    if (pcnn_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
+    if (test_device_open(device_index, (pcnn_device **)state) != PCNN_OK) {
         print_error("cannot open device %d: %s\n", device_index, pcnn_last_error());
         return -1;
     }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "pcnn/array.h"
+#include "pcnn/device.h"
 
 #ifndef PCNN_TEST_DATA
 #error "PCNN_TEST_DATA must point at tests/data"
@@ -32,6 +33,13 @@ void assert_close(const char *what, const float *got, const float *want, size_t 
 /* A temporary directory for one test (removed by test_rmtree). */
 char *test_tmpdir(void);
 void test_rmtree(const char *dir);
+
+/* Device options as the CLI gives them from the environment: the cache
+ * directory of XDG_CACHE_HOME or HOME, and PCNN_GEMM (ctest runs the OpenCL
+ * tests once with PCNN_GEMM=kernels and once with PCNN_GEMM=clblast, the
+ * route GPUs take). test_device_open opens device `index` with them. */
+pcnn_device_opts test_device_opts(void);
+pcnn_status test_device_open(int index, pcnn_device **out);
 
 /* Runs the group once on device 0 and once on every OpenCL device (with none,
  * one OpenCL group runs with a NULL state, so its tests must skip()). Each

@@ -87,7 +87,7 @@ typedef struct {
                                int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate,
                                bview c, int ldc);
 
-    /* Optional. The final layer and the loss in one pass (each block of rows
+    /* The final layer and the loss in one pass (fused: each block of rows
      * goes through softmax_xent while its logits are still in cache): the
      * logits [m, n] (ldc = n) are masked_gemm's with bias and no act, then
      * softmax_xent over the m * n / 256 rows of 256 classes. */
@@ -95,7 +95,7 @@ typedef struct {
                                     const gemm_segments *seg, bview bias, bview logits, bview targets, bview loss,
                                     int want_grad, float grad_scale);
 
-    /* Optional with masked_gemm. Its weight gradient, for k < K, j < n:
+    /* masked_gemm's weight gradient, for k < K, j < n:
      *   C[k, j] = sum over r < m of A[r, k] B[r, j]  if k is in range(j), else 0. */
     pcnn_status (*masked_gemm_tn)(backend *be, int K, int n, int m, bview a, int lda, const gemm_gather *gather,
                                   bview b, int ldb, const gemm_segments *seg, bview c, int ldc);
@@ -192,6 +192,8 @@ struct backend {
     size_t bytes_in_use; /* device bytes allocated now, and the peak */
     size_t bytes_peak;
     int gathers; /* masked_gemm and masked_gemm_tn take a gemm_gather: no im2col matrix needed */
+    bbuf *generic_scratch; /* host/backend/backend_generic.c's, grown on demand */
+    size_t generic_scratch_floats;
 };
 
 /* The native CPU backend (always available). */

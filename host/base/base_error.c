@@ -1,4 +1,5 @@
-/* The thread-local last-error message behind include/pcnn/error.h. */
+/* The thread-local last-error message behind include/pcnn/error.h, and the
+ * log lines the caller receives. */
 #include "pcnn/error.h"
 
 #include <stdarg.h>
@@ -17,4 +18,16 @@ pcnn_status pcnn_fail(pcnn_status status, const char *fmt, ...)
     vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
     return status;
+}
+
+void pcnn_log_printf(const pcnn_log *log, const char *fmt, ...)
+{
+    if (!log || !log->fn)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log->fn(log->ctx, line);
 }

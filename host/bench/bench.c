@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_types.h"
-#include "model/model_summary.h"
-#include "pcnn/optim.h"
-#include "sample/sample_samplers.h"
+#include "base/base_clock.h"
 #include "base/base_sysinfo.h"
 #include "base/base_try.h"
+#include "model/model_summary.h"
+#include "model/model_types.h"
+#include "pcnn/optim.h"
+#include "sample/sample_samplers.h"
 
 bench_settings bench_defaults(void)
 {
@@ -81,13 +82,13 @@ static pcnn_status bench_train_eval(pcnn_model *m, const bench_settings *s, cons
     pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
     pcnn_optim *o = NULL;
     TRY(pcnn_optim_create(m, &os, &o));
-    double t[64], t0 = bench_now_s();
+    double t[64], t0 = clock_now_s();
     pcnn_status st = train_step(m, o, images, s);
-    r->first_step_s = bench_now_s() - t0;
+    r->first_step_s = clock_now_s() - t0;
     for (int i = 0; !st && i < s->reps; i++) {
-        t0 = bench_now_s();
+        t0 = clock_now_s();
         st = train_step(m, o, images, s);
-        t[i] = bench_now_s() - t0;
+        t[i] = clock_now_s() - t0;
     }
     /* Memory of training (model, optimiser, training workspace) before eval adds its own. */
     r->host_rss_peak_kib = sysinfo_rss_peak_kib();
@@ -99,10 +100,10 @@ static pcnn_status bench_train_eval(pcnn_model *m, const bench_settings *s, cons
     double loss;
     TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 0, &loss)); /* warm-up */
     for (int i = 0; i < s->reps; i++) {
-        t0 = bench_now_s();
+        t0 = clock_now_s();
         TRY(pcnn_model_loss(m, images, s->batch, s->height, s->width, 0, &loss));
         TRY(be->ops->finish(be));
-        t[i] = bench_now_s() - t0;
+        t[i] = clock_now_s() - t0;
     }
     r->eval_ips = rate_of(t, s->reps, s->batch);
     return PCNN_OK;
@@ -116,20 +117,20 @@ static pcnn_status bench_profile(pcnn_model *m, const bench_settings *s, const u
     pcnn_optim *o = NULL;
     TRY(pcnn_optim_create(m, &os, &o));
     model_profile p = {0};
-    double loss, optim_s = 0.0, t0 = bench_now_s();
+    double loss, optim_s = 0.0, t0 = clock_now_s();
     pcnn_status st = PCNN_OK;
     model_profile_attach(m, &p);
     for (int i = 0; !st && i < s->reps; i++) {
         st = pcnn_model_loss(m, images, s->batch, s->height, s->width, 1, &loss);
-        double t1 = bench_now_s();
+        double t1 = clock_now_s();
         if (!st)
             st = pcnn_optim_step(o);
         if (!st)
             st = be->ops->finish(be);
-        optim_s += bench_now_s() - t1;
+        optim_s += clock_now_s() - t1;
     }
     model_profile_attach(m, NULL);
-    double step_s = bench_now_s() - t0;
+    double step_s = clock_now_s() - t0;
     pcnn_optim_free(o);
     TRY(st);
     for (int k = 0; k < PROFILE_KINDS; k++) {
@@ -142,71 +143,70 @@ static pcnn_status bench_profile(pcnn_model *m, const bench_settings *s, const u
     return PCNN_OK;
 }
 
-/* Fast sampling of sample_n images; a run longer than 10 s is not repeated. */
-static pcnn_status bench_fast(pcnn_model *m, const bench_settings *s, uint8_t *out, bench_result *r)
+pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, float inv_temperature, int reps,
+                           int naive_steps, bench_sampling_result *r)
 {
+    memset(r, 0, sizeof *r);
+    if (reps < 1 || reps > 64)
+        return pcnn_fail(PCNN_ERR_ARG, "sampling benchmark: %d repetitions (1..64)", reps);
+    int C = pcnn_model_config(m)->channels;
+    uint8_t *out = malloc((size_t)n * H * W * C);
     fast_sampler *fs = NULL;
-    TRY(fast_sampler_create(m, s->sample_n, s->height, s->width, &fs));
-    /* warm-up: the first position's colours */
-    pcnn_status st = fast_sampler_run(fs, s->sample_n, 0, 0, 1.0f, s->colours, out);
+    pcnn_status st = out ? fast_sampler_create(m, n, H, W, &fs) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
+    if (!st) /* warm-up: the first position's colours */
+        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, C, out);
     double t[64];
-    int n = 0;
-    while (!st && n < s->reps) {
-        double t0 = bench_now_s();
-        st = fast_sampler_run(fs, s->sample_n, 0, 0, 1.0f, -1, out);
-        t[n++] = bench_now_s() - t0;
-        if (t[n - 1] > 10.0)
+    int runs = 0;
+    while (!st && runs < reps) { /* a run longer than 10 s is not repeated */
+        double t0 = clock_now_s();
+        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, -1, out);
+        t[runs++] = clock_now_s() - t0;
+        if (t[runs - 1] > 10.0)
             break;
     }
     fast_sampler_free(fs);
-    TRY(st);
-    r->fast_ips = rate_of(t, n, s->sample_n);
-    return PCNN_OK;
-}
-
-/* The naive sampler over naive_steps sub-pixels, per rep; extrapolated to H*W*C. */
-static pcnn_status bench_naive(pcnn_model *m, const bench_settings *s, uint8_t *out, bench_result *r)
-{
-    double t[64];
-    TRY(sample_naive_run(m, s->sample_n, s->height, s->width, 0, 0, 1.0f, 1, out)); /* warm-up */
-    int reps = s->reps < 3 ? s->reps : 3;
-    for (int i = 0; i < reps; i++) {
-        double t0 = bench_now_s();
-        TRY(sample_naive_run(m, s->sample_n, s->height, s->width, 0, 0, 1.0f, s->naive_steps, out));
-        t[i] = (bench_now_s() - t0) / s->naive_steps;
+    if (!st)
+        r->fast_ips = rate_of(t, runs, n);
+    /* The naive sampler over naive_steps sub-pixels, per rep; extrapolated to H*W*C. */
+    if (!st && naive_steps > 0)
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 1, out); /* warm-up */
+    int naive_reps = reps < 3 ? reps : 3;
+    for (int i = 0; !st && naive_steps > 0 && i < naive_reps; i++) {
+        double t0 = clock_now_s();
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, naive_steps, out);
+        t[i] = (clock_now_s() - t0) / naive_steps;
     }
-    r->naive_subpixel_s = stat_of(t, reps);
-    r->naive_ips = s->sample_n / (r->naive_subpixel_s.median * s->height * s->width * s->colours);
-    return PCNN_OK;
+    if (!st && naive_steps > 0) {
+        r->naive_subpixel_s = stat_of(t, naive_reps);
+        r->naive_ips = n / (r->naive_subpixel_s.median * H * W * C);
+        r->speedup = r->fast_ips.median / r->naive_ips;
+    }
+    free(out);
+    return st;
 }
 
-/* One step's products as training issues them: the masked products where
- * the backend has them, else the per-colour-group GEMMs (host/model/model_conv.c). */
+/* One step's products as training issues them (recorded, bench/bench_record.h),
+ * each timed alone, then the device's peak. */
 static pcnn_status bench_gemms(pcnn_model *m, const bench_settings *s, bench_result *r)
 {
     backend *be = pcnn_model_device(m);
-    int masked = be->ops->masked_gemm != NULL, n = 0;
-    gemm_shape *shapes = NULL;
-    masked_shape *mshapes = NULL;
-    TRY(masked ? masked_shapes_of_model(m, s->batch, s->height, s->width, &mshapes, &n)
-               : gemm_shapes_of_model(m, s->batch, s->height, s->width, &shapes, &n));
-    r->gemms = calloc((size_t)n, sizeof *r->gemms);
+    step_product *list = NULL;
+    int n = 0;
+    TRY(step_products_record(be, pcnn_model_config(m), s->batch, s->height, s->width, &list, &n));
+    r->gemms = calloc((size_t)(n > 0 ? n : 1), sizeof *r->gemms);
     if (!r->gemms) {
-        free(shapes);
-        free(mshapes);
+        free(list);
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d GEMM results", n);
     }
     r->n_gemms = n;
-    r->gemms_masked = masked;
     gemm_buffers g;
-    pcnn_status st = masked ? masked_buffers_alloc(be, mshapes, n, &g) : gemm_buffers_alloc(be, shapes, n, &g);
+    pcnn_status st = gemm_buffers_alloc(be, list, n, &g);
     double total_s = 0, total_flops = 0, t[64], sec;
     for (int i = 0; !st && i < n; i++) {
-        const gemm_shape *sh = masked ? &mshapes[i].shape : &shapes[i];
-        r->gemms[i].shape = *sh;
+        const gemm_shape *sh = &list[i].shape;
+        r->gemms[i].product = list[i];
         for (int k = -1; !st && k < s->reps; k++) /* k = -1: the warm-up */
-            st = masked ? masked_time(&g, &mshapes[i], 1, k < 0 ? &sec : &t[k])
-                        : gemm_time(&g, sh, 1, k < 0 ? &sec : &t[k]);
+            st = product_time(&g, &list[i], 1, k < 0 ? &sec : &t[k]);
         if (st)
             break;
         r->gemms[i].gflops = rate_of(t, s->reps, sh->flops * 1e-9);
@@ -214,20 +214,19 @@ static pcnn_status bench_gemms(pcnn_model *m, const bench_settings *s, bench_res
         total_flops += sh->count * sh->flops * 1e-9;
     }
     gemm_buffers_free(&g);
-    free(shapes);
-    free(mshapes);
+    free(list);
     TRY(st);
     r->model_gemm_gflops = total_flops / total_s;
     /* The device's peak: one large square product. */
-    gemm_shape sq = gemm_square(s->peak_size);
+    step_product sq = gemm_square(s->peak_size);
     TRY(gemm_buffers_alloc(be, &sq, 1, &g));
-    st = gemm_time(&g, &sq, 1, &sec);
+    st = product_time(&g, &sq, 1, &sec);
     int reps = s->reps < 3 ? s->reps : 3;
     for (int k = 0; !st && k < reps; k++)
-        st = gemm_time(&g, &sq, 1, &t[k]);
+        st = product_time(&g, &sq, 1, &t[k]);
     gemm_buffers_free(&g);
     TRY(st);
-    r->peak_gflops = rate_of(t, reps, sq.flops * 1e-9).median;
+    r->peak_gflops = rate_of(t, reps, sq.shape.flops * 1e-9).median;
     return PCNN_OK;
 }
 
@@ -265,10 +264,8 @@ static pcnn_status run_all(pcnn_device *dev, const bench_settings *s, bench_resu
         if (!r->fast_supported)
             snprintf(r->fast_note, sizeof r->fast_note, "skipped: this backend lacks the sampling ops");
         else
-            st = bench_fast(m, s, images, r);
+            st = bench_sampling(m, s->sample_n, s->height, s->width, 0, 1.0f, s->reps, s->naive_steps, &r->sampling);
     }
-    if (!st && r->fast_supported && s->naive_steps > 0)
-        st = bench_naive(m, s, images, r);
     if (!st)
         st = bench_gemms(m, s, r);
     if (!st && r->peak_gflops > 0)
@@ -288,14 +285,14 @@ static pcnn_status check_settings(const bench_settings *s)
     return PCNN_OK;
 }
 
-pcnn_status bench_device(int index, const bench_settings *s, bench_result *r)
+pcnn_status bench_device(int index, const pcnn_device_opts *opts, const bench_settings *s, bench_result *r)
 {
     memset(r, 0, sizeof *r);
     r->index = index;
     TRY(check_settings(s));
     TRY(pcnn_device_describe(index, &r->info));
     pcnn_device *dev = NULL;
-    TRY(pcnn_device_open(index, &dev));
+    TRY(pcnn_device_open_index(index, opts, &dev));
     if (sysinfo_rss_peak_reset())
         r->host_rss_base_kib = sysinfo_rss_peak_kib(); /* the process before the model: code, libraries */
     snprintf(r->name, sizeof r->name, "%s", pcnn_device_name(dev));
@@ -311,13 +308,13 @@ void bench_result_free(bench_result *r)
     r->n_gemms = 0;
 }
 
-pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s, double *first_step_s,
-                             double *second_step_s)
+pcnn_status bench_open_probe(int index, const pcnn_device_opts *opts, const bench_settings *s, double *open_s,
+                             double *first_step_s, double *second_step_s)
 {
     pcnn_device *dev = NULL;
-    double t0 = bench_now_s();
-    TRY(pcnn_device_open(index, &dev));
-    *open_s = bench_now_s() - t0;
+    double t0 = clock_now_s();
+    TRY(pcnn_device_open_index(index, opts, &dev));
+    *open_s = clock_now_s() - t0;
     pcnn_model *m = NULL;
     pcnn_optim *o = NULL;
     uint8_t *images = random_images((size_t)s->batch * s->height * s->width * s->colours);
@@ -325,14 +322,14 @@ pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s,
     pcnn_optim_state os = pcnn_optim_defaults(PCNN_OPT_ADAM);
     if (!st)
         st = pcnn_optim_create(m, &os, &o);
-    t0 = bench_now_s();
+    t0 = clock_now_s();
     if (!st)
         st = train_step(m, o, images, s);
-    *first_step_s = bench_now_s() - t0;
-    t0 = bench_now_s();
+    *first_step_s = clock_now_s() - t0;
+    t0 = clock_now_s();
     if (!st)
         st = train_step(m, o, images, s);
-    *second_step_s = bench_now_s() - t0;
+    *second_step_s = clock_now_s() - t0;
     pcnn_optim_free(o);
     pcnn_model_free(m);
     free(images);

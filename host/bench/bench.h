@@ -25,8 +25,23 @@ typedef struct {
     int n;
 } bench_stat;
 
+/* The two samplers side by side (bench's definition; `pcnn-cl sample --bench`
+ * prints the same). */
 typedef struct {
-    gemm_shape shape;
+    bench_stat fast_ips;         /* images per second of the fast sampler */
+    bench_stat naive_subpixel_s; /* one naive step (a forward pass of the batch); n = 0: not timed */
+    double naive_ips;            /* n / (naive_subpixel_s.median * H*W*C): extrapolated to whole images */
+    double speedup;              /* fast_ips.median / naive_ips */
+} bench_sampling_result;
+
+/* Times the fast sampler drawing n images of H x W (after a one-position
+ * warm-up; `reps` runs, a run over 10 s is not repeated) and the naive one
+ * over naive_steps sub-pixels (0: not timed), on the model's device. */
+pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, float inv_temperature, int reps,
+                           int naive_steps, bench_sampling_result *r);
+
+typedef struct {
+    step_product product; /* as training issues it (bench/bench_record.h) */
     bench_stat gflops;
 } bench_gemm;
 
@@ -41,13 +56,10 @@ typedef struct {
 
     int fast_supported;
     char fast_note[160]; /* why sampling was skipped */
-    bench_stat fast_ips;
-    bench_stat naive_subpixel_s; /* one naive step (a forward pass of sample_n images) */
-    double naive_ips;            /* sample_n / (naive_subpixel_s.median * H*W*C) */
+    bench_sampling_result sampling;
 
-    bench_gemm *gemms; /* the masked products (as NN/TN/NT shapes) where the backend has them */
+    bench_gemm *gemms; /* one training step's products, as recorded */
     int n_gemms;
-    int gemms_masked;
     double model_gemm_gflops; /* all of one step's GEMMs, weighted by how often they run */
     double peak_gflops;       /* the square sgemm */
     double train_live_gflops; /* live (unmasked) multiply-adds of a step / step time */
@@ -75,12 +87,12 @@ typedef struct {
 bench_settings bench_defaults(void);
 
 /* Measures device `index`. */
-pcnn_status bench_device(int index, const bench_settings *s, bench_result *r);
+pcnn_status bench_device(int index, const pcnn_device_opts *opts, const bench_settings *s, bench_result *r);
 void bench_result_free(bench_result *r);
 
 /* For the compile-time probes (run in a fresh process with an empty cache):
  * opens the device and runs two training steps of batch s->batch. */
-pcnn_status bench_open_probe(int index, const bench_settings *s, double *open_s, double *first_step_s,
-                             double *second_step_s);
+pcnn_status bench_open_probe(int index, const pcnn_device_opts *opts, const bench_settings *s, double *open_s,
+                             double *first_step_s, double *second_step_s);
 
 #endif

@@ -86,24 +86,28 @@ static void device_obj(FILE *f, const bench_result *r)
     key(f, "sampling");
     fprintf(f, "{\"supported\":%s,", r->fast_supported ? "true" : "false");
     kv_str(f, "note", r->fast_note);
-    stat_obj(f, "fast_images_per_s", r->fast_ips);
+    stat_obj(f, "fast_images_per_s", r->sampling.fast_ips);
     fputc(',', f);
-    stat_obj(f, "naive_seconds_per_subpixel", r->naive_subpixel_s);
+    stat_obj(f, "naive_seconds_per_subpixel", r->sampling.naive_subpixel_s);
     fputc(',', f);
     key(f, "naive_images_per_s_extrapolated");
-    num(f, r->naive_subpixel_s.n ? r->naive_ips : NAN);
+    num(f, r->sampling.naive_subpixel_s.n ? r->sampling.naive_ips : NAN);
     fputs("},", f);
     key(f, "gemm");
     fputs("{\"model_shapes\":[", f);
+    int masked = 0;
     for (int i = 0; i < r->n_gemms; i++) {
-        const gemm_shape *s = &r->gemms[i].shape;
-        fprintf(f, "%s{\"op\":\"%c%c\",\"m\":%d,\"n\":%d,\"k\":%d,\"count\":%d,", i ? "," : "", s->ta ? 'T' : 'N',
-                s->tb ? 'T' : 'N', s->m, s->n, s->k, s->count);
+        const step_product *p = &r->gemms[i].product;
+        const gemm_shape *s = &p->shape;
+        masked |= p->kind != PRODUCT_GEMM;
+        fprintf(f, "%s{\"kind\":\"%s\",\"op\":\"%c%c\",\"m\":%d,\"n\":%d,\"k\":%d,\"count\":%d,\"gathered\":%s,",
+                i ? "," : "", product_kind_name(p->kind), s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k,
+                s->count, p->gathered ? "true" : "false");
         stat_obj(f, "gflops", r->gemms[i].gflops);
         fputc('}', f);
     }
     fputs("],", f);
-    fprintf(f, "\"masked\":%s,", r->gemms_masked ? "true" : "false");
+    fprintf(f, "\"masked\":%s,", masked ? "true" : "false");
     kv_num(f, "model_step_gflops", r->model_gemm_gflops);
     key(f, "peak_sgemm_gflops");
     num(f, r->peak_gflops);

@@ -3,8 +3,8 @@
 #ifndef PCNN_BENCH_REPORT_H
 #define PCNN_BENCH_REPORT_H
 
-#include "bench/bench.h"
 #include "base/base_sysinfo.h"
+#include "bench/bench.h"
 
 /* JSON: {"machine", "versions", "date", "settings", "devices": [...]}. */
 pcnn_status bench_write_json(const char *path, const sysinfo *sys, const bench_settings *s, const bench_result *r,

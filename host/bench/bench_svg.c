@@ -14,7 +14,7 @@ typedef struct {
 
 static double m_train(const bench_result *r) { return r->train_ips.median; }
 static double m_eval(const bench_result *r) { return r->eval_ips.median; }
-static double m_fast(const bench_result *r) { return r->fast_ips.n ? r->fast_ips.median : NAN; }
+static double m_fast(const bench_result *r) { return r->sampling.fast_ips.n ? r->sampling.fast_ips.median : NAN; }
 static double m_gemm(const bench_result *r) { return r->model_gemm_gflops; }
 static double m_peak(const bench_result *r) { return r->peak_gflops; }
 static double m_live(const bench_result *r) { return r->train_live_gflops; }

@@ -97,10 +97,73 @@ void cli_report_error(void) { fprintf(stderr, "pcnn-cl: %s\n", pcnn_last_error()
 
 int cli_exit_code(pcnn_status st) { return st == PCNN_OK ? 0 : st == PCNN_ERR_ARG ? EXIT_USAGE : EXIT_JOB_FAILED; }
 
-int cli_open_device(const cli_context *ctx, pcnn_device **dev)
+int cli_open_rank_device(const cli_context *ctx, int local_rank, pcnn_device **dev)
 {
-    pcnn_status st = pcnn_device_open_spec(ctx->device, dev);
+    pcnn_device_opts opts = ctx->opts;
+    opts.local_rank = local_rank;
+    pcnn_status st = pcnn_device_open(ctx->device, &opts, dev);
     if (st)
         cli_report_error();
     return cli_exit_code(st);
+}
+
+int cli_open_device(const cli_context *ctx, pcnn_device **dev) { return cli_open_rank_device(ctx, 0, dev); }
+
+int cli_device_index(const cli_context *ctx, const char *spec, int *index)
+{
+    pcnn_status st = pcnn_device_select(spec ? spec : ctx->device, 0, index);
+    if (st)
+        cli_report_error();
+    return cli_exit_code(st);
+}
+
+/* Library log lines (warnings, a tuner's progress) go to stderr, marked. */
+static void log_to_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "pcnn-cl: %s\n", line);
+}
+
+/* 1 for a set switch variable ("1", "yes"; "0" and "" are off). */
+static int env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+int cli_context_from_env(cli_context *ctx, const char *program)
+{
+    static char cache_dir[4096];
+    memset(ctx, 0, sizeof *ctx);
+    ctx->program = program;
+    ctx->device = getenv("PCNN_DEVICE");
+    ctx->opts = pcnn_device_opts_default();
+    ctx->opts.log = (pcnn_log){log_to_stderr, NULL};
+    const char *gemm = getenv("PCNN_GEMM");
+    if (gemm && *gemm && pcnn_gemm_route_parse(gemm, &ctx->opts.gemm)) {
+        fprintf(stderr, "pcnn-cl: PCNN_GEMM=%s: expected auto, clblast or kernels\n", gemm);
+        return EXIT_USAGE;
+    }
+    /* The XDG base directory rule for caches. */
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n = xdg && *xdg     ? snprintf(cache_dir, sizeof cache_dir, "%s/pcnn-cl", xdg)
+            : home && *home ? snprintf(cache_dir, sizeof cache_dir, "%s/.cache/pcnn-cl", home)
+                            : -1;
+    ctx->opts.cache_dir = n > 0 && (size_t)n < sizeof cache_dir ? cache_dir : NULL;
+    ctx->opts.no_tune = env_on("PCNN_NO_TUNE");
+    ctx->opts.profile = env_on("PCNN_CL_PROFILE");
+    const char *dir = getenv("PCNN_CL_DIR");
+    ctx->opts.kernel_dir = dir && *dir ? dir : NULL;
+    const char *tiles = getenv("PCNN_CL_GEMM_TILES");
+    if (tiles && *tiles) {
+        int *t = ctx->opts.gemm_tiles;
+        char tail;
+        if (sscanf(tiles, "%d,%d,%d,%d%c", &t[0], &t[1], &t[2], &t[3], &tail) != 4 || t[0] <= 0 || t[1] <= 0 ||
+            t[2] <= 0 || t[3] <= 0) {
+            fprintf(stderr, "pcnn-cl: PCNN_CL_GEMM_TILES=%s: expected MR,NR,MC,TN_CHUNK (four positive numbers)\n",
+                    tiles);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
 }

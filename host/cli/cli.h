@@ -20,18 +20,33 @@ typedef struct {
     int seen;
 } cli_flag;
 
+/* What the global flags and the environment say, for every command. The CLI
+ * is the one place that reads the environment (PCNN_DEVICE, PCNN_GEMM,
+ * PCNN_NO_TUNE, PCNN_CL_PROFILE, PCNN_CL_DIR, PCNN_CL_GEMM_TILES,
+ * XDG_CACHE_HOME / HOME): the library gets it all as device options. */
 typedef struct {
-    const char *device; /* --device / PCNN_DEVICE, or NULL */
+    const char *device; /* --device / PCNN_DEVICE, or NULL (the default device) */
     const char *program;
+    pcnn_device_opts opts; /* --gemm, the cache directory and the developer knobs */
 } cli_context;
+
+/* Fills ctx from the environment (before the global flags override it);
+ * returns 0, or EXIT_USAGE after a one-line error for a malformed value. */
+int cli_context_from_env(cli_context *ctx, const char *program);
 
 /* Parses argv against the table. Returns 0 to go on, EXIT_USAGE after printing
  * a one-line error, or -1 after printing --help (the caller exits 0). */
 int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflags, int argc, char **argv);
 
-/* Opens the device the context names. Returns 0, or the exit code after
- * printing the error (EXIT_USAGE when no device matches). */
+/* Opens the device the context names (with local_rank: the entry of a
+ * comma-separated --device for that MPI rank). Returns 0, or the exit code
+ * after printing the error (EXIT_USAGE when no device matches). */
 int cli_open_device(const cli_context *ctx, pcnn_device **dev);
+int cli_open_rank_device(const cli_context *ctx, int local_rank, pcnn_device **dev);
+
+/* The index of the device `spec` names (NULL: the context's --device), as
+ * cli_open_device would open it. Returns 0, or EXIT_USAGE after the error. */
+int cli_device_index(const cli_context *ctx, const char *spec, int *index);
 
 /* Prints "pcnn-cl: <message>" for the last library error. */
 void cli_report_error(void);

@@ -27,8 +27,9 @@ extern char **environ;
  * cores (the "after" figure includes the benchmark's own load). */
 #define QUIET_LOAD 0.3
 
-/* "all" or "0,1,3" into indices; returns the count or -1 after printing why. */
-static int parse_devices(const char *spec, int *idx, int cap)
+/* "all", or device specs (indices or names, as --device takes) separated by
+ * commas, into indices; returns the count or -1 after printing why. */
+static int parse_devices(const cli_context *ctx, const char *spec, int *idx, int cap)
 {
     int total = pcnn_device_count(NULL), n = 0;
     if (strcmp(spec, "all") == 0) {
@@ -36,17 +37,20 @@ static int parse_devices(const char *spec, int *idx, int cap)
             idx[n++] = i;
         return n;
     }
-    const char *p = spec;
-    while (*p && n < cap) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',') || v < 0 || v >= total) {
-            fprintf(stderr, "pcnn-cl bench: --devices '%s': expected all or indices 0..%d separated by commas\n",
-                    spec, total - 1);
+    for (const char *p = spec; n < cap;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0) {
+            fprintf(stderr, "pcnn-cl bench: --devices '%s': an empty entry in the list\n", spec);
             return -1;
         }
-        idx[n++] = (int)v;
-        p = *end ? end + 1 : end;
+        char one[256];
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), p);
+        if (cli_device_index(ctx, one, &idx[n]))
+            return -1;
+        n++;
+        if (!p[len])
+            break;
+        p += len + 1;
     }
     return n;
 }
@@ -59,7 +63,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 /* Runs `pcnn-cl --device N bench --probe-open ...` with XDG_CACHE_HOME=cache
  * and reads its one line of results. */
-static int run_probe(int index, const bench_settings *s, const char *cache, double out[3])
+static int run_probe(const cli_context *ctx, int index, const bench_settings *s, const char *cache, double out[3])
 {
     char dev[16], batch[16], h[16], w[16], c[16], xdg[4200];
     snprintf(dev, sizeof dev, "%d", index);
@@ -68,8 +72,24 @@ static int run_probe(int index, const bench_settings *s, const char *cache, doub
     snprintf(w, sizeof w, "%d", s->width);
     snprintf(c, sizeof c, "%d", s->colours);
     snprintf(xdg, sizeof xdg, "XDG_CACHE_HOME=%s", cache);
-    char *argv[] = {"pcnn-cl", "--device", dev, "bench", "--probe-open", "--preset", (char *)s->preset,
-                    "--batch", batch, "--height", h, "--width", w, "--colours", c, NULL};
+    char *argv[] = {"pcnn-cl",
+                    "--device",
+                    dev,
+                    "--gemm",
+                    (char *)pcnn_gemm_route_name(ctx->opts.gemm),
+                    "bench",
+                    "--probe-open",
+                    "--preset",
+                    (char *)s->preset,
+                    "--batch",
+                    batch,
+                    "--height",
+                    h,
+                    "--width",
+                    w,
+                    "--colours",
+                    c,
+                    NULL};
     size_t n_env = 0;
     while (environ[n_env])
         n_env++;
@@ -110,13 +130,13 @@ static int run_probe(int index, const bench_settings *s, const char *cache, doub
 }
 
 /* Cold and warm compile times of an OpenCL device (a note on stderr if the probes fail). */
-static void measure_compile(bench_result *r, const bench_settings *s)
+static void measure_compile(const cli_context *ctx, bench_result *r, const bench_settings *s)
 {
     char dir[] = "/tmp/pcnn-bench-cache-XXXXXX";
     if (!mkdtemp(dir))
         return;
     double cold[3], warm[3];
-    if (run_probe(r->index, s, dir, cold) && run_probe(r->index, s, dir, warm)) {
+    if (run_probe(ctx, r->index, s, dir, cold) && run_probe(ctx, r->index, s, dir, warm)) {
         r->has_compile = 1;
         r->open_cold_s = cold[0];
         r->open_warm_s = warm[0];
@@ -150,8 +170,8 @@ GETTER(g_train, r->train_ips.median)
 GETTER(g_train_min, r->train_ips.min)
 GETTER(g_train_max, r->train_ips.max)
 GETTER(g_eval, r->eval_ips.median)
-GETTER(g_fast, r->fast_ips.n ? r->fast_ips.median : 0.0 / 0.0)
-GETTER(g_naive, r->naive_subpixel_s.n ? r->naive_ips : 0.0 / 0.0)
+GETTER(g_fast, r->sampling.fast_ips.n ? r->sampling.fast_ips.median : 0.0 / 0.0)
+GETTER(g_naive, r->sampling.naive_subpixel_s.n ? r->sampling.naive_ips : 0.0 / 0.0)
 GETTER(g_gemm, r->model_gemm_gflops)
 GETTER(g_peak, r->peak_gflops)
 GETTER(g_live, r->train_live_gflops)
@@ -241,21 +261,24 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
             printf("note: device %d sampling %s\n", r[i].index, r[i].fast_note);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < r[i].n_gemms; k++) {
-            const gemm_shape *g = &r[i].gemms[k].shape;
-            printf("gemm device=%d %s op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index,
-                   r[i].gemms_masked ? "masked" : "plain", g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k,
-                   g->count, r[i].gemms[k].gflops.median);
+            const step_product *p = &r[i].gemms[k].product;
+            const gemm_shape *g = &p->shape;
+            printf("gemm device=%d %s%s op=%c%c m=%d n=%d k=%d count=%d gflops=%.2f\n", r[i].index,
+                   product_kind_name(p->kind),
+                   !p->gathered           ? ""
+                   : p->gather.transposed ? " gathered-transposed"
+                                          : " gathered",
+                   g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k, g->count, r[i].gemms[k].gflops.median);
         }
 }
 
 int cmd_bench(const cli_context *ctx, int argc, char **argv)
 {
-    (void)ctx;
     bench_settings s = bench_defaults();
     const char *devices = "all", *json = NULL, *svg = NULL;
     int probe = 0, no_compile = 0;
     cli_flag flags[] = {
-        {"--devices", FLAG_STRING, &devices, "all (default) or device indices, e.g. 0,1", 0, 0, 0, 0},
+        {"--devices", FLAG_STRING, &devices, "all (default) or devices (indices or names), e.g. 0,1", 0, 0, 0, 0},
         {"--preset", FLAG_STRING, &s.preset, "tiny, small (default), paper or seed", 0, 0, 0, 0},
         {"--batch", FLAG_INT, &s.batch, "training and eval batch (16)", 1, 1 << 20, 0, 0},
         {"--height", FLAG_INT, &s.height, "image height (32)", 1, 4096, 0, 0},
@@ -288,9 +311,11 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (probe) {
-        int index = ctx->device ? atoi(ctx->device) : 0;
+        int index;
+        if (cli_device_index(ctx, NULL, &index))
+            return EXIT_USAGE;
         double t[3];
-        pcnn_status st = bench_open_probe(index, &s, &t[0], &t[1], &t[2]);
+        pcnn_status st = bench_open_probe(index, &ctx->opts, &s, &t[0], &t[1], &t[2]);
         if (st) {
             cli_report_error();
             return cli_exit_code(st);
@@ -299,7 +324,7 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         return 0;
     }
     int idx[64];
-    int n = parse_devices(devices, idx, 64);
+    int n = parse_devices(ctx, devices, idx, 64);
     if (n < 0)
         return EXIT_USAGE;
     bench_result *r = calloc((size_t)n, sizeof *r);
@@ -312,9 +337,9 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
     pcnn_status st = PCNN_OK;
     for (int i = 0; !st && i < n; i++) {
         fprintf(stderr, "pcnn-cl bench: device %d ...\n", idx[i]);
-        st = bench_device(idx[i], &s, &r[i]);
+        st = bench_device(idx[i], &ctx->opts, &s, &r[i]);
         if (!st && idx[i] > 0 && !no_compile)
-            measure_compile(&r[i], &s);
+            measure_compile(ctx, &r[i], &s);
     }
     sysinfo_load_average(sys.load_after);
     if (!st)

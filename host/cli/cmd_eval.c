@@ -7,6 +7,7 @@
 #include "cli/cli_commands.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
+#include "pcnn/model_ckpt.h"
 
 int cmd_eval(const cli_context *ctx, int argc, char **argv)
 {

@@ -3,6 +3,7 @@
 
 #include "cli/cli_commands.h"
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 #include "pcnn/weights_dir.h"
 
 int cmd_export(const cli_context *ctx, int argc, char **argv)

@@ -9,20 +9,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/base_clock.h"
+#include "base/base_sysinfo.h"
+#include "base/base_try.h"
+#include "bench/bench.h"
 #include "cli/cli_commands.h"
 #include "io/io_png.h"
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 #include "pcnn/npy.h"
 #include "pcnn/sample.h"
-#include "sample/sample_samplers.h"
-#include "base/base_sysinfo.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* grid.png -> grid.npy; any other name gets .npy appended. */
 static char *npy_path_for(const char *png)
@@ -65,45 +61,24 @@ static pcnn_status check_fits(const pcnn_config *cfg, int n, int height, int wid
     return PCNN_OK;
 }
 
-/* The side-by-side benchmark: both samplers after a warm-up, same images, same device. */
+/* The side-by-side benchmark (bench's, host/bench/bench.c): both samplers
+ * after a warm-up, same images, same device. */
 static pcnn_status bench(pcnn_model *m, const pcnn_sample_opts *o, int naive_steps)
 {
     const pcnn_config *cfg = pcnn_model_config(m);
     int H = o->height ? o->height : cfg->height, W = o->width ? o->width : cfg->width, C = cfg->channels;
-    long subpixels = (long)H * W * C;
-    uint8_t *images = malloc((size_t)o->n * subpixels);
-    if (!images)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d images", o->n);
-    fast_sampler *fs = NULL;
-    pcnn_status st = fast_sampler_create(m, o->n, H, W, &fs);
-    double t0 = 0, fast_s = 0, naive_step_s = 0;
-    if (!st) /* warm-up: one position */
-        st = fast_sampler_run(fs, o->n, o->seed, 0, 1.0f / o->temperature, C, images);
-    if (!st) {
-        t0 = now_s();
-        st = fast_sampler_run(fs, o->n, o->seed, 0, 1.0f / o->temperature, -1, images);
-        fast_s = now_s() - t0;
-    }
-    fast_sampler_free(fs);
-    if (!st && naive_steps > 0) {
-        st = sample_naive_run(m, o->n, H, W, o->seed, 0, 1.0f / o->temperature, 1, images); /* warm-up */
-        t0 = now_s();
-        if (!st)
-            st = sample_naive_run(m, o->n, H, W, o->seed, 0, 1.0f / o->temperature, naive_steps, images);
-        naive_step_s = (now_s() - t0) / naive_steps;
-    }
-    free(images);
-    if (st)
-        return st;
+    bench_sampling_result r;
+    TRY(bench_sampling(m, o->n, H, W, o->seed, 1.0f / o->temperature, 1, naive_steps, &r));
+    double fast_s = o->n / r.fast_ips.median;
     printf("device=%s\n", pcnn_device_name(pcnn_model_device(m)));
     printf("model: hidden_dim=%d out_dim=%d n_layers=%d; images %d x %dx%dx%d\n", cfg->hidden_dim, cfg->out_dim,
            cfg->n_layers, o->n, H, W, C);
-    printf("fast_seconds=%.3f\nfast_images_per_s=%.3f\n", fast_s, o->n / fast_s);
+    printf("fast_seconds=%.3f\nfast_images_per_s=%.3f\n", fast_s, r.fast_ips.median);
     if (naive_steps > 0) {
-        double naive_s = naive_step_s * (double)subpixels;
-        printf("naive_seconds_per_subpixel=%.4f (over %d sub-pixels)\n", naive_step_s, naive_steps);
-        printf("naive_seconds_extrapolated=%.1f\nnaive_images_per_s=%.6f\n", naive_s, o->n / naive_s);
-        printf("speedup=%.0f\n", naive_s / fast_s);
+        double naive_s = o->n / r.naive_ips;
+        printf("naive_seconds_per_subpixel=%.4f (over %d sub-pixels)\n", r.naive_subpixel_s.median, naive_steps);
+        printf("naive_seconds_extrapolated=%.1f\nnaive_images_per_s=%.6f\n", naive_s, r.naive_ips);
+        printf("speedup=%.0f\n", r.speedup);
     }
     return PCNN_OK;
 }
@@ -180,12 +155,12 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         int H = height ? height : cfg->height, W = width ? width : cfg->width;
         images = malloc((size_t)n * H * W * cfg->channels);
         st = images ? PCNN_OK : pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d images", n);
-        double t0 = now_s();
+        double t0 = clock_now_s();
         if (!st)
             st = pcnn_sample(m, &o, images);
         if (!st)
             printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g) in %.2f s on %s\n", n, H, W,
-                   cfg->channels, method, seed, temperature, now_s() - t0, pcnn_device_name(dev));
+                   cfg->channels, method, seed, temperature, clock_now_s() - t0, pcnn_device_name(dev));
         if (!st)
             st = write_outputs(out, images, n, H, W, cfg->channels);
     }

@@ -9,6 +9,7 @@
 #include "cli/cli_commands.h"
 #include "model/model_summary.h"
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 
 /* 1234567 -> "1,234,567" */
 static const char *grouped(uint64_t v, char buf[32])

@@ -11,8 +11,8 @@
 
 #include "cli/cli_commands.h"
 #include "pcnn/config.h"
-#include "train/train_dist.h"
 #include "train/train.h"
+#include "train/train_dist.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -185,40 +185,6 @@ static int resume_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
     return 0;
 }
 
-/* The device of this rank: under mpirun, --device may be a list (one entry
- * per local rank, cycled); with no --device, ranks take the machine's OpenCL
- * GPUs round-robin (or device 0 when there is none). Returns 0 or the exit code. */
-static int open_rank_device(const cli_context *ctx, const dist *d, pcnn_device **dev)
-{
-    if (dist_size(d) == 1)
-        return cli_open_device(ctx, dev);
-    char spec[256] = "";
-    int local = dist_local_rank(d);
-    if (ctx->device && strchr(ctx->device, ',')) {
-        int n = 1;
-        for (const char *p = ctx->device; *p; p++)
-            n += *p == ',';
-        const char *p = ctx->device;
-        for (int k = local % n; k > 0; k--)
-            p = strchr(p, ',') + 1;
-        size_t len = strcspn(p, ",");
-        snprintf(spec, sizeof spec, "%.*s", (int)(len < sizeof spec ? len : sizeof spec - 1), p);
-    } else if (ctx->device) {
-        snprintf(spec, sizeof spec, "%s", ctx->device);
-    } else {
-        int gpus[64], n_gpus = 0;
-        for (int i = 1; i < pcnn_device_count(NULL) && n_gpus < 64; i++) {
-            pcnn_device_info info;
-            if (pcnn_device_describe(i, &info) == PCNN_OK && info.is_gpu)
-                gpus[n_gpus++] = i;
-        }
-        snprintf(spec, sizeof spec, "%d", n_gpus ? gpus[local % n_gpus] : 0);
-    }
-    cli_context mine = *ctx;
-    mine.device = spec;
-    return cli_open_device(&mine, dev);
-}
-
 int cmd_train(const cli_context *ctx, int argc, char **argv)
 {
     cli_values v = {0};
@@ -273,14 +239,18 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         .live_progress = isatty(STDOUT_FILENO),
     };
     dist *d;
-    if (dist_init(NULL, NULL, v.mpi_timeout, &d)) {
+    /* Launched by mpirun (Open MPI, or a PMI/PMIx process manager)? */
+    int launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+    if (dist_init(NULL, NULL, launched, v.mpi_timeout, &d)) {
         cli_report_error();
         return EXIT_JOB_FAILED;
     }
     if (dist_size(d) > 1)
         o.dist = d;
     pcnn_device *dev;
-    rc = open_rank_device(ctx, d, &dev);
+    /* Under mpirun, --device may be a list (one entry per local rank, cycled);
+     * with no --device, ranks take the machine's OpenCL GPUs in turn. */
+    rc = cli_open_rank_device(ctx, dist_local_rank(d), &dev);
     if (rc) {
         dist_abort(d, rc);
         dist_finalize(d);

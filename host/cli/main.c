@@ -33,41 +33,68 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: pcnn-cl [--device N|NAME] COMMAND [FLAGS]   (pcnn-cl COMMAND --help for its flags)\n\n"
-                "global flags:\n"
-                "  --device N    device index (0 = native CPU, 1.. OpenCL) or name substring; also PCNN_DEVICE\n"
-                "                (default: the first OpenCL GPU, else 0)\n"
-                "  --version     print the version\n\ncommands:\n");
+    fprintf(to,
+            "usage: pcnn-cl [--device SPEC] [--gemm ROUTE] COMMAND [FLAGS]   (pcnn-cl COMMAND --help for its flags)\n\n"
+            "global flags:\n"
+            "  --device SPEC  device index (0 = native CPU, 1.. OpenCL; see pcnn-cl devices) or a piece of its\n"
+            "                 name; a comma list gives one per MPI rank; also PCNN_DEVICE\n"
+            "                 (default: the first OpenCL GPU, else 0)\n"
+            "  --gemm ROUTE   auto|clblast|kernels: the products of an OpenCL device (auto: pcnn-cl's kernels\n"
+            "                 on CPU devices, CLBlast on GPUs); also PCNN_GEMM\n"
+            "  --version      print the version\n\n"
+            "environment (developer knobs):\n"
+            "  PCNN_NO_TUNE=1          ignore the results of pcnn-cl tune\n"
+            "  PCNN_CL_PROFILE=1       time every OpenCL command; a table on stderr at exit\n"
+            "  PCNN_CL_DIR=DIR         read the OpenCL kernels from DIR (e.g. cl) instead of the built-in copies\n"
+            "  PCNN_CL_GEMM_TILES=MR,NR,MC,TN_CHUNK   cl/gemm.cl's tiles (overrides pcnn-cl tune's)\n"
+            "  XDG_CACHE_HOME          compiled kernels and tune results go to $XDG_CACHE_HOME/pcnn-cl\n"
+            "                          (default ~/.cache/pcnn-cl)\n\ncommands:\n");
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* A global flag NAME VALUE or NAME=VALUE at argv[*i]: 1 if it is this flag,
+ * with *value set (NULL after a one-line error for a missing or empty one). */
+static int global_flag(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0 || (argv[*i][n] != '\0' && argv[*i][n] != '='))
+        return 0;
+    const char *v = argv[*i][n] == '=' ? argv[*i] + n + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    *value = v && *v ? v : NULL;
+    if (!*value)
+        fprintf(stderr, "pcnn-cl: %s needs a value\n", name);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
-    cli_context ctx = {.device = getenv("PCNN_DEVICE"), .program = argv[0]};
+    cli_context ctx;
+    if (cli_context_from_env(&ctx, argv[0]))
+        return EXIT_USAGE;
     /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
      * names the file and keeps the last checkpoint, not kill us mid-write. */
     signal(SIGXFSZ, SIG_IGN);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *value = NULL;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("pcnn-cl %s\n", PCNN_VERSION);
             return 0;
-        } else if (strcmp(argv[i], "--device") == 0) {
-            if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "pcnn-cl: --device needs a value\n");
+        } else if (global_flag(argc, argv, &i, "--device", &value)) {
+            if (!value)
+                return EXIT_USAGE;
+            ctx.device = value;
+        } else if (global_flag(argc, argv, &i, "--gemm", &value)) {
+            if (!value)
+                return EXIT_USAGE;
+            if (pcnn_gemm_route_parse(value, &ctx.opts.gemm)) {
+                fprintf(stderr, "pcnn-cl: --gemm '%s': expected auto, clblast or kernels\n", value);
                 return EXIT_USAGE;
             }
-            ctx.device = argv[++i];
-        } else if (strncmp(argv[i], "--device=", 9) == 0) {
-            if (!argv[i][9]) {
-                fprintf(stderr, "pcnn-cl: --device needs a value\n");
-                return EXIT_USAGE;
-            }
-            ctx.device = argv[i] + 9;
         } else {
             fprintf(stderr, "pcnn-cl: unknown global flag '%s' (see pcnn-cl --help)\n", argv[i]);
             return EXIT_USAGE;

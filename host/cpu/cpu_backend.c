@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "cpu/cpu_gemm.h"
-#include "cpu/cpu_softmax.h"
-#include "cpu/cpu_simd.h"
+#include "backend/backend_generic.h"
 #include "base/base_rng.h"
+#include "cpu/cpu_gemm.h"
+#include "cpu/cpu_simd.h"
+#include "cpu/cpu_softmax.h"
 
 struct bbuf {
     size_t bytes;
@@ -97,8 +98,8 @@ static void cpu_release(backend *be, bbuf *b)
 static pcnn_status cpu_write(backend *be, bbuf *dst, size_t off, const void *src, size_t bytes)
 {
     (void)be;
-    if (off + bytes > dst->bytes)
-        return pcnn_fail(PCNN_ERR_ARG, "write of %zu bytes at %zu past a buffer of %zu", bytes, off, dst->bytes);
+    if (backend_check_range("write", off, bytes, dst->bytes))
+        return PCNN_ERR_ARG;
     memcpy((char *)dst->data + off, src, bytes);
     return PCNN_OK;
 }
@@ -106,8 +107,8 @@ static pcnn_status cpu_write(backend *be, bbuf *dst, size_t off, const void *src
 static pcnn_status cpu_read(backend *be, bbuf *src, size_t off, void *dst, size_t bytes)
 {
     (void)be;
-    if (off + bytes > src->bytes)
-        return pcnn_fail(PCNN_ERR_ARG, "read of %zu bytes at %zu past a buffer of %zu", bytes, off, src->bytes);
+    if (backend_check_range("read", off, bytes, src->bytes))
+        return PCNN_ERR_ARG;
     memcpy(dst, (const char *)src->data + off, bytes);
     return PCNN_OK;
 }

@@ -2,7 +2,6 @@
 #include "io/io_cache.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "io/io_file.h"
 
@@ -19,20 +18,11 @@ uint64_t io_hash64(const char *const *parts, int n)
     return h;
 }
 
-int io_cache_dir(char *dst, size_t n)
+int io_cache_dir_ready(const char *dir)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char base[4096];
-    if (xdg && *xdg)
-        snprintf(base, sizeof base, "%s", xdg);
-    else if (home && *home)
-        snprintf(base, sizeof base, "%s/.cache", home);
-    else
+    if (!dir || !*dir || make_dirs(dir) != PCNN_OK) {
+        pcnn_clear_error(); /* no cache only costs time */
         return 0;
-    if (make_dir(base) != PCNN_OK)
-        return 0;
-    if ((size_t)snprintf(dst, n, "%s/pcnn-cl", base) >= n)
-        return 0;
-    return make_dir(dst) == PCNN_OK;
+    }
+    return 1;
 }
-

@@ -1,5 +1,5 @@
-/* Where pcnn-cl keeps what only saves time (compiled OpenCL programs, tuned
- * GEMM parameters), and the hash that names those files. */
+/* The directory of what only saves time (compiled OpenCL programs, tuned GEMM
+ * parameters), and the hash that names those files. */
 #ifndef PCNN_IO_CACHE_H
 #define PCNN_IO_CACHE_H
 
@@ -9,7 +9,8 @@
 /* FNV-1a 64 over n strings, each followed by a NUL (so "ab"+"c" != "a"+"bc"). */
 uint64_t io_hash64(const char *const *parts, int n);
 
-/* The cache directory, created if needed; 0 if there is none to use. */
-int io_cache_dir(char *dst, size_t n);
+/* Creates the cache directory the caller chose (the CLI: $XDG_CACHE_HOME/pcnn-cl
+ * or ~/.cache/pcnn-cl) if needed; 0 if it is unusable (then nothing is cached). */
+int io_cache_dir_ready(const char *dir);
 
 #endif

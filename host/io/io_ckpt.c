@@ -6,8 +6,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "io/io_file.h"
 #include "base/base_try.h"
+#include "io/io_file.h"
 
 static const char ckpt_magic[8] = {'P', 'C', 'N', 'N', 'C', 'K', 'P', 'T'};
 

@@ -1,56 +1,20 @@
-/* Data specs: which reader loads which source (see include/pcnn/data.h), the
- * npy: reader, and helpers the readers share. */
+/* Data specs: which reader loads which source (see include/pcnn/data.h), and
+ * the npy: reader. */
 #include "pcnn/data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "io/io_data_readers.h"
-#include "pcnn/npy.h"
 #include "base/base_try.h"
+#include "io/io_data_cifar10.h"
+#include "io/io_data_idx.h"
+#include "io/io_dataset.h"
+#include "io/io_file.h"
+#include "pcnn/npy.h"
 
 /* Where Debian's dataset-fashion-mnist package installs the files. */
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
-
-void pcnn_dataset_free(pcnn_dataset *d)
-{
-    free(d->pixels);
-    memset(d, 0, sizeof *d);
-}
-
-int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-pcnn_status dataset_append(pcnn_dataset *a, pcnn_dataset *b, const char *name)
-{
-    if (a->n == 0) {
-        *a = *b;
-        memset(b, 0, sizeof *b);
-        return PCNN_OK;
-    }
-    if (a->height != b->height || a->width != b->width || a->channels != b->channels) {
-        pcnn_status st = pcnn_fail(PCNN_ERR_FORMAT, "%s: images are %dx%dx%d, the files before it hold %dx%dx%d",
-                                   name, b->height, b->width, b->channels, a->height, a->width, a->channels);
-        pcnn_dataset_free(b);
-        return st;
-    }
-    size_t per = pcnn_dataset_image_bytes(a);
-    uint8_t *grown = realloc(a->pixels, (a->n + b->n) * per);
-    if (!grown) {
-        pcnn_dataset_free(b);
-        return pcnn_fail(PCNN_ERR_MEMORY, "%s: out of memory for %zu images", name, a->n + b->n);
-    }
-    memcpy(grown + a->n * per, b->pixels, b->n * per);
-    a->pixels = grown;
-    a->n += b->n;
-    pcnn_dataset_free(b);
-    return PCNN_OK;
-}
 
 /* Takes over a parsed array as a dataset, or explains why it is not images. */
 static pcnn_status dataset_from_array(pcnn_array *a, const char *name, pcnn_dataset *out)

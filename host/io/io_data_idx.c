@@ -2,15 +2,17 @@
  * plain or gzipped: idx:FILE, mnist:DIR and fashion-mnist.
  *   images: u32 magic 0x00000803, u32 n, u32 rows, u32 cols, n*rows*cols bytes
  *   labels: u32 magic 0x00000801, u32 n, n bytes */
+#include "io/io_data_idx.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "io/io_data_readers.h"
-#include "io/io_file.h"
 #include "base/base_try.h"
+#include "io/io_dataset.h"
+#include "io/io_file.h"
 
 enum { IDX_IMAGES_MAGIC = 0x00000803, IDX_LABELS_MAGIC = 0x00000801 };
 

@@ -130,6 +130,12 @@ void atomic_file_abort(atomic_file *af)
     memset(af, 0, sizeof *af);
 }
 
+int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 pcnn_status make_dir(const char *path)
 {
     if (mkdir(path, 0777) == 0 || errno == EEXIST) {
@@ -139,4 +145,24 @@ pcnn_status make_dir(const char *path)
         return pcnn_fail(PCNN_ERR_IO, "%s: exists and is not a directory", path);
     }
     return pcnn_fail(PCNN_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+}
+
+pcnn_status make_dirs(const char *dir)
+{
+    if (!dir[0]) /* the loop below starts past the first character */
+        return pcnn_fail(PCNN_ERR_ARG, "an empty directory path");
+    char *copy = strdup(dir);
+    if (!copy)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
+    pcnn_status st = PCNN_OK;
+    for (char *p = copy + 1; !st && *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            st = make_dir(copy);
+            *p = '/';
+        }
+    if (!st)
+        st = make_dir(copy);
+    free(copy);
+    return st;
 }

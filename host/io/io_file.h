@@ -27,7 +27,12 @@ pcnn_status atomic_file_commit(atomic_file *af);
 /* Drops the temp file (after a failed write). Safe to call twice. */
 void atomic_file_abort(atomic_file *af);
 
+/* 1 if path names an existing regular file. */
+int file_exists(const char *path);
+
 /* Creates a directory if it does not exist (one level). */
 pcnn_status make_dir(const char *path);
+/* The same with every missing parent (mkdir -p). */
+pcnn_status make_dirs(const char *path);
 
 #endif

@@ -3,12 +3,11 @@
 #include "io/io_png.h"
 
 #include <math.h>
+#include <stb_image_write.h> /* Debian's libstb holds the implementation */
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/io_file.h"
-
-#include <stb_image_write.h> /* Debian's libstb holds the implementation */
 
 typedef struct {
     atomic_file *af;

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_types.h"
 #include "base/base_rng.h"
 #include "base/base_try.h"
+#include "model/model_types.h"
 
 pcnn_status pcnn_model_create(pcnn_device *dev, const pcnn_config *cfg, pcnn_model **out)
 {

@@ -1,10 +1,12 @@
 /* A model inside a checkpoint: the "config" and "params" records. */
+#include "pcnn/model_ckpt.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcnn/ckpt.h"
 #include "base/base_try.h"
+#include "pcnn/ckpt.h"
 
 pcnn_status pcnn_ckpt_add_model(pcnn_ckpt *ck, pcnn_model *m, float **host_params)
 {

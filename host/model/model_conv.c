@@ -80,44 +80,38 @@ static gemm_segments transposed_segments(const conv_layer *l)
     return s;
 }
 
-/* C[:, group g] (+)= A[:, :K_g] W[:K_g, group g] for every group, or the
- * transposed products the backward needs. A K_g of 0 (the first group of a 1x1
- * mode-A layer) still has to write its zeros: a GEMM with alpha 0 over one
- * column does that on every backend (CLBlast refuses k = 0). */
-static pcnn_status group_gemm(backend *be, const conv_layer *l, int g, int rows, bview a, bview w, bview c)
+/* The A operand of the layer's products: the input itself (1x1, or a backend
+ * that gathers the taps from it), else its im2col written into col. */
+static pcnn_status input_operand(backend *be, const conv_layer *l, bview x, bview col, int B, int H, int W, bview *a,
+                                 const gemm_gather **gathered, gemm_gather *gather)
 {
-    int k = conv_group_k(l, g), kfull = l->taps * l->cin, gout = l->cout / l->colours;
-    return be->ops->gemm(be, 0, 0, rows, gout, k ? k : 1, k ? 1.0f : 0.0f, a, kfull, bview_at(w, (size_t)g * gout),
-                         l->cout, 0.0f, bview_at(c, (size_t)g * gout), l->cout);
+    *gather = (gemm_gather){B, H, W, l->cin, l->kh, l->kw, l->taps, 0};
+    *gathered = conv_gathers(be, l) ? gather : NULL;
+    *a = x;
+    if (conv_col_width(l) && !*gathered) {
+        TRY(be->ops->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
+        *a = col;
+    }
+    return PCNN_OK;
 }
 
 pcnn_status conv_forward(backend *be, const conv_layer *l, bview params, bview y, bview x, bview col, int B,
                          int H, int W)
 {
-    const backend_ops *o = be->ops;
-    int rows = B * H * W;
-    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps, 0};
-    const gemm_gather *gathered = conv_gathers(be, l) ? &gather : NULL;
-    bview a = x;
-    if (conv_col_width(l) && !gathered) {
-        TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
-        a = col;
-    }
-    if (o->masked_gemm) {
-        gemm_segments s = conv_forward_segments(l);
-        return o->masked_gemm(be, rows, l->cout, a, l->taps * l->cin, gathered, bview_at(params, l->w_off), l->cout,
-                              0, &s, bview_at(params, l->b_off), l->relu, 0, y, l->cout);
-    }
-    for (int g = 0; g < l->colours; g++)
-        TRY(group_gemm(be, l, g, rows, a, bview_at(params, l->w_off), y));
-    return o->bias_act(be, y, bview_at(params, l->b_off), (size_t)rows, l->cout, l->relu);
+    bview a;
+    gemm_gather gather;
+    const gemm_gather *gathered;
+    TRY(input_operand(be, l, x, col, B, H, W, &a, &gathered, &gather));
+    gemm_segments s = conv_forward_segments(l);
+    return be->ops->masked_gemm(be, B * H * W, l->cout, a, l->taps * l->cin, gathered, bview_at(params, l->w_off),
+                                l->cout, 0, &s, bview_at(params, l->b_off), l->relu, 0, y, l->cout);
 }
 
 pcnn_status conv_forward_residual(backend *be, const conv_layer *l, bview params, bview y, bview x, int B, int H,
                                   int W)
 {
-    if (!be->ops->masked_gemm || conv_col_width(l))
-        return pcnn_fail(PCNN_ERR_ARG, "conv_forward_residual: %s needs a 1x1 layer and masked_gemm", l->name);
+    if (conv_col_width(l))
+        return pcnn_fail(PCNN_ERR_ARG, "conv_forward_residual: %s is not a 1x1 layer", l->name);
     gemm_segments s = conv_forward_segments(l);
     return be->ops->masked_gemm(be, B * H * W, l->cout, x, l->cin, NULL, bview_at(params, l->w_off), l->cout, 0, &s,
                                 bview_at(params, l->b_off), l->relu, 1, y, l->cout);
@@ -126,9 +120,8 @@ pcnn_status conv_forward_residual(backend *be, const conv_layer *l, bview params
 pcnn_status conv_forward_xent(backend *be, const conv_layer *l, bview params, bview logits, bview x, bview targets,
                               bview loss, int want_grad, float grad_scale, int B, int H, int W)
 {
-    if (!be->ops->masked_gemm_xent || conv_col_width(l) || l->relu)
-        return pcnn_fail(PCNN_ERR_ARG, "conv_forward_xent: %s needs a 1x1 layer without act and masked_gemm_xent",
-                         l->name);
+    if (conv_col_width(l) || l->relu)
+        return pcnn_fail(PCNN_ERR_ARG, "conv_forward_xent: %s is not a 1x1 layer without act", l->name);
     gemm_segments s = conv_forward_segments(l);
     return be->ops->masked_gemm_xent(be, B * H * W, l->cout, x, l->cin, bview_at(params, l->w_off), l->cout, &s,
                                      bview_at(params, l->b_off), logits, targets, loss, want_grad, grad_scale);
@@ -138,59 +131,31 @@ pcnn_status conv_backward(backend *be, const conv_layer *l, bview params, bview 
                           bview dy, bview y, bview x, bview col, bview dcol, int B, int H, int W)
 {
     const backend_ops *o = be->ops;
-    int rows = B * H * W, kfull = l->taps * l->cin, gout = l->cout / l->colours;
-    int im2col = conv_col_width(l) != 0;
+    int rows = B * H * W, kfull = l->taps * l->cin;
     if (l->relu)
         TRY(o->relu_backward(be, dy, y, (size_t)rows * l->cout));
-    gemm_gather gather = {B, H, W, l->cin, l->kh, l->kw, l->taps, 0};
-    const gemm_gather *gathered = conv_gathers(be, l) ? &gather : NULL;
-    bview a = x;
-    if (im2col && !gathered) {
-        TRY(o->im2col(be, col, x, B, H, W, l->cin, l->kh, l->kw, l->taps));
-        a = col;
-    }
+    bview a;
+    gemm_gather gather;
+    const gemm_gather *gathered;
+    TRY(input_operand(be, l, x, col, B, H, W, &a, &gathered, &gather));
     bview dw = bview_at(grads, l->w_off), w = bview_at(params, l->w_off);
     /* dW[:K_g, group g] = a[:, :K_g]^T dy[:, group g] */
-    if (o->masked_gemm_tn) {
-        gemm_segments s = conv_forward_segments(l);
-        TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, gathered, dy, l->cout, &s, dw, l->cout));
-    } else {
-        for (int g = 0; g < l->colours; g++) {
-            int k = conv_group_k(l, g);
-            if (k)
-                TRY(o->gemm(be, 1, 0, k, gout, rows, 1.0f, a, kfull, bview_at(dy, (size_t)g * gout), l->cout,
-                            0.0f, bview_at(dw, (size_t)g * gout), l->cout));
-        }
-    }
+    gemm_segments fs = conv_forward_segments(l);
+    TRY(o->masked_gemm_tn(be, kfull, l->cout, rows, a, kfull, gathered, dy, l->cout, &fs, dw, l->cout));
     TRY(o->bias_grad(be, bview_at(grads, l->b_off), dy, (size_t)rows, l->cout));
     if (!dx.buf)
         return PCNN_OK;
-    if (gathered && o->masked_gemm) { /* dx straight from dy: no d(im2col), no col2im */
+    if (gathered) { /* dx straight from dy: no d(im2col), no col2im */
         gemm_gather t = {B, H, W, l->cout, l->kh, l->kw, l->taps, 1};
-        gemm_segments s = transposed_segments(l);
-        return o->masked_gemm(be, rows, l->cin, dy, l->cout, &t, w, l->cout, 0, &s, (bview){NULL, 0}, 0,
-                              dx_accumulate, dx, l->cin);
+        gemm_segments ts = transposed_segments(l);
+        return o->masked_gemm(be, rows, l->cin, dy, l->cout, &t, w, l->cout, 0, &ts, (bview){NULL, 0}, 0, dx_accumulate,
+                              dx, l->cin);
     }
-    /* d(a)[:, :K_g] += dy[:, group g] W[:K_g, group g]^T. The last group reads the
-     * longest prefix; if even it stops short of K (mode A) the rest is zero. */
-    bview da = im2col ? dcol : dx;
-    int accumulate = !im2col && dx_accumulate;
-    if (o->masked_gemm) {
-        gemm_segments s = conv_input_grad_segments(l);
-        TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, NULL, w, l->cout, 1, &s, (bview){NULL, 0}, 0, accumulate,
-                           da, kfull));
-        return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;
-    }
-    if (!accumulate && conv_group_k(l, l->colours - 1) < kfull) {
-        TRY(o->fill(be, da, (size_t)rows * kfull, 0.0f));
-        accumulate = 1;
-    }
-    for (int g = l->colours - 1; g >= 0; g--) {
-        int k = conv_group_k(l, g);
-        if (k)
-            TRY(o->gemm(be, 0, 1, rows, k, gout, 1.0f, bview_at(dy, (size_t)g * gout), l->cout,
-                        bview_at(w, (size_t)g * gout), l->cout, accumulate ? 1.0f : 0.0f, da, kfull));
-        accumulate = 1;
-    }
+    /* d(a)[:, :K_g] += dy[:, group g] W[:K_g, group g]^T, then col2im for a
+     * k x k layer (1x1: d(a) is dx itself, accumulated if asked). */
+    int im2col = conv_col_width(l) != 0;
+    gemm_segments is = conv_input_grad_segments(l);
+    TRY(o->masked_gemm(be, rows, kfull, dy, l->cout, NULL, w, l->cout, 1, &is, (bview){NULL, 0}, 0,
+                       !im2col && dx_accumulate, im2col ? dcol : dx, kfull));
     return im2col ? o->col2im(be, dx, dcol, B, H, W, l->cin, l->kh, l->kw, l->taps, dx_accumulate) : PCNN_OK;
 }

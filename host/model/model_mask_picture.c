@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_try.h"
 #include "io/io_font.h"
 #include "io/io_png.h"
-#include "base/base_try.h"
 
 /* The seed's shades (gray colour map, 0 black .. 255 white). */
 enum { SHADE_ONE = 255, SHADE_ZERO = 0, SHADE_CENTRE_ONE = 200, SHADE_CENTRE_ZERO = 55 };

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "model/model_types.h"
 #include "base/base_try.h"
+#include "model/model_types.h"
 
 struct pcnn_optim {
     pcnn_model *model;

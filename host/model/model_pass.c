@@ -7,104 +7,16 @@
  * never stored); the backward's activation gradients live where the logits
  * were, once the final layer's backward has consumed d(loss)/d(logits), and
  * d_o2 overwrites o2, which the final layer's weight gradient has just read. */
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "model/model_types.h"
+#include "base/base_clock.h"
 #include "base/base_try.h"
-
-void workspace_release(backend *be, workspace *ws)
-{
-    be->ops->release(be, ws->pixels);
-    be->ops->release(be, ws->act);
-    be->ops->release(be, ws->loss);
-    free(ws->y);
-    free(ws->loss_host);
-    memset(ws, 0, sizeof *ws);
-}
-
-/* Hands out consecutive offsets. */
-static size_t take(size_t *cursor, size_t n)
-{
-    size_t at = *cursor;
-    *cursor += n;
-    return at;
-}
-
-/* The widest im2col row a layer's forward (or its backward to the input:
- * every layer but the first) writes on this backend. */
-static size_t max_col_width(const pcnn_model *m, int backward)
-{
-    size_t w = 0;
-    for (int i = backward ? 1 : 0; i < m->n_convs; i++) {
-        size_t wi = conv_im2col_width(m->be, &m->convs[i]);
-        w = wi > w ? wi : w;
-    }
-    return w;
-}
-
-static pcnn_status workspace_prepare(pcnn_model *m, size_t rows, int train)
-{
-    workspace *ws = &m->ws;
-    if (ws->act && ws->rows >= rows && ws->train >= train)
-        return PCNN_OK;
-    backend *be = m->be;
-    workspace_release(be, ws);
-    int L = m->cfg.n_layers, C = m->cfg.channels;
-    size_t H2 = 2 * (size_t)m->cfg.hidden_dim * C, Hd = (size_t)m->cfg.hidden_dim * C,
-           O = (size_t)m->cfg.out_dim * C;
-    ws->rows = rows;
-    ws->train = train;
-    ws->y = malloc(sizeof(size_t) * (4 * (size_t)L + 1));
-    ws->loss_host = malloc(rows * C * sizeof(float));
-    if (!ws->y || !ws->loss_host)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of host memory for the per-sub-pixel losses (%.1f MiB): "
-                         BACKEND_REDUCE_HINT, (double)(rows * C * sizeof(float)) / (1 << 20));
-    ws->h1 = ws->y + L + 1;
-    ws->h2 = ws->h1 + L;
-    ws->h3 = ws->h2 + L;
-
-    size_t a = 0;
-    ws->x0 = take(&a, rows * C);
-    ws->col = take(&a, rows * max_col_width(m, 0));
-    ws->y[0] = take(&a, rows * H2);
-    for (int i = 0; i < L; i++) {
-        /* Training keeps every block's activations for backward; eval reuses one set. */
-        int keep = train || i == 0;
-        ws->y[i + 1] = train ? take(&a, rows * H2) : ws->y[0];
-        ws->h1[i] = keep ? take(&a, rows * Hd) : ws->h1[0];
-        ws->h2[i] = keep ? take(&a, rows * Hd) : ws->h2[0];
-        ws->h3[i] = keep ? take(&a, rows * H2) : ws->h3[0];
-    }
-    ws->r = ws->y[L];
-    ws->r2 = take(&a, rows * O);
-    ws->o2 = take(&a, rows * O);
-    ws->logits = take(&a, rows * 256 * C);
-    if (train) {
-        size_t g = ws->logits;
-        ws->d_o2 = ws->o2;
-        ws->d_o1 = take(&g, rows * O);
-        ws->d_y = take(&g, rows * H2);
-        ws->d_h3 = take(&g, rows * H2);
-        ws->d_h2 = take(&g, rows * Hd);
-        ws->d_h1 = take(&g, rows * Hd);
-        ws->d_col = take(&g, rows * max_col_width(m, 1));
-        a = g > a ? g : a;
-    }
-    ws->pixels = be->ops->alloc(be, rows * C, "the input images");
-    ws->act = ws->pixels ? be->ops->alloc(be, a * sizeof(float), "the activations") : NULL;
-    ws->loss = ws->act ? be->ops->alloc(be, rows * C * sizeof(float), "the per-sub-pixel losses") : NULL;
-    if (!ws->loss) {
-        workspace_release(be, ws); /* the message stays: the alloc named the tensor and what to reduce */
-        return PCNN_ERR_MEMORY;
-    }
-    return PCNN_OK;
-}
+#include "model/model_types.h"
+#include "model/model_workspace.h"
 
 const char *const profile_kind_names[PROFILE_KINDS] = {
-    "input conv 7x7 (mask A)", "block 1x1 convs", "block 3x3 convs", "residual adds, copies, ReLU",
-    "output 1x1 convs", "final 1x1 conv (+ loss if fused)", "softmax cross-entropy",
+    "input conv 7x7 (mask A)",     "block 1x1 convs",  "block 3x3 convs",
+    "residual adds, copies, ReLU", "output 1x1 convs", "final 1x1 conv + loss",
 };
 
 void model_profile_attach(pcnn_model *m, model_profile *p) { m->profile = p; }
@@ -114,9 +26,7 @@ static double profile_mark(pcnn_model *m)
 {
     if (!m->profile || m->be->ops->finish(m->be) != PCNN_OK)
         return 0.0;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    return clock_now_s();
 }
 
 /* Runs one layer's work; with a profile, charges its time to slots[kind]. */
@@ -140,42 +50,41 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, in
     bview p = model_params(m), col = A(m, ws->col);
     size_t rows = (size_t)B * H * W;
     int L = m->cfg.n_layers, C = m->cfg.channels;
-    const conv_layer *c = m->convs;
     double *t = m->profile ? m->profile->forward_s : NULL;
     TIMED(t, PROFILE_INPUT_CONV, o->pixels_to_input(be, A(m, ws->x0), (bview){ws->pixels, 0}, rows * C));
-    TIMED(t, PROFILE_INPUT_CONV, conv_forward(be, &c[0], p, A(m, ws->y[0]), A(m, ws->x0), col, B, H, W));
+    TIMED(t, PROFILE_INPUT_CONV, conv_forward(be, model_input_conv(m), p, A(m, ws->y[0]), A(m, ws->x0), col, B, H, W));
     /* Without a backward to come, each block adds its branch straight into the
      * running y (cur), whatever workspace this is; training keeps every y[i]. */
     size_t cur = ws->y[0];
     for (int i = 0; i < L; i++) {
-        const conv_layer *blk = &c[1 + 3 * i];
-        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[0], p, A(m, ws->h1[i]), A(m, cur), col, B, H, W));
-        TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, &blk[1], p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
-        if (!want_grad && o->masked_gemm) { /* y += relu(conv(h2)), h3 never stored */
-            TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, &blk[2], p, A(m, cur), A(m, ws->h2[i]), B, H, W));
+        const conv_layer *conv_in = model_block_conv(m, i, BLOCK_CONV_IN),
+                         *conv_mid = model_block_conv(m, i, BLOCK_CONV_MID),
+                         *conv_out = model_block_conv(m, i, BLOCK_CONV_OUT);
+        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, conv_in, p, A(m, ws->h1[i]), A(m, cur), col, B, H, W));
+        TIMED(t, PROFILE_BLOCK_3X3, conv_forward(be, conv_mid, p, A(m, ws->h2[i]), A(m, ws->h1[i]), col, B, H, W));
+        if (!want_grad) { /* y += relu(conv(h2)), h3 never stored */
+            TIMED(t, PROFILE_BLOCK_1X1, conv_forward_residual(be, conv_out, p, A(m, cur), A(m, ws->h2[i]), B, H, W));
             continue;
         }
-        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, &blk[2], p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
+        TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, conv_out, p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
         if (ws->y[i + 1] != cur)
-            TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, cur), rows * blk[2].cout));
+            TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, cur), rows * conv_out->cout));
         cur = ws->y[i + 1];
-        TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, cur), A(m, ws->h3[i]), rows * blk[2].cout));
+        TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, cur), A(m, ws->h3[i]), rows * conv_out->cout));
     }
-    const conv_layer *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
+    const conv_layer *out1 = model_head_conv(m, HEAD_OUTPUT_CONV1), *out2 = model_head_conv(m, HEAD_OUTPUT_CONV2),
+                     *final = model_head_conv(m, HEAD_FINAL_CONV);
     TIMED(t, PROFILE_ELEMENTWISE, o->relu(be, A(m, ws->r), A(m, cur), rows * out1->cin));
     TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out1, p, A(m, ws->r2), A(m, ws->r), col, B, H, W));
     TIMED(t, PROFILE_OUTPUT_1X1, conv_forward(be, out2, p, A(m, ws->o2), A(m, ws->r2), col, B, H, W));
     bview logits = A(m, ws->logits), pixels = {ws->pixels, 0}, loss = {ws->loss, 0};
     size_t n = rows * C;
     float scale = (float)(1.0 / (double)n);
-    if (want_loss && o->masked_gemm_xent) {
+    if (want_loss)
         TIMED(t, PROFILE_FINAL_CONV, conv_forward_xent(be, final, p, logits, A(m, ws->o2), pixels, loss, want_grad,
                                                        scale, B, H, W));
-        return PCNN_OK;
-    }
-    TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, logits, A(m, ws->o2), col, B, H, W));
-    if (want_loss)
-        TIMED(t, PROFILE_SOFTMAX, o->softmax_xent(be, logits, pixels, loss, n, 256, want_grad, scale));
+    else /* the samplers want the logits alone */
+        TIMED(t, PROFILE_FINAL_CONV, conv_forward(be, final, p, logits, A(m, ws->o2), col, B, H, W));
     return PCNN_OK;
 }
 
@@ -187,7 +96,8 @@ static pcnn_status backward(pcnn_model *m, int B, int H, int W)
     bview p = model_params(m), g = model_grads(m), col = A(m, ws->col), dcol = A(m, ws->d_col);
     size_t rows = (size_t)B * H * W;
     int L = m->cfg.n_layers;
-    const conv_layer *c = m->convs, *out1 = &c[1 + 3 * L], *out2 = out1 + 1, *final = out1 + 2;
+    const conv_layer *out1 = model_head_conv(m, HEAD_OUTPUT_CONV1), *out2 = model_head_conv(m, HEAD_OUTPUT_CONV2),
+                     *final = model_head_conv(m, HEAD_FINAL_CONV);
     double *t = m->profile ? m->profile->backward_s : NULL;
     /* The logits buffer already holds d(loss)/d(logits). */
     TIMED(t, PROFILE_FINAL_CONV,
@@ -202,22 +112,24 @@ static pcnn_status backward(pcnn_model *m, int B, int H, int W)
                         W));
     TIMED(t, PROFILE_ELEMENTWISE, o->relu_backward(be, A(m, ws->d_y), A(m, ws->r), rows * out1->cin));
     for (int i = L - 1; i >= 0; i--) {
-        const conv_layer *blk = &c[1 + 3 * i];
+        const conv_layer *conv_in = model_block_conv(m, i, BLOCK_CONV_IN),
+                         *conv_mid = model_block_conv(m, i, BLOCK_CONV_MID),
+                         *conv_out = model_block_conv(m, i, BLOCK_CONV_OUT);
         /* d_y holds d(loss)/d(y[i+1]); the block adds its path to it in place. */
-        TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->d_h3), A(m, ws->d_y), rows * blk[2].cout));
+        TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->d_h3), A(m, ws->d_y), rows * conv_out->cout));
         TIMED(t, PROFILE_BLOCK_1X1,
-              conv_backward(be, &blk[2], p, g, A(m, ws->d_h2), 0, A(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
+              conv_backward(be, conv_out, p, g, A(m, ws->d_h2), 0, A(m, ws->d_h3), A(m, ws->h3[i]), A(m, ws->h2[i]),
                             col, dcol, B, H, W));
         TIMED(t, PROFILE_BLOCK_3X3,
-              conv_backward(be, &blk[1], p, g, A(m, ws->d_h1), 0, A(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
+              conv_backward(be, conv_mid, p, g, A(m, ws->d_h1), 0, A(m, ws->d_h2), A(m, ws->h2[i]), A(m, ws->h1[i]),
                             col, dcol, B, H, W));
         TIMED(t, PROFILE_BLOCK_1X1,
-              conv_backward(be, &blk[0], p, g, A(m, ws->d_y), 1, A(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]),
-                            col, dcol, B, H, W));
+              conv_backward(be, conv_in, p, g, A(m, ws->d_y), 1, A(m, ws->d_h1), A(m, ws->h1[i]), A(m, ws->y[i]), col,
+                            dcol, B, H, W));
     }
     TIMED(t, PROFILE_INPUT_CONV,
-          conv_backward(be, &c[0], p, g, (bview){NULL, 0}, 0, A(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0), col,
-                        dcol, B, H, W));
+          conv_backward(be, model_input_conv(m), p, g, (bview){NULL, 0}, 0, A(m, ws->d_y), A(m, ws->y[0]), A(m, ws->x0),
+                        col, dcol, B, H, W));
     return PCNN_OK;
 }
 
@@ -228,7 +140,7 @@ pcnn_status pcnn_model_loss(pcnn_model *m, const uint8_t *images, int B, int H, 
     if (B < 1 || H < 1 || W < 1)
         return pcnn_fail(PCNN_ERR_ARG, "batch shape %dx%dx%d must be positive", B, H, W);
     size_t rows = (size_t)B * H * W, n = rows * C;
-    TRY(workspace_prepare(m, rows, want_grad));
+    TRY(workspace_prepare(&m->ws, m->be, &m->cfg, m->convs, m->n_convs, rows, want_grad));
     workspace *ws = &m->ws;
     backend *be = m->be;
     TRY(be->ops->write(be, ws->pixels, 0, images, n));
@@ -250,7 +162,7 @@ pcnn_status model_prepare_resident(pcnn_model *m, int B, int H, int W, bview *pi
 {
     if (B < 1 || H < 1 || W < 1)
         return pcnn_fail(PCNN_ERR_ARG, "batch shape %dx%dx%d must be positive", B, H, W);
-    TRY(workspace_prepare(m, (size_t)B * H * W, 0));
+    TRY(workspace_prepare(&m->ws, m->be, &m->cfg, m->convs, m->n_convs, (size_t)B * H * W, 0));
     *pixels = (bview){m->ws.pixels, 0};
     return PCNN_OK;
 }

@@ -14,8 +14,7 @@ typedef enum {
     PROFILE_BLOCK_3X3,   /* each block's conv_mid */
     PROFILE_ELEMENTWISE, /* residual adds and copies, the ReLU before the output layers */
     PROFILE_OUTPUT_1X1,  /* output_conv1 and output_conv2 */
-    PROFILE_FINAL_CONV,  /* the 1x1 layer to 256 logits per colour */
-    PROFILE_SOFTMAX,     /* softmax cross-entropy and its gradient */
+    PROFILE_FINAL_CONV,  /* the 1x1 layer to 256 logits per colour, with the softmax cross-entropy */
     PROFILE_KINDS
 } profile_kind;
 

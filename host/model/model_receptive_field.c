@@ -159,21 +159,21 @@ pcnn_status receptive_field_compute(const pcnn_model *m, int colour, receptive_f
     /* Start: output group `colour` of final_conv at p. */
     set_row(&cur, colour, 0)[half_w / 64] |= (uint64_t)1 << (half_w % 64);
     /* Back through final_conv, output_conv2, output_conv1 (ReLUs change no dependency). */
-    for (int i = m->n_convs - 1; i >= 1 + 3 * L; i--) {
-        conv_back(&m->convs[i], &cur, &next, any);
+    for (int k = HEAD_CONVS - 1; k >= 0; k--) {
+        conv_back(model_head_conv(m, k), &cur, &next, any);
         swap_sets(&cur, &next);
     }
     /* Each block: y[i+1] = y[i] + convs(y[i]), so y[i] is needed where the
      * block's convs need it and wherever y[i+1] is needed. */
     for (int b = L - 1; b >= 0; b--) {
         memcpy(block_out.bits, cur.bits, set_words(&cur) * sizeof(uint64_t));
-        for (int k = 2; k >= 0; k--) {
-            conv_back(&m->convs[1 + 3 * b + k], &cur, &next, any);
+        for (int k = BLOCK_CONVS - 1; k >= 0; k--) {
+            conv_back(model_block_conv(m, b, k), &cur, &next, any);
             swap_sets(&cur, &next);
         }
         set_or(&cur, &block_out);
     }
-    conv_back(&m->convs[0], &cur, &next, any);
+    conv_back(model_input_conv(m), &cur, &next, any);
     measure(&next, half_w, out);
     free(cur.bits);
     free(next.bits);

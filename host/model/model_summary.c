@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_types.h"
 #include "base/base_try.h"
+#include "model/model_types.h"
 
 /* Kernel entries a mask keeps: every off-centre live tap in full, and at the
  * centre the colour-group pairs i -> j with i < j (A) or i <= j (B), each a
@@ -37,7 +37,7 @@ static void summarise_layer(const conv_layer *l, int colours, uint64_t positions
     s->macs_computed = (uint64_t)l->taps * l->cin * l->cout * positions;
 }
 
-/* The sizes workspace_prepare (host/model/model_pass.c) allocates with train = 1,
+/* The sizes workspace_prepare (host/model/model_workspace.c) allocates with train = 1,
  * plus the parameter buffer, its gradients (model.c) and Adam's moments
  * (model_optim.c). Keep in step with those files; test_summary checks the total
  * against what the device really allocates. */

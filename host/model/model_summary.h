@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pcnn/model.h"
 #include "model/model_receptive_field.h"
+#include "pcnn/model.h"
 
 typedef struct {
     char name[32];

@@ -1,27 +1,14 @@
-/* The model's inside, shared by model.c (layers, tensors, init) and
- * model_pass.c (forward and backward). */
-#ifndef PCNN_MODEL_INTERNAL_H
-#define PCNN_MODEL_INTERNAL_H
+/* The model's inside, shared by model.c (layers, tensors, init), model_pass.c
+ * (forward and backward), the samplers and the counters: the struct, and the
+ * architecture by name, so no caller re-derives where block i's layers sit. */
+#ifndef PCNN_MODEL_TYPES_H
+#define PCNN_MODEL_TYPES_H
 
 #include "backend/backend.h"
 #include "model/model_conv.h"
 #include "model/model_profile.h"
+#include "model/model_workspace.h"
 #include "pcnn/model.h"
-
-/* Activations and scratch for one batch shape. Offsets are in floats. In eval
- * mode the per-block slots alias one another (nothing is kept for backward). */
-typedef struct {
-    size_t rows; /* positions B*H*W this workspace was sized for */
-    int train;
-    bbuf *pixels;  /* uint8 [rows, C]: the input and the targets */
-    bbuf *act;     /* forward activations */
-    bbuf *loss;    /* [rows * C] per-sub-pixel losses */
-    float *loss_host; /* [rows * C]: the losses read back each step (no per-step allocation) */
-    size_t x0, col, r, r2, o2, logits; /* r is y[n_layers], made relu(y) in place */
-    size_t *y, *h1, *h2, *h3; /* y[0..n_layers], the others [0..n_layers) */
-    size_t d_y, d_h3, d_h2, d_h1, d_col, d_o2, d_o1; /* over the logits and o2 (train only) */
-    int B, H, W; /* the last forward's batch shape */
-} workspace;
 
 struct pcnn_model {
     pcnn_config cfg;
@@ -37,7 +24,27 @@ struct pcnn_model {
 static inline bview model_params(const pcnn_model *m) { return (bview){m->params, 0}; }
 static inline bview model_grads(const pcnn_model *m) { return (bview){m->grads, 0}; }
 
-void workspace_release(backend *be, workspace *ws);
+/* The layers as model.c lays them out: input_conv, then per residual block
+ * conv_in (1x1), conv_mid (3x3), conv_out (1x1), then the head's
+ * output_conv1, output_conv2 and final_conv. */
+enum { BLOCK_CONV_IN, BLOCK_CONV_MID, BLOCK_CONV_OUT, BLOCK_CONVS };
+enum { HEAD_OUTPUT_CONV1, HEAD_OUTPUT_CONV2, HEAD_FINAL_CONV, HEAD_CONVS };
+
+static inline int model_input_conv_index(void) { return 0; }
+static inline int model_block_conv_index(int block, int which) { return 1 + BLOCK_CONVS * block + which; }
+static inline int model_head_conv_index(const pcnn_model *m, int which)
+{
+    return model_block_conv_index(m->cfg.n_layers, 0) + which;
+}
+static inline const conv_layer *model_input_conv(const pcnn_model *m) { return &m->convs[0]; }
+static inline const conv_layer *model_block_conv(const pcnn_model *m, int block, int which)
+{
+    return &m->convs[model_block_conv_index(block, which)];
+}
+static inline const conv_layer *model_head_conv(const pcnn_model *m, int which)
+{
+    return &m->convs[model_head_conv_index(m, which)];
+}
 
 /* For the samplers, which keep the images on the device between passes:
  * readies the eval workspace for B images of H x W and returns the view of its

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_try.h"
 #include "io/io_file.h"
 #include "pcnn/npy.h"
-#include "base/base_try.h"
 
 static pcnn_status load_tensors(pcnn_model *m, const char *dir)
 {

@@ -6,97 +6,17 @@
  * and read() blocks, so it waits for everything before it. The queue is kept
  * at most 2 * QUEUE_AHEAD commands deep (see cl_throttle()). The products are
  * in cl_gemm.c. */
+#include "opencl/cl_backend.h"
+
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "opencl/cl_backend.h"
-#include "opencl/cl_backend_internal.h"
-#include "tune/tune_clblast.h"
+#include "backend/backend_generic.h"
 #include "base/base_rng.h"
 #include "base/base_try.h"
-
-static const char *const program_files[N_PROGRAMS] = {"im2col.cl", "elementwise.cl", "softmax.cl", "optim.cl",
-                                                      "sample.cl", "gemm.cl"};
-static const struct {
-    const char *name;
-    int program;
-} kernel_table[N_KERNELS] = {
-    [K_IM2COL] = {"im2col", P_IM2COL},
-    [K_COL2IM] = {"col2im", P_IM2COL},
-    [K_MASK_CENTRE] = {"mask_centre", P_IM2COL},
-    [K_FILL] = {"fill", P_ELEMENTWISE},
-    [K_BIAS_ACT] = {"bias_act", P_ELEMENTWISE},
-    [K_BIAS_GRAD_PART] = {"bias_grad_part", P_ELEMENTWISE},
-    [K_BIAS_GRAD_SUM] = {"bias_grad_sum", P_ELEMENTWISE},
-    [K_RELU] = {"relu", P_ELEMENTWISE},
-    [K_RELU_BACKWARD] = {"relu_backward", P_ELEMENTWISE},
-    [K_ADD] = {"add", P_ELEMENTWISE},
-    [K_PIXELS_TO_INPUT] = {"pixels_to_input", P_ELEMENTWISE},
-    [K_SOFTMAX_XENT] = {"softmax_xent", P_SOFTMAX},
-    [K_ADAM] = {"adam", P_OPTIM},
-    [K_RMSPROP] = {"rmsprop", P_OPTIM},
-    [K_ADD_ACT_2D] = {"add_act_2d", P_SAMPLE},
-    [K_GATHER_TAPS] = {"gather_taps", P_SAMPLE},
-    [K_SAMPLE_DRAW] = {"sample_draw", P_SAMPLE},
-    [K_PACK_B] = {"pack_b", P_GEMM},
-    [K_MASKED_GEMM] = {"masked_gemm", P_GEMM},
-    [K_MASKED_GEMM_TN] = {"masked_gemm_tn", P_GEMM},
-    [K_PACK_ROWS] = {"pack_rows", P_GEMM},
-    [K_TN_REDUCE] = {"tn_reduce", P_GEMM},
-};
-
-/* ---- kernel launches -------------------------------------------------- */
-
-/* The fast sampler queues ~100 small commands per sub-pixel and reads back
- * only at the end: hundreds of thousands of pending commands, and PoCL's
- * enqueue slows down with the queue's length (sampling 16 small-preset images
- * took 30x longer than with the queue kept short). So every QUEUE_AHEAD
- * commands a marker is queued and the host waits for the previous marker:
- * the device always has QUEUE_AHEAD..2*QUEUE_AHEAD commands ahead of it and
- * never idles for the host, and no queue grows without bound. */
-enum { QUEUE_AHEAD = 256 };
-
-pcnn_status cl_throttle(cl_backend *c)
-{
-    if (++c->queued < QUEUE_AHEAD)
-        return PCNN_OK;
-    c->queued = 0;
-    cl_int st = CL_SUCCESS;
-    if (c->mark) {
-        st = clWaitForEvents(1, &c->mark);
-        clReleaseEvent(c->mark);
-        c->mark = NULL;
-    }
-    if (st == CL_SUCCESS)
-        st = clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &c->mark);
-    if (st != CL_SUCCESS)
-        return pcnn_fail(PCNN_ERR_DEVICE, "waiting for queued work on %s (or a kernel queued before failed): %s",
-                         c->dev->info.name, cl_status_name(st));
-    return PCNN_OK;
-}
-
-pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int nargs)
-{
-    if (items == 0)
-        return PCNN_OK;
-    cl_kernel kernel = c->kernels[k];
-    for (int i = 0; i < nargs; i++) {
-        cl_int st = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
-        if (st != CL_SUCCESS)
-            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s argument %d on %s: %s", kernel_table[k].name, i,
-                             c->dev->info.name, cl_status_name(st));
-    }
-    size_t local = c->local[k], global = (items + local - 1) / local * local;
-    double t0 = cl_profile_begin(&c->profile, c->queue);
-    cl_int st = clEnqueueNDRangeKernel(c->queue, kernel, 1, NULL, &global, &local, 0, NULL, NULL);
-    cl_profile_end(&c->profile, c->queue, kernel_table[k].name, t0);
-    if (st != CL_SUCCESS)
-        return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s (%zu work-items) on %s: %s", kernel_table[k].name, items,
-                         c->dev->info.name, cl_status_name(st));
-    return cl_throttle(c);
-}
+#include "opencl/cl_kernels.h"
 
 /* ---- memory ----------------------------------------------------------- */
 
@@ -163,8 +83,7 @@ static void cl_release(backend *be, bbuf *b)
 static pcnn_status cl_write(backend *be, bbuf *dst, size_t off, const void *src, size_t bytes)
 {
     cl_backend *c = CL(be);
-    if (off + bytes > dst->bytes)
-        return pcnn_fail(PCNN_ERR_ARG, "write of %zu bytes at %zu past a buffer of %zu", bytes, off, dst->bytes);
+    TRY(backend_check_range("write", off, bytes, dst->bytes));
     if (bytes == 0)
         return PCNN_OK;
     cl_int st = clEnqueueWriteBuffer(c->queue, dst->mem, CL_TRUE, off, bytes, src, 0, NULL, NULL);
@@ -176,8 +95,7 @@ static pcnn_status cl_write(backend *be, bbuf *dst, size_t off, const void *src,
 static pcnn_status cl_read(backend *be, bbuf *src, size_t off, void *dst, size_t bytes)
 {
     cl_backend *c = CL(be);
-    if (off + bytes > src->bytes)
-        return pcnn_fail(PCNN_ERR_ARG, "read of %zu bytes at %zu past a buffer of %zu", bytes, off, src->bytes);
+    TRY(backend_check_range("read", off, bytes, src->bytes));
     if (bytes == 0)
         return PCNN_OK;
     /* Blocking on an in-order queue: every operation queued before has finished. */
@@ -348,18 +266,6 @@ static pcnn_status cl_finish(backend *be)
 
 /* ---- creation ----------------------------------------------------------- */
 
-static void release_program(cl_backend *c, int p)
-{
-    for (int k = 0; k < N_KERNELS; k++)
-        if (kernel_table[k].program == p && c->kernels[k]) {
-            clReleaseKernel(c->kernels[k]);
-            c->kernels[k] = NULL;
-        }
-    if (c->programs[p])
-        clReleaseProgram(c->programs[p]);
-    c->programs[p] = NULL;
-}
-
 static void cl_destroy(backend *be)
 {
     cl_backend *c = CL(be);
@@ -368,13 +274,15 @@ static void cl_destroy(backend *be)
     /* CLBlast keeps compiled GEMM programs per context in a process-wide cache;
      * drop them so the context can go (a live backend elsewhere recompiles its
      * GEMMs on next use: slower, still correct). */
-    cl_profile_print(&c->profile, c->dev->info.name);
+    if (c->ctx)
+        backend_generic_release(be);
+    cl_profile_print(&c->profile, c->dev->info.name, &c->log);
     if (c->mark)
         clReleaseEvent(c->mark);
     if (c->ctx)
         CLBlastClearCache();
     for (int p = 0; p < N_PROGRAMS; p++)
-        release_program(c, p);
+        cl_kernels_release(c, p);
     if (c->queue)
         clReleaseCommandQueue(c->queue);
     if (c->scratch)
@@ -411,63 +319,6 @@ static const backend_ops cl_ops = {
     .finish = cl_finish,
 };
 
-/* Builds program p (or loads it from the compile cache) and creates its
- * kernels with their launch sizes. */
-static pcnn_status build_program(cl_backend *c, int p)
-{
-    const cl_device_entry *d = c->dev;
-    /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
-     * NaN handling); correctly rounded / and sqrt where offered, as on the CPU;
-     * the sampler's CDF in double where the device has it (backend.h). */
-    char opts[400], extra[128] = "";
-    if (p == P_SAMPLE)
-        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
-    if (p == P_GEMM)
-        cl_gemm_options(c, extra, sizeof extra);
-    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", c->reduce_wg,
-             d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", extra);
-    if (cl_program_get(c->ctx, d, program_files[p], opts, &c->programs[p], &c->counts))
-        return PCNN_ERR_DEVICE;
-    for (int k = 0; k < N_KERNELS; k++) {
-        if (kernel_table[k].program != p)
-            continue;
-        cl_int st;
-        c->kernels[k] = clCreateKernel(c->programs[p], kernel_table[k].name, &st);
-        if (st != CL_SUCCESS)
-            return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[p], kernel_table[k].name,
-                             d->info.name, cl_status_name(st));
-        size_t most = 0, wg = c->reduce_wg;
-        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
-        int reduction = k == K_SAMPLE_DRAW;
-        if (reduction && most < wg)
-            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
-                             kernel_table[k].name, d->info.name, most, wg);
-        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
-        if (k == K_MASKED_GEMM || k == K_MASKED_GEMM_TN) /* a work-item is a whole loop of tiles */
-            c->local[k] = 1;
-    }
-    return PCNN_OK;
-}
-
-/* Builds every program. */
-static pcnn_status make_kernels(cl_backend *c)
-{
-    const cl_device_entry *d = c->dev;
-    /* The sampler's draw reduces over the largest power-of-two work-group up
-     * to 256 (and at least 16). */
-    size_t wg = 1;
-    while (wg * 2 <= 256 && wg * 2 <= d->max_work_group)
-        wg *= 2;
-    if (wg < 16)
-        return pcnn_fail(PCNN_ERR_DEVICE, "%s: work-groups of %u items are too small (need 16)", d->info.name,
-                         d->max_work_group);
-    c->reduce_wg = wg;
-    c->gemm = cl_gemm_tiles_for_device(c->dev);
-    for (int p = 0; p < N_PROGRAMS; p++)
-        TRY(build_program(c, p));
-    return PCNN_OK;
-}
-
 pcnn_status backend_cl_set_gemm_tiles(backend *be, const cl_gemm_tiles *t)
 {
     cl_backend *c = CL(be);
@@ -475,9 +326,9 @@ pcnn_status backend_cl_set_gemm_tiles(backend *be, const cl_gemm_tiles *t)
         return pcnn_fail(PCNN_ERR_ARG, "gemm tiles MR=%d NR=%d MC=%d TN_CHUNK=%d are out of range", t->mr, t->nr,
                          t->mc, t->tn_chunk);
     TRY(cl_finish(be)); /* queued launches hold the old kernels' arguments */
-    release_program(c, P_GEMM);
+    cl_kernels_release(c, P_GEMM);
     c->gemm = *t;
-    return build_program(c, P_GEMM);
+    return cl_kernels_build(c, P_GEMM);
 }
 
 void backend_cl_gemm_tiles(const backend *be, cl_gemm_tiles *t) { *t = ((const cl_backend *)be)->gemm; }
@@ -495,7 +346,30 @@ void backend_cl_describe(int i, pcnn_device_info *info)
     *info = list[i].info;
 }
 
-backend *backend_cl_create(int i)
+/* cl/gemm.cl's masked products where a work-item runs on a CPU core (one
+ * computes whole register tiles), CLBlast's GEMMs elsewhere; --gemm decides. */
+static int use_masked_kernels(const cl_device_entry *dev, pcnn_gemm_route route)
+{
+    return route == PCNN_GEMM_KERNELS || (route == PCNN_GEMM_AUTO && !dev->info.is_gpu);
+}
+
+/* The tiles: the device option, else the tune file's, else the defaults. */
+static cl_gemm_tiles choose_tiles(const cl_backend *c, const pcnn_device_opts *o)
+{
+    const int *v = o->gemm_tiles;
+    if (v[0] || v[1] || v[2] || v[3]) {
+        cl_gemm_tiles t = {v[0], v[1], v[2], v[3]};
+        if (cl_gemm_tiles_valid(&t))
+            return t;
+        pcnn_log_printf(&c->log,
+                        "warning: ignoring the gemm tiles %d,%d,%d,%d (PCNN_CL_GEMM_TILES: want mr,nr,mc,chunk "
+                        "in range)",
+                        v[0], v[1], v[2], v[3]);
+    }
+    return c->tuning.have_tiles ? c->tuning.tiles : cl_gemm_tiles_default();
+}
+
+backend *backend_cl_create(int i, const pcnn_device_opts *opts)
 {
     const cl_device_entry *list;
     int n = cl_device_entries(&list, NULL);
@@ -509,16 +383,20 @@ backend *backend_cl_create(int i)
         return NULL;
     }
     c->dev = &list[i];
-    /* The masked products of cl/gemm.cl where a work-item runs on a CPU core
-     * (one computes whole register tiles); elsewhere model_conv.c uses CLBlast. */
+    c->log = opts->log;
+    snprintf(c->build.kernel_dir, sizeof c->build.kernel_dir, "%s", opts->kernel_dir ? opts->kernel_dir : "");
+    snprintf(c->build.cache_dir, sizeof c->build.cache_dir, "%s", opts->cache_dir ? opts->cache_dir : "");
+    c->masked_kernels = use_masked_kernels(c->dev, opts->gemm);
     c->ops = cl_ops;
-    if (cl_use_masked_kernels(c->dev)) {
+    if (c->masked_kernels) {
         c->ops.masked_gemm = cl_masked_gemm;
         c->ops.masked_gemm_tn = cl_masked_gemm_tn;
     }
+    backend_install_generic(&c->ops); /* CLBlast per colour group, the unfused softmax */
     c->base.ops = &c->ops;
-    cl_profile_init(&c->profile);
-    snprintf(c->base.name, sizeof c->base.name, "%.60s (OpenCL, %.50s)", c->dev->info.name, c->dev->info.platform);
+    c->profile.on = opts->profile;
+    snprintf(c->base.name, sizeof c->base.name, "%.60s (OpenCL, %.40s; %s)", c->dev->info.name, c->dev->info.platform,
+             c->masked_kernels ? "cl/gemm.cl" : "CLBlast");
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)c->dev->platform, 0};
     c->ctx = clCreateContext(props, 1, &c->dev->device, NULL, NULL, &st);
@@ -530,12 +408,30 @@ backend *backend_cl_create(int i)
         cl_destroy(&c->base);
         return NULL;
     }
-    clblast_tune_apply(c->dev); /* `pcnn-cl tune`'s parameters for this device and driver, if any */
-    if (make_kernels(c) != PCNN_OK) {
+    /* `pcnn-cl tune`'s parameters for this device and driver, if any. */
+    cl_tuning_load(c->dev, c->build.cache_dir, opts->no_tune, &c->log, &c->tuning);
+    c->gemm = choose_tiles(c, opts);
+    if (cl_kernels_build_all(c) != PCNN_OK) {
         cl_destroy(&c->base);
         return NULL;
     }
     return &c->base;
+}
+
+const pcnn_device_info *backend_cl_info(const backend *be) { return &((const cl_backend *)be)->dev->info; }
+int backend_cl_masked_kernels(const backend *be) { return ((const cl_backend *)be)->masked_kernels; }
+const char *backend_cl_tune_file(const backend *be) { return ((const cl_backend *)be)->tuning.path; }
+
+void backend_cl_limits(const backend *be, size_t *max_work_group, size_t *local_mem)
+{
+    const cl_device_entry *d = ((const cl_backend *)be)->dev;
+    *max_work_group = d->max_work_group;
+    *local_mem = d->local_mem;
+}
+
+pcnn_status backend_cl_apply_clblast(backend *be, const tune_set *set)
+{
+    return cl_tuning_apply_clblast(CL(be)->dev, set);
 }
 
 void backend_cl_program_counts(const backend *be, int *built, int *cached)

@@ -72,7 +72,7 @@ static void describe(cl_device_entry *e, cl_platform_id p, cl_device_id d, int i
     device_str(d, CL_DRIVER_VERSION, in->driver, sizeof in->driver);
     cl_device_type type = 0;
     cl_uint units = 0;
-    cl_ulong global = 0, max_alloc = 0;
+    cl_ulong global = 0, max_alloc = 0, local_mem = 0;
     size_t max_wg = 1;
     cl_device_fp_config fp = 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
@@ -81,12 +81,14 @@ static void describe(cl_device_entry *e, cl_platform_id p, cl_device_id d, int i
     clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
     clGetDeviceInfo(d, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
     snprintf(in->type, sizeof in->type, "%s", type_name(type));
     in->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     in->compute_units = (int)units;
     in->global_mem = global;
     in->max_alloc = max_alloc;
     e->max_work_group = (cl_uint)max_wg;
+    e->local_mem = local_mem ? (size_t)local_mem : 32768;
     e->correct_div_sqrt = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
     e->fp64 = has_extension(d, "cl_khr_fp64");
 }

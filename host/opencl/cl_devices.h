@@ -6,7 +6,8 @@
 
 #include <CL/cl.h>
 
-#include "pcnn/device.h"
+#include "pcnn/device_types.h"
+#include "pcnn/error.h"
 
 typedef struct {
     cl_platform_id platform;
@@ -14,6 +15,7 @@ typedef struct {
     pcnn_device_info info; /* what `pcnn-cl devices` prints */
     char platform_version[128];
     cl_uint max_work_group;
+    size_t local_mem;     /* CL_DEVICE_LOCAL_MEM_SIZE (32 KiB where the driver does not say) */
     int correct_div_sqrt; /* CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT for float */
     int fp64;             /* cl_khr_fp64: double in kernels (the sampler's CDF) */
 } cl_device_entry;

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opencl/cl_backend_internal.h"
-#include "opencl/cl_cache.h"
-#include "opencl/cl_clblast_status.h"
+#include "backend/backend_generic.h"
 #include "base/base_try.h"
+#include "opencl/cl_kernels.h"
+#include "opencl/cl_clblast_status.h"
 
 pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
                     int ldb, float beta, bview cv, int ldc)
@@ -36,16 +36,6 @@ pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alph
     return cl_throttle(c);
 }
 
-int cl_use_masked_kernels(const cl_device_entry *dev)
-{
-    const char *v = getenv("PCNN_CL_GEMM");
-    if (v && strcmp(v, "kernels") == 0)
-        return 1;
-    if (v && strcmp(v, "clblast") == 0)
-        return 0;
-    return !dev->info.is_gpu;
-}
-
 /* The weight gradient's blocking (see masked_gemm_tn in cl/gemm.cl and
  * cl_masked_gemm_tn below). */
 enum { TN_BLOCK_K = 96, TN_BLOCK_N = 128, TN_ITEMS = 32, TN_SPLIT_ROWS = 256, TN_PART_MAX = 4 << 20 };
@@ -57,39 +47,6 @@ enum { TN_PACK_MAX = 8 << 20 };
  * preset's products and the paper's narrower ones lose 10-30%). */
 enum { TN_PACK_REUSE = 128 };
 
-cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev)
-{
-    cl_gemm_tiles t = cl_gemm_tiles_default();
-    const char *v = getenv("PCNN_CL_GEMM_TILES"), *off = getenv("PCNN_NO_TUNE");
-    char dir[4096], path[4200];
-    tune_set set;
-    int found = 0;
-    if (v) {
-        cl_gemm_tiles e;
-        if (sscanf(v, "%d,%d,%d,%d", &e.mr, &e.nr, &e.mc, &e.tn_chunk) == 4 && cl_gemm_tiles_valid(&e))
-            return e;
-        fprintf(stderr, "pcnn-cl: warning: ignoring PCNN_CL_GEMM_TILES=%s (want mr,nr,mc,chunk in range)\n", v);
-    }
-    if ((off && *off && strcmp(off, "0") != 0) || !io_cache_dir(dir, sizeof dir))
-        return t;
-    tune_file_path(path, sizeof path, dir, dev->info.name, dev->info.driver);
-    if (tune_load(path, dev->info.name, dev->info.driver, &set, &found) == PCNN_OK) {
-        if (found)
-            cl_gemm_tiles_from_tune(&set, &t);
-    } else {
-        pcnn_clear_error(); /* clblast_tune_apply warns about a bad file */
-    }
-    return t;
-}
-
-void cl_gemm_options(const cl_backend *c, char *dst, size_t n)
-{
-    cl_device_fp_config fp = 0;
-    clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
-    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
-             (fp & CL_FP_FMA) != 0);
-}
-
 /* The segments as cl/gemm.cl takes them, checked as the CPU backend checks
  * them; *kmax is the end of the longest range. */
 typedef struct {
@@ -99,18 +56,13 @@ typedef struct {
 
 static pcnn_status segment_args(const gemm_segments *s, int n, seg_args *a, int *kmax)
 {
-    if (s->count < 1 || s->count > GEMM_MAX_SEGMENTS || s->end[s->count - 1] != n)
-        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: %d segments must end at column %d", s->count, n);
+    TRY(gemm_segments_check(s, n, kmax));
     memset(a, 0, sizeof *a);
     a->count = s->count;
-    *kmax = 0;
     for (int i = 0; i < s->count; i++) {
-        if (s->lo[i] < 0 || s->lo[i] > s->hi[i] || (i > 0 && s->end[i] < s->end[i - 1]))
-            return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: segment %d is malformed", i);
         a->end.s[i] = s->end[i];
         a->lo.s[i] = s->lo[i];
         a->hi.s[i] = s->hi[i];
-        *kmax = s->hi[i] > *kmax ? s->hi[i] : *kmax;
     }
     return PCNN_OK;
 }
@@ -119,23 +71,6 @@ static pcnn_status segment_args(const gemm_segments *s, int n, seg_args *a, int 
  * backend's bytes: like the CPU backend's packing buffer, it is the
  * implementation's, not the model's). Commands already queued keep the old
  * buffer alive until they finish. */
-pcnn_status cl_scratch_reserve(cl_backend *c, size_t floats)
-{
-    size_t bytes = (floats ? floats : 1) * sizeof(float);
-    if (c->scratch_bytes >= bytes)
-        return PCNN_OK;
-    if (c->scratch)
-        clReleaseMemObject(c->scratch);
-    cl_int st;
-    c->scratch = clCreateBuffer(c->ctx, CL_MEM_READ_WRITE, bytes, NULL, &st);
-    c->scratch_bytes = st == CL_SUCCESS ? bytes : 0;
-    if (st != CL_SUCCESS) {
-        c->scratch = NULL;
-        return pcnn_fail(PCNN_ERR_MEMORY, "cannot allocate %zu bytes of GEMM scratch on %s: %s", bytes,
-                         c->dev->info.name, cl_status_name(st));
-    }
-    return PCNN_OK;
-}
 
 pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b, int ldb,
                            int trans_b, const gemm_segments *seg, bview bias, int relu, int accumulate, bview cv,

@@ -5,21 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/bench_gemm.h"
-
-void cl_profile_init(cl_profile *p)
-{
-    const char *v = getenv("PCNN_CL_PROFILE");
-    memset(p, 0, sizeof *p);
-    p->on = v && *v && strcmp(v, "0") != 0;
-}
+#include "base/base_clock.h"
 
 double cl_profile_begin(const cl_profile *p, cl_command_queue q)
 {
     if (!p->on)
         return 0.0;
     clFinish(q);
-    return bench_now_s();
+    return clock_now_s();
 }
 
 void cl_profile_end(cl_profile *p, cl_command_queue q, const char *name, double t0)
@@ -27,7 +20,7 @@ void cl_profile_end(cl_profile *p, cl_command_queue q, const char *name, double 
     if (!p->on)
         return;
     clFinish(q);
-    double s = bench_now_s() - t0;
+    double s = clock_now_s() - t0;
     int i = 0;
     while (i < p->n && strcmp(p->e[i].name, name) != 0)
         i++;
@@ -40,7 +33,7 @@ void cl_profile_end(cl_profile *p, cl_command_queue q, const char *name, double 
     p->e[i].calls++;
 }
 
-void cl_profile_print(const cl_profile *p, const char *device)
+void cl_profile_print(const cl_profile *p, const char *device, const pcnn_log *log)
 {
     if (!p->on || p->n == 0)
         return;
@@ -58,10 +51,10 @@ void cl_profile_print(const cl_profile *p, const char *device)
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    fprintf(stderr, "PCNN_CL_PROFILE %s: %.3f s in %ld commands\n", device, total, calls);
+    pcnn_log_printf(log, "OpenCL profile %s: %.3f s in %ld commands", device, total, calls);
     for (int k = 0; k < p->n; k++) {
         int i = order[k];
-        fprintf(stderr, "  %-32s %9.4f s %5.1f%% %7ld calls %9.1f us/call\n", p->e[i].name, p->e[i].seconds,
-                100.0 * p->e[i].seconds / total, p->e[i].calls, 1e6 * p->e[i].seconds / (double)p->e[i].calls);
+        pcnn_log_printf(log, "  %-32s %9.4f s %5.1f%% %7ld calls %9.1f us/call", p->e[i].name, p->e[i].seconds,
+                        100.0 * p->e[i].seconds / total, p->e[i].calls, 1e6 * p->e[i].seconds / (double)p->e[i].calls);
     }
 }

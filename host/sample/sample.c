@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_try.h"
 #include "io/io_png.h"
 #include "model/model_types.h"
 #include "sample/sample_samplers.h"
-#include "base/base_try.h"
 
 pcnn_sample_opts pcnn_sample_defaults(void)
 {

@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_try.h"
 #include "model/model_types.h"
 #include "sample/sample_samplers.h"
-#include "base/base_try.h"
 
 struct fast_sampler {
     pcnn_model *m;
@@ -183,20 +183,23 @@ static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
     size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
     size_t gy = g * H2 / C; /* group g's first column in y */
     bview none = {NULL, 0};
-    TRY(layer_step(s, 0, n, none, 0, y, x, g, S(s, s->y[0]), H2));
+    TRY(layer_step(s, model_input_conv_index(), n, none, 0, y, x, g, S(s, s->y[0]), H2));
     for (int i = 0; i < L; i++) {
-        int li = 1 + 3 * i; /* conv_in; conv_mid reads conv_in's output from its ring */
-        TRY(layer_step(s, li, n, S(s, s->y[i]), H2, y, x, g, ring_slot(s, li + 1, y, x), ring_ld(s, li + 1)));
-        TRY(layer_step(s, li + 1, n, none, 0, y, x, g, S(s, s->h2[i]), Hd));
-        TRY(layer_step(s, li + 2, n, S(s, s->h2[i]), Hd, y, x, g, S(s, s->h3), H2));
+        /* conv_mid reads conv_in's output from its ring */
+        int in = model_block_conv_index(i, BLOCK_CONV_IN), mid = model_block_conv_index(i, BLOCK_CONV_MID),
+            out = model_block_conv_index(i, BLOCK_CONV_OUT);
+        TRY(layer_step(s, in, n, S(s, s->y[i]), H2, y, x, g, ring_slot(s, mid, y, x), ring_ld(s, mid)));
+        TRY(layer_step(s, mid, n, none, 0, y, x, g, S(s, s->h2[i]), Hd));
+        TRY(layer_step(s, out, n, S(s, s->h2[i]), Hd, y, x, g, S(s, s->h3), H2));
         TRY(o->add_act_2d(be, S(s, s->y[i + 1] + gy), H2, S(s, s->y[i] + gy), H2, S(s, s->h3 + gy), H2, (size_t)n,
                           (int)(H2 / C), 0));
     }
-    int out1 = 1 + 3 * L;
+    int out1 = model_head_conv_index(s->m, HEAD_OUTPUT_CONV1), out2 = model_head_conv_index(s->m, HEAD_OUTPUT_CONV2),
+        final = model_head_conv_index(s->m, HEAD_FINAL_CONV);
     TRY(o->add_act_2d(be, S(s, s->r + gy), H2, S(s, s->y[L] + gy), H2, none, 0, (size_t)n, (int)(H2 / C), 1));
     TRY(layer_step(s, out1, n, S(s, s->r), H2, y, x, g, S(s, s->r2), O)); /* its ReLU included */
-    TRY(layer_step(s, out1 + 1, n, S(s, s->r2), O, y, x, g, S(s, s->o2), O));
-    return layer_step(s, out1 + 2, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
+    TRY(layer_step(s, out2, n, S(s, s->r2), O, y, x, g, S(s, s->o2), O));
+    return layer_step(s, final, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
 }
 
 pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t image_base, float inv_temperature,

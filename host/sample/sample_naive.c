@@ -6,9 +6,9 @@
  * writes into the model's own input buffer. */
 #include <stdlib.h>
 
+#include "base/base_try.h"
 #include "model/model_types.h"
 #include "sample/sample_samplers.h"
-#include "base/base_try.h"
 
 pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
                              float inv_temperature, long max_steps, uint8_t *out_images)

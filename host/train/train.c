@@ -9,17 +9,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "io/io_data_readers.h"
-#include "train/train_dist.h"
+#include "base/base_clock.h"
+#include "base/base_try.h"
+#include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
 #include "pcnn/optim.h"
+#include "train/train_ckpt.h"
+#include "train/train_dist.h"
 #include "train/train_progress.h"
 #include "train/train_run_dir.h"
 #include "train/train_sample_grid.h"
 #include "train/train_shuffle.h"
-#include "train/train_ckpt.h"
-#include "base/base_try.h"
 
 /* A log row every LOG_EVERY steps (and at evaluations and the end): its train
  * bits/dim is the mean over the steps since the row before. */
@@ -50,18 +51,11 @@ typedef struct {
     double comm_s;          /* seconds spent in MPI collectives this session */
 } job;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* With MPI, rank 0 alone writes files and prints; every rank computes. */
 static int is_writer(const job *j) { return !j->o->dist || dist_rank(j->o->dist) == 0; }
 static int ranks(const job *j) { return j->o->dist ? dist_size(j->o->dist) : 1; }
 
-static double run_seconds(const job *j) { return j->seconds0 + (now_s() - j->t_start); }
+static double run_seconds(const job *j) { return j->seconds0 + (clock_now_s() - j->t_start); }
 
 static pcnn_status load_data(job *j)
 {
@@ -255,7 +249,7 @@ static pcnn_status save(job *j)
 static progress_info info_now(const job *j, double train_bpd)
 {
     long done = j->p.step - j->step0;
-    double elapsed = now_s() - j->t_start;
+    double elapsed = clock_now_s() - j->t_start;
     return (progress_info){
         .step = j->p.step, .total = j->total, .train_bpd = train_bpd, .test_bpd = j->p.test_bpd,
         .test_step = j->p.test_step, .images_per_s = j->last_rate,
@@ -315,7 +309,7 @@ static pcnn_status after_step(job *j)
 static pcnn_status one_step(job *j)
 {
     const pcnn_config *c = pcnn_model_config(j->m);
-    double t0 = now_s(), loss_sum;
+    double t0 = clock_now_s(), loss_sum;
     next_batch(j);
     /* With MPI this rank takes its share [first, end) of the global batch; the
      * all-reduce turns the gradients into those of the global batch's mean. */
@@ -345,7 +339,7 @@ static pcnn_status one_step(job *j)
     j->p.step++;
     j->interval_loss += loss;
     j->interval_steps++;
-    j->interval_train_s += now_s() - t0;
+    j->interval_train_s += clock_now_s() - t0;
     if (j->o->hook)
         j->o->hook(j->o->hook_ctx, j->p.step, loss);
     return PCNN_OK;
@@ -356,7 +350,7 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
     TRY(setup(j, dev));
     j->seconds0 = j->p.seconds;
     j->step0 = j->p.step;
-    j->t_start = now_s();
+    j->t_start = clock_now_s();
     const pcnn_config *c = pcnn_model_config(j->m);
     progress_say(&j->bar, "%s %s: %zu training images %dx%dx%d (%s), %s test images; model hidden_dim=%d "
                  "out_dim=%d layers=%d, %zu parameters; %s, batch %d; steps %ld..%ld on %s",
@@ -416,7 +410,7 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     j.bar.live = opts->live_progress;
     j.bar.quiet = opts->quiet || (opts->dist && dist_rank(opts->dist) != 0);
     j.last_rate = j.shown_train_bpd = NAN;
-    j.t_start = now_s();
+    j.t_start = clock_now_s();
     j.saved_step = -1;
     pcnn_status st = run(&j, dev, result);
     if (st == PCNN_ERR_IO && j.saved_step >= 0)

@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pcnn/ckpt.h"
-#include "train/train_run_dir.h"
 #include "base/base_try.h"
+#include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
+#include "train/train_run_dir.h"
 
 /* The value of `key` in key=value lines, or NULL. */
 static const char *kv_find(const char *text, const char *key, char *out, size_t size)

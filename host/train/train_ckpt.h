@@ -20,8 +20,9 @@
 
 #include <stdint.h>
 
+#include "pcnn/model_ckpt.h"
 #include "pcnn/optim.h"
-#include "train/train.h"
+#include "train/train_flags.h"
 
 typedef struct {
     long step;             /* optimiser steps done */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/base_clock.h"
 #include "base/base_try.h"
 
 #ifdef PCNN_MPI
@@ -21,14 +22,7 @@ struct dist {
     size_t host_n;
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out)
+pcnn_status dist_init(int *argc, char ***argv, int launched, double timeout_s, dist **out)
 {
     dist *d = calloc(1, sizeof *d);
     if (!d)
@@ -38,7 +32,7 @@ pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out)
 #ifdef PCNN_MPI
     /* Only join MPI when launched by a process manager: a plain run stays a
      * plain program (no MPI start-up cost, no singleton daemon). */
-    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK")) {
+    if (launched) {
         int provided;
         if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
             free(d);
@@ -56,6 +50,7 @@ pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out)
 #else
     (void)argc;
     (void)argv;
+    (void)launched;
 #endif
     *out = d;
     return PCNN_OK;
@@ -99,14 +94,14 @@ void dist_share(const dist *d, size_t n, size_t *begin, size_t *end)
  * must stop the job with a message, never hang it. */
 static pcnn_status wait_bounded(dist *d, MPI_Request *req, const char *what)
 {
-    double start = now_s();
+    double start = clock_now_s();
     for (;;) {
         int done = 0;
         if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return pcnn_fail(PCNN_ERR_DEVICE, "rank %d: %s failed: another rank has died", d->rank, what);
         if (done)
             return PCNN_OK;
-        if (d->timeout_s > 0 && now_s() - start > d->timeout_s)
+        if (d->timeout_s > 0 && clock_now_s() - start > d->timeout_s)
             return pcnn_fail(PCNN_ERR_DEVICE, "rank %d: %s timed out after %.0f s: another rank has died or hangs",
                              d->rank, what, d->timeout_s);
         struct timespec nap = {0, 200000}; /* 0.2 ms: polling must not steal a core from the work */
@@ -165,7 +160,7 @@ pcnn_status dist_sum(dist *d, double *values, int n)
 
 pcnn_status dist_allreduce_grads(dist *d, pcnn_model *m, double *loss_sum, size_t *count, double *seconds)
 {
-    double start = now_s();
+    double start = clock_now_s();
     if (seconds)
         *seconds = 0;
     if (d->size == 1)
@@ -190,6 +185,6 @@ pcnn_status dist_allreduce_grads(dist *d, pcnn_model *m, double *loss_sum, size_
     *loss_sum = totals[0];
     *count = (size_t)totals[1];
     if (seconds)
-        *seconds = now_s() - start;
+        *seconds = clock_now_s() - start;
     return PCNN_OK;
 }

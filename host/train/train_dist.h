@@ -13,10 +13,11 @@
 
 typedef struct dist dist;
 
-/* Joins the job (MPI_Init when built with MPI). `timeout_s` bounds every
- * collective: a rank that dies or hangs stops the whole job with a message
- * instead of hanging it (0: no bound). */
-pcnn_status dist_init(int *argc, char ***argv, double timeout_s, dist **out);
+/* Joins the job: MPI_Init when built with MPI and `launched` (the process
+ * manager's environment is there: mpirun), else a world of one. `timeout_s`
+ * bounds every collective: a rank that dies or hangs stops the whole job with
+ * a message instead of hanging it (0: no bound). */
+pcnn_status dist_init(int *argc, char ***argv, int launched, double timeout_s, dist **out);
 void dist_finalize(dist *d);
 
 int dist_rank(const dist *d);

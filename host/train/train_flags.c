@@ -1,13 +1,13 @@
 /* The training flags as text (train.txt and the checkpoint's "train.flags"
  * record): one key=value per line, doubles with %.17g so a resume sees the
  * very same values. */
+#include "train/train_flags.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "train/train.h"
 
 train_flags train_flags_defaults(void)
 {

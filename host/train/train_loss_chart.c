@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_try.h"
 #include "io/io_file.h"
 #include "train/train_run_dir.h"
-#include "base/base_try.h"
 
 enum { CHART_W = 720, CHART_H = 420, LEFT = 64, RIGHT = 20, TOP = 36, BOTTOM = 48 };
 

@@ -6,12 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "base/base_clock.h"
 
 /* "1h02m", "3m20s", "45s" */
 static void format_duration(char *buf, size_t size, double s)
@@ -53,7 +48,7 @@ void progress_update(progress *p, const progress_info *info, int mark)
         }
         return;
     }
-    double t = now_s();
+    double t = clock_now_s();
     if (!mark && p->open && t - p->last_draw < 0.25)
         return;
     p->last_draw = t;

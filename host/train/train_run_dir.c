@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io_data_readers.h"
-#include "io/io_file.h"
 #include "base/base_try.h"
+#include "io/io_file.h"
 
 char *run_dir_path(const char *dir, const char *name)
 {
@@ -21,27 +20,6 @@ char *run_dir_path(const char *dir, const char *name)
     }
     snprintf(p, len, "%s/%s", dir, name);
     return p;
-}
-
-/* mkdir -p */
-static pcnn_status make_dirs(const char *dir)
-{
-    if (!dir[0]) /* the loop below starts past the first character */
-        return pcnn_fail(PCNN_ERR_ARG, "--run-dir: empty path");
-    char *copy = strdup(dir);
-    if (!copy)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
-    pcnn_status st = PCNN_OK;
-    for (char *p = copy + 1; !st && *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            st = make_dir(copy);
-            *p = '/';
-        }
-    if (!st)
-        st = make_dir(copy);
-    free(copy);
-    return st;
 }
 
 pcnn_status run_dir_prepare(const char *dir, int resume)

@@ -11,17 +11,16 @@
 #include "tune/tune_gemm_tiles.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "opencl/cl_backend.h"
-#include "bench/bench_gemm.h"
+#include "base/base_clock.h"
 #include "base/base_try.h"
 
 typedef struct {
     backend *be;
-    masked_shape *shapes;
+    const pcnn_log *log;
+    const step_product *shapes;
     int n_shapes;
     gemm_buffers buf;
     float *ref[3], *out; /* outputs of the first product of each kind (NN, TN, NT) at the start */
@@ -29,18 +28,18 @@ typedef struct {
     int first[3];
 } tuner;
 
-static int kind_of(const gemm_shape *s) { return s->ta ? 1 : s->tb ? 2 : 0; }
+static int kind_of(const step_product *p) { return p->kind == PRODUCT_MASKED_TN ? 1 : p->shape.tb ? 2 : 0; }
 
 /* Seconds of one step's products; fails if a checked product differs from the reference. */
 static pcnn_status step_time(tuner *t, double *seconds)
 {
     double total = 0, s, best;
     for (int i = 0; i < t->n_shapes; i++) {
-        TRY(masked_time(&t->buf, &t->shapes[i], 1, &s)); /* warm-up: PoCL compiles at the first launch */
-        TRY(masked_time(&t->buf, &t->shapes[i], 1, &best));
-        TRY(masked_time(&t->buf, &t->shapes[i], 1, &s));
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &s)); /* warm-up: PoCL compiles at the first launch */
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &best));
+        TRY(product_time(&t->buf, &t->shapes[i], 1, &s));
         total += (s < best ? s : best) * t->shapes[i].shape.count;
-        int k = kind_of(&t->shapes[i].shape);
+        int k = kind_of(&t->shapes[i]);
         if (t->first[k] != i)
             continue;
         TRY(t->be->ops->read(t->be, t->buf.c, 0, t->out, t->len[k] * sizeof(float)));
@@ -69,13 +68,13 @@ static double median3(double v[CONFIRM])
     return a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
 }
 
-static double try_tiles(tuner *t, const cl_gemm_tiles *c, cl_gemm_tune_report *rep)
+static double try_tiles(tuner *t, const cl_gemm_tiles *c, tune_tiles_report *rep)
 {
     double s;
     rep->tried++;
     if (backend_cl_set_gemm_tiles(t->be, c) || step_time(t, &s)) {
-        fprintf(stderr, "tune: tiles MR=%d NR=%d MC=%d TN_CHUNK=%d rejected: %s\n", c->mr, c->nr, c->mc,
-                c->tn_chunk, pcnn_last_error());
+        pcnn_log_printf(t->log, "tune: tiles MR=%d NR=%d MC=%d TN_CHUNK=%d rejected: %s", c->mr, c->nr, c->mc,
+                        c->tn_chunk, pcnn_last_error());
         pcnn_clear_error();
         return INFINITY;
     }
@@ -83,11 +82,11 @@ static double try_tiles(tuner *t, const cl_gemm_tiles *c, cl_gemm_tune_report *r
     return s;
 }
 
-static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
+static pcnn_status search(tuner *t, double budget_s, tune_tiles_report *rep)
 {
     static const int PAIRS[][2] = {{6, 16}, {4, 16}, {8, 8}, {6, 8}, {4, 8}};
     static const int ROWS[] = {96, 48, 192}, CHUNKS[] = {256, 128, 512, 64};
-    double flops = 0, end = bench_now_s() + budget_s, best_s;
+    double flops = 0, end = clock_now_s() + budget_s, best_s;
     for (int i = 0; i < t->n_shapes; i++)
         flops += t->shapes[i].shape.flops * t->shapes[i].shape.count;
     cl_gemm_tiles start, c;
@@ -95,8 +94,8 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
     TRY(step_time(t, &best_s)); /* the starting tiles: the reference results */
     rep->best = start;
     rep->before_gflops = flops / best_s * 1e-9;
-    for (int p = 0; p < 5 && bench_now_s() < end; p++)
-        for (int r = 0; r < 3 && bench_now_s() < end; r++) {
+    for (int p = 0; p < 5 && clock_now_s() < end; p++)
+        for (int r = 0; r < 3 && clock_now_s() < end; r++) {
             c = (cl_gemm_tiles){PAIRS[p][0], PAIRS[p][1], ROWS[r], start.tn_chunk};
             if (c.mr == start.mr && c.nr == start.nr && c.mc == start.mc)
                 continue;
@@ -104,7 +103,7 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
             if (s < best_s)
                 best_s = s, rep->best = c;
         }
-    for (int k = 0; k < 4 && bench_now_s() < end; k++) {
+    for (int k = 0; k < 4 && clock_now_s() < end; k++) {
         c = rep->best;
         if (CHUNKS[k] == c.tn_chunk)
             continue;
@@ -124,8 +123,9 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
             TRY(step_time(t, &s_best[i]));
         }
         double mb = median3(s_best), ms = median3(s_start);
-        fprintf(stderr, "tune: confirming MR=%d NR=%d MC=%d TN_CHUNK=%d: %.1f vs %.1f GFLOP/s at the start\n",
-                rep->best.mr, rep->best.nr, rep->best.mc, rep->best.tn_chunk, flops / mb * 1e-9, flops / ms * 1e-9);
+        pcnn_log_printf(t->log, "tune: confirming MR=%d NR=%d MC=%d TN_CHUNK=%d: %.1f vs %.1f GFLOP/s at the start",
+                        rep->best.mr, rep->best.nr, rep->best.mc, rep->best.tn_chunk, flops / mb * 1e-9,
+                        flops / ms * 1e-9);
         best_s = mb < ms ? mb : ms;
         rep->before_gflops = flops / ms * 1e-9;
         if (ms <= mb)
@@ -135,25 +135,24 @@ static pcnn_status search(tuner *t, double budget_s, cl_gemm_tune_report *rep)
     return backend_cl_set_gemm_tiles(t->be, &rep->best);
 }
 
-pcnn_status cl_gemm_tune_run(backend *be, const pcnn_model *m, int batch, int H, int W, double budget_s,
-                             cl_gemm_tune_report *rep)
+pcnn_status tune_gemm_tiles(backend *be, const step_product *shapes, int n_shapes, double budget_s, const pcnn_log *log,
+                            tune_tiles_report *rep)
 {
-    *rep = (cl_gemm_tune_report){0};
-    if (!be->ops->masked_gemm)
+    *rep = (tune_tiles_report){0};
+    if (!backend_cl_masked_kernels(be))
         return pcnn_fail(PCNN_ERR_ARG, "%s does not use cl/gemm.cl's masked products", be->name);
-    tuner t = {.be = be, .first = {-1, -1, -1}};
-    TRY(masked_shapes_of_model(m, batch, H, W, &t.shapes, &t.n_shapes));
+    tuner t = {.be = be, .log = log, .shapes = shapes, .n_shapes = n_shapes, .first = {-1, -1, -1}};
     size_t longest = 1;
     for (int i = 0; i < t.n_shapes; i++) {
         const gemm_shape *g = &t.shapes[i].shape;
-        int k = kind_of(g);
+        int k = kind_of(&t.shapes[i]);
         if (t.first[k] < 0) {
             t.first[k] = i;
             t.len[k] = (size_t)g->m * g->ldc;
             longest = t.len[k] > longest ? t.len[k] : longest;
         }
     }
-    pcnn_status st = masked_buffers_alloc(be, t.shapes, t.n_shapes, &t.buf);
+    pcnn_status st = gemm_buffers_alloc(be, t.shapes, t.n_shapes, &t.buf);
     if (!st)
         st = (t.out = malloc(longest * sizeof(float))) ? search(&t, budget_s, rep)
                                                         : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
@@ -161,6 +160,5 @@ pcnn_status cl_gemm_tune_run(backend *be, const pcnn_model *m, int batch, int H,
     for (int k = 0; k < 3; k++)
         free(t.ref[k]);
     free(t.out);
-    free(t.shapes);
     return st;
 }

@@ -2,23 +2,22 @@
  * searches their tile parameters (register tile, rows per work-item, the
  * weight gradient's row chunk) for the model's own products. Only built with
  * PCNN_OPENCL; no OpenCL types here. */
-#ifndef PCNN_CL_GEMM_TUNE_H
-#define PCNN_CL_GEMM_TUNE_H
+#ifndef PCNN_TUNE_GEMM_TILES_H
+#define PCNN_TUNE_GEMM_TILES_H
 
-#include "backend/backend.h"
-#include "opencl/cl_gemm_tiles.h"
-#include "pcnn/model.h"
+#include "bench/bench_gemm.h"
+#include "opencl/cl_backend.h"
 
 typedef struct {
     int tried, valid;                   /* tile sets timed; of those, accepted */
     double before_gflops, after_gflops; /* one step's masked products, count-weighted */
     cl_gemm_tiles best;
-} cl_gemm_tune_report;
+} tune_tiles_report;
 
-/* Times one training step's masked products (batch x H x W images of model
- * m) on OpenCL backend `be` for each candidate, for about budget_s seconds,
- * starting from the tiles it has; leaves it with the best. */
-pcnn_status cl_gemm_tune_run(backend *be, const pcnn_model *m, int batch, int H, int W, double budget_s,
-                             cl_gemm_tune_report *rep);
+/* Times the masked products `shapes` (one training step's, as recorded) on OpenCL backend
+ * `be` for each candidate, for about budget_s seconds, starting from the
+ * tiles it has; leaves it with the best. Progress lines go to log. */
+pcnn_status tune_gemm_tiles(backend *be, const step_product *shapes, int n_shapes, double budget_s, const pcnn_log *log,
+                            tune_tiles_report *rep);
 
 #endif

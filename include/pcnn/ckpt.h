@@ -6,14 +6,13 @@
  *   u32 crc32 of all the bytes before it
  * All integers little-endian; f32 payloads little-endian IEEE floats.
  *
- * Records a model checkpoint holds: "config" (text, config.txt form) and
- * "params" (f32, the flat parameter vector); training adds its own state. */
+ * What a model's checkpoint holds is pcnn/model_ckpt.h's business. */
 #ifndef PCNN_CKPT_H
 #define PCNN_CKPT_H
 
 #include <stddef.h>
 
-#include "pcnn/model.h"
+#include "pcnn/error.h"
 
 #define PCNN_CKPT_VERSION 1
 
@@ -51,15 +50,5 @@ const pcnn_record *pcnn_ckpt_find(const pcnn_ckpt *ck, const char *name);
 /* The record called `name` with the given type and size, or an error naming `path`. */
 pcnn_status pcnn_ckpt_expect(const pcnn_ckpt *ck, const char *path, const char *name, pcnn_record_type type,
                              size_t bytes, const pcnn_record **out);
-
-/* A model's records ("config", "params"). *host_params is a host copy of the
- * parameters that must live until the write; free it after. */
-pcnn_status pcnn_ckpt_add_model(pcnn_ckpt *ck, pcnn_model *m, float **host_params);
-/* Builds the model a checkpoint describes, on `dev`. */
-pcnn_status pcnn_model_from_ckpt(pcnn_device *dev, const pcnn_ckpt *ck, const char *path, pcnn_model **out);
-
-/* A checkpoint of just the model. */
-pcnn_status pcnn_model_save(pcnn_model *m, const char *path);
-pcnn_status pcnn_model_load(pcnn_device *dev, const char *path, pcnn_model **out);
 
 #endif

@@ -6,24 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pcnn/device_types.h"
 #include "pcnn/error.h"
-
-typedef struct backend pcnn_device;
-
-/* What `pcnn-cl devices` lists about one device. */
-typedef struct {
-    int index;
-    char backend[16];   /* "cpu", "opencl" */
-    char platform[128]; /* OpenCL platform name; "native" for device 0 */
-    char platform_vendor[64];
-    char name[128];
-    char type[16]; /* "CPU", "GPU", "accelerator", "other" */
-    char vendor[128];
-    char driver[64];
-    int compute_units;
-    int is_gpu;
-    uint64_t global_mem, max_alloc; /* bytes; 0 where unknown */
-} pcnn_device_info;
 
 /* Number of devices (1 + the OpenCL devices). When there is no OpenCL device,
  * *why_no_opencl (if not NULL) says why (no driver, OpenCL disabled at build). */
@@ -31,16 +15,29 @@ int pcnn_device_count(const char **why_no_opencl);
 /* Describes device `index` (0 <= index < pcnn_device_count()). */
 pcnn_status pcnn_device_describe(int index, pcnn_device_info *info);
 
-/* Opens device `index`. */
-pcnn_status pcnn_device_open(int index, pcnn_device **out);
-/* Opens the device a --device / PCNN_DEVICE value names: an index, or a
- * case-insensitive substring of "backend platform platform-vendor name vendor" (first match);
- * NULL or "" = the default (the first OpenCL GPU, else device 0). */
-pcnn_status pcnn_device_open_spec(const char *spec, pcnn_device **out);
+/* Parses "auto", "clblast" or "kernels" (for --gemm and PCNN_GEMM), and back. */
+pcnn_status pcnn_gemm_route_parse(const char *text, pcnn_gemm_route *out);
+const char *pcnn_gemm_route_name(pcnn_gemm_route route);
+
+/* Everything off: untuned, no disk cache, AUTO, silent. */
+pcnn_device_opts pcnn_device_opts_default(void);
+
+/* The device index a --device / PCNN_DEVICE value names. The value is
+ * trimmed; a whole number is an index (never matched against names); a
+ * comma-separated list gives one entry per local rank (cycled); anything else
+ * is a case-insensitive substring of "backend platform platform-vendor name
+ * vendor" (first match); NULL or "" is the default: the first OpenCL GPU
+ * (ranks take the GPUs in turn), else device 0. PCNN_ERR_ARG if nothing
+ * matches. */
+pcnn_status pcnn_device_select(const char *spec, int local_rank, int *index);
+
+/* Opens the device a spec names (pcnn_device_select), or one by index. opts
+ * may be NULL (pcnn_device_opts_default()). */
+pcnn_status pcnn_device_open(const char *spec, const pcnn_device_opts *opts, pcnn_device **out);
+pcnn_status pcnn_device_open_index(int index, const pcnn_device_opts *opts, pcnn_device **out);
 void pcnn_device_close(pcnn_device *dev);
 const char *pcnn_device_name(const pcnn_device *dev);
-/* Device bytes allocated now and at most so far. */
+/* Device bytes allocated now. */
 size_t pcnn_device_bytes_in_use(const pcnn_device *dev);
-size_t pcnn_device_bytes_peak(const pcnn_device *dev);
 
 #endif

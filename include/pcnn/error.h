@@ -25,4 +25,13 @@ pcnn_status pcnn_fail(pcnn_status status, const char *fmt, ...)
 /* Clears the message. */
 void pcnn_clear_error(void);
 
+/* Where the library sends a line that is not an error (a warning, a tuner's
+ * progress): the program that owns the terminal decides. fn NULL: dropped. */
+typedef struct {
+    void (*fn)(void *ctx, const char *line);
+    void *ctx;
+} pcnn_log;
+
+void pcnn_log_printf(const pcnn_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

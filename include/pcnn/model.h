@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "pcnn/config.h"
-#include "pcnn/device.h"
+#include "pcnn/device_types.h"
 
 typedef struct pcnn_model pcnn_model;
 

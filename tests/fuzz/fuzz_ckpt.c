@@ -4,11 +4,12 @@
 #include <stdlib.h>
 
 #include "pcnn/ckpt.h"
+#include "pcnn/model_ckpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static pcnn_device *dev;
-    if (!dev && pcnn_device_open(0, &dev))
+    if (!dev && pcnn_device_open_index(0, NULL, &dev))
         abort();
     pcnn_ckpt ck;
     if (pcnn_ckpt_parse(data, size, "fuzz.pcnn", &ck) != PCNN_OK)

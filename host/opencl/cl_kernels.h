@@ -1,9 +1,9 @@
 /* What the files of the OpenCL backend share (cl_backend.c: memory, the
- * element-wise ops, creation; cl_gemm.c: the products): the backend
- * struct, the kernel table's indices and the launch helper. Internal to the
- * OpenCL backend. */
-#ifndef PCNN_BACKEND_CL_INTERNAL_H
-#define PCNN_BACKEND_CL_INTERNAL_H
+ * element-wise ops, creation; cl_gemm.c: the products; cl_kernels.c: the
+ * kernel table, building it, launching): the backend struct, the kernel
+ * table's indices and the launch helper. Internal to the OpenCL backend. */
+#ifndef PCNN_CL_KERNELS_H
+#define PCNN_CL_KERNELS_H
 
 #include <CL/cl.h>
 
@@ -12,6 +12,7 @@
 #include "opencl/cl_gemm_tiles.h"
 #include "opencl/cl_profile.h"
 #include "opencl/cl_program.h"
+#include "opencl/cl_tuning.h"
 
 struct bbuf {
     cl_mem mem;
@@ -47,7 +48,7 @@ enum {
 };
 
 typedef struct {
-    backend base; /* first: a backend * is a cl_backend * */
+    backend base;    /* first: a backend * is a cl_backend * */
     backend_ops ops; /* base.ops points here: which optional ops exist depends on the device */
     const cl_device_entry *dev;
     cl_context ctx;
@@ -59,9 +60,13 @@ typedef struct {
     int queued;              /* commands enqueued since the last marker */
     cl_event mark;           /* marker behind the commands before those */
     cl_program_counts counts;
-    cl_profile profile; /* PCNN_CL_PROFILE=1: time per command name */
+    cl_build_env build; /* where kernel sources and the compile cache are */
+    pcnn_log log;       /* warnings and the profile table */
+    cl_tuning tuning;   /* `pcnn-cl tune`'s file for this device, read once at creation */
+    int masked_kernels; /* the masked products run cl/gemm.cl (else CLBlast per colour group) */
+    cl_profile profile; /* --device option profile: time per command name */
     cl_gemm_tiles gemm; /* cl/gemm.cl's tiles */
-    cl_mem scratch; /* the masked products' packed weights and partial sums */
+    cl_mem scratch;     /* the masked products' packed weights and partial sums */
     size_t scratch_bytes;
 } cl_backend;
 
@@ -77,29 +82,27 @@ typedef struct {
 #define A_U64(x) ((karg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(x)}})
 #define A_INT(x) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(x)}})
 #define A_INT8(x) ((karg){sizeof(cl_int8), &(x)})
-#define A_LOCAL(bytes) ((karg){(bytes), NULL}) /* a __local buffer of that size */
 #define A_U32(x) ((karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(x)}})
 #define A_F32(x) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(x)}})
 #define LAUNCH(c, k, items, ...)                                                                                       \
     cl_launch(c, k, items, (karg[]){__VA_ARGS__}, (int)(sizeof((karg[]){__VA_ARGS__}) / sizeof(karg)))
 
+/* Builds program p (or loads it from the compile cache) and creates its
+ * kernels with their launch sizes; release_program drops them again. */
+pcnn_status cl_kernels_build(cl_backend *c, int p);
+void cl_kernels_release(cl_backend *c, int p);
+/* Every program; sets the reductions' work-group size first. */
+pcnn_status cl_kernels_build_all(cl_backend *c);
+
 /* Runs kernel k over `items` work-items (rounded up to whole work-groups: the
  * kernels ignore the excess). */
 pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int nargs);
-/* c->scratch, grown to hold at least `floats` (cl_gemm.c). */
-pcnn_status cl_scratch_reserve(cl_backend *c, size_t floats);
-/* Counts a command queued outside cl_launch (see cl_backend.c). */
+/* Counts a command queued outside cl_launch (the queue stays short: see cl_kernels.c). */
 pcnn_status cl_throttle(cl_backend *c);
 
 /* cl_gemm.c */
-/* Whether this device gets cl/gemm.cl's masked products (CPU devices;
- * PCNN_CL_GEMM=kernels|clblast overrides). */
-int cl_use_masked_kernels(const cl_device_entry *dev);
-/* The tiles for this device: PCNN_CL_GEMM_TILES=mr,nr,mc,chunk, else the
- * tune file's PcnnGemm line (unless PCNN_NO_TUNE), else the defaults. */
-cl_gemm_tiles cl_gemm_tiles_for_device(const cl_device_entry *dev);
-/* cl/gemm.cl's -D options for c->gemm. */
-void cl_gemm_options(const cl_backend *c, char *dst, size_t n);
+/* c->scratch, grown to hold at least `floats`. */
+pcnn_status cl_scratch_reserve(cl_backend *c, size_t floats);
 pcnn_status cl_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b, int ldb,
                     float beta, bview cv, int ldc);
 pcnn_status cl_masked_gemm(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b, int ldb,
