@@ -242,11 +242,40 @@ static void test_transposed_gather_is_the_input_gradient(void **state)
     check_transposed(3, 4, 3, 129, 129, 3, 0, 0); /* several inner blocks, tail panels */
 }
 
-/* The same bits on 1 thread as on 3: every sum runs in one fixed order. */
-static void test_thread_count_does_not_change_results(void **state)
+/* The sampler's few-row product against the triple loop: column tails, a
+ * pair of panels and a single one, rows not a multiple of the tile. */
+static void test_small_gemm_is_the_product(void **state)
 {
     (void)state;
-    int m = 500, K = 150, n = 100;
+    const int shapes[][3] = {{1, 1, 1}, {16, 256, 96}, {13, 48, 240}, {16, 37, 5}, {64, 80, 33}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], lda = k + 3, ldb = n + 5, ldc = n + 2;
+        float *a = random_floats((size_t)m * lda, 11), *b = random_floats((size_t)k * ldb, 12);
+        float *c = random_floats((size_t)m * ldc, 13);
+        cpu_gemm_scratch scratch = {0};
+        assert_true(cpu_small_gemm(&scratch, m, n, k, a, lda, b, ldb, c, ldc));
+        double worst = 0;
+        for (int r = 0; r < m; r++)
+            for (int j = 0; j < n; j++) {
+                double v = 0;
+                for (int q = 0; q < k; q++)
+                    v += (double)a[(size_t)r * lda + q] * b[(size_t)q * ldb + j];
+                double e = fabs(c[(size_t)r * ldc + j] - v);
+                worst = e > worst ? e : worst;
+            }
+        printf("small gemm m=%d n=%d k=%d: max error %.2e\n", m, n, k, worst);
+        assert_true(worst <= 1e-5 * sqrt((double)k));
+        assert_false(cpu_small_gemm(&scratch, SMALL_GEMM_ROWS + 1, n, k, a, lda, b, ldb, c, ldc));
+        cpu_gemm_scratch_free(&scratch);
+        free(a), free(b), free(c);
+    }
+}
+
+/* The same bits on 1 thread as on 3: every sum runs in one fixed order, and
+ * each task computes the same values whichever thread claims it. */
+static void check_thread_count(int m)
+{
+    int K = 150, n = 100;
     float *a = random_floats((size_t)m * K, 8), *b = random_floats((size_t)m * n, 9);
     float *out[2], *grad[2];
     gemm_segments seg = three_groups(n, K, 0);
@@ -265,6 +294,13 @@ static void test_thread_count_does_not_change_results(void **state)
     free(a), free(b), free(out[0]), free(out[1]), free(grad[0]), free(grad[1]);
 }
 
+static void test_thread_count_does_not_change_results(void **state)
+{
+    (void)state;
+    check_thread_count(500);
+    check_thread_count(5000); /* the weight gradient in several row parts */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_masked_gemm_tn_shapes),
         cmocka_unit_test(test_gather_matches_im2col),
         cmocka_unit_test(test_transposed_gather_is_the_input_gradient),
+        cmocka_unit_test(test_small_gemm_is_the_product),
         cmocka_unit_test(test_thread_count_does_not_change_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

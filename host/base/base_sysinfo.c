@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -14,9 +15,17 @@
 #define PCNN_CLBLAST_VERSION "none"
 #endif
 
+void sysinfo_load_average(double out[3])
+{
+    if (getloadavg(out, 3) != 3)
+        out[0] = out[1] = out[2] = -1.0;
+}
+
 void sysinfo_get(sysinfo *s)
 {
     memset(s, 0, sizeof *s);
+    sysinfo_load_average(s->load_before);
+    s->load_after[0] = s->load_after[1] = s->load_after[2] = -1.0;
     snprintf(s->cpu_model, sizeof s->cpu_model, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];

@@ -12,9 +12,16 @@ typedef struct {
     char openblas[160];
     char clblast[32];
     char pcnn[32];
+    /* The 1, 5 and 15 minute load averages when sysinfo_get ran and when the
+     * measuring ended (sysinfo_load_average); -1 where unknown. A figure taken
+     * while other work loads the machine is not a quiet-machine figure. */
+    double load_before[3], load_after[3];
 } sysinfo;
 
 void sysinfo_get(sysinfo *s);
+
+/* The 1, 5 and 15 minute load averages (-1 each if unknown). */
+void sysinfo_load_average(double out[3]);
 
 /* The machine's physical memory in bytes. */
 uint64_t sysinfo_memory_bytes(void);

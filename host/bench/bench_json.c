@@ -175,7 +175,10 @@ pcnn_status bench_write_json(const char *path, const sysinfo *sys, const bench_s
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     fputs("{\"machine\":{", f);
     kv_str(f, "cpu_model", sys->cpu_model);
-    fprintf(f, "\"cores\":%d,\"memory_bytes\":%llu},", sys->cores, (unsigned long long)sys->memory_bytes);
+    fprintf(f, "\"cores\":%d,\"memory_bytes\":%llu,", sys->cores, (unsigned long long)sys->memory_bytes);
+    fprintf(f, "\"load_average_before\":[%.2f,%.2f,%.2f],\"load_average_after\":[%.2f,%.2f,%.2f]},",
+            sys->load_before[0], sys->load_before[1], sys->load_before[2], sys->load_after[0], sys->load_after[1],
+            sys->load_after[2]);
     fputs("\"versions\":{", f);
     kv_str(f, "pcnn_cl", sys->pcnn);
     kv_str(f, "openblas", sys->openblas);

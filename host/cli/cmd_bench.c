@@ -23,6 +23,10 @@
 
 extern char **environ;
 
+/* Above this 1-minute load average before a run, other work was sharing the
+ * cores (the "after" figure includes the benchmark's own load). */
+#define QUIET_LOAD 0.3
+
 /* "all", or device specs (indices or names, as --device takes) separated by
  * commas, into indices; returns the count or -1 after printing why. */
 static int parse_devices(const cli_context *ctx, const char *spec, int *idx, int cap)
@@ -207,10 +211,18 @@ static void print_profile(const bench_result *r)
     printf("%-34s %10s %10s %10.2f\n", "step", "", "", 1e3 * r->profile_step_s);
 }
 
+static void print_load(const char *when, const double l[3])
+{
+    printf("load average %s: %.2f, %.2f, %.2f (1, 5, 15 min)%s\n", when, l[0], l[1], l[2],
+           l[0] > QUIET_LOAD ? "  [not a quiet machine]" : "");
+}
+
 static void print_table(const sysinfo *sys, const bench_settings *s, const bench_result *r, int n)
 {
     printf("machine: %s, %d cores, %.1f GiB; pcnn-cl %s, %s, CLBlast %s\n", sys->cpu_model, sys->cores,
            sys->memory_bytes / 1073741824.0, sys->pcnn, sys->openblas, sys->clblast);
+    print_load("before", sys->load_before);
+    print_load("after", sys->load_after);
     printf("model: preset %s, batch %d, %dx%dx%d; median of %d reps after a warm-up (min..max in JSON)\n",
            s->preset, s->batch, s->height, s->width, s->colours, s->reps);
     for (int i = 0; i < n; i++)
@@ -332,6 +344,7 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         if (!st && idx[i] > 0 && !no_compile)
             measure_compile(ctx, &r[i], &s);
     }
+    sysinfo_load_average(sys.load_after);
     if (!st)
         print_table(&sys, &s, r, n);
     if (!st && json) {

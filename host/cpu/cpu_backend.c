@@ -1,7 +1,8 @@
-/* The native CPU backend: plain C loops parallel with OpenMP, GEMMs through
- * CBLAS (OpenBLAS). Buffers are host memory; views are pointers plus offsets.
- * Every reduction runs in a fixed order, so results do not depend on the
- * number of threads. */
+/* The native CPU backend: plain C loops cut into tasks for one persistent
+ * thread team (host/cpu/cpu_team.h), the masked products in host/cpu/cpu_gemm.c,
+ * plain GEMMs through CBLAS (OpenBLAS). Buffers are host memory; views are
+ * pointers plus offsets. Every reduction runs in a fixed order, so results do
+ * not depend on the number of threads. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +29,39 @@ typedef struct {
     backend base; /* first, so a backend * is a cpu_backend * */
     cpu_gemm_scratch gemm;
 } cpu_backend;
+
+/* Loops over [0, n) in chunks of `chunk`, one task each: fn(ctx, i0, i1). */
+typedef void (*range_fn)(void *ctx, size_t i0, size_t i1);
+typedef struct {
+    range_fn fn;
+    void *ctx;
+    size_t n, chunk;
+} range_job;
+
+static void range_task(void *ctx, int task, int thread)
+{
+    const range_job *j = ctx;
+    (void)thread;
+    size_t i0 = (size_t)task * j->chunk, i1 = i0 + j->chunk < j->n ? i0 + j->chunk : j->n;
+    j->fn(j->ctx, i0, i1);
+}
+
+/* Elementwise loops take 32 Ki elements a task (128 KiB of floats): enough
+ * tasks to balance, few enough that claiming them costs nothing. */
+enum { CHUNK = 1 << 15 };
+
+static void parallel_range(backend *be, size_t n, size_t chunk, range_fn fn, void *ctx)
+{
+    if (n == 0)
+        return;
+    range_job j = {fn, ctx, n, chunk ? chunk : 1};
+    size_t tasks = (n + j.chunk - 1) / j.chunk;
+    if (tasks > (size_t)1 << 30) { /* an int task count: larger chunks */
+        j.chunk = (n + ((size_t)1 << 30) - 1) >> 30;
+        tasks = (n + j.chunk - 1) / j.chunk;
+    }
+    cpu_team_run(cpu_gemm_team(&((cpu_backend *)be)->gemm), (int)tasks, range_task, &j);
+}
 
 static void cpu_destroy(backend *be)
 {
@@ -80,27 +114,49 @@ static pcnn_status cpu_read(backend *be, bbuf *src, size_t off, void *dst, size_
     return PCNN_OK;
 }
 
+typedef struct {
+    float *y;
+    const float *x, *z;
+    const uint8_t *u8;
+    float value;
+} elementwise;
+
+static void fill_range(void *ctx, size_t i0, size_t i1)
+{
+    const elementwise *e = ctx;
+    for (size_t i = i0; i < i1; i++)
+        e->y[i] = e->value;
+}
+
 static pcnn_status cpu_fill(backend *be, bview x, size_t n, float value)
 {
-    (void)be;
-    float *p = F(x);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        p[i] = value;
+    parallel_range(be, n, CHUNK, fill_range, &(elementwise){.y = F(x), .value = value});
     return PCNN_OK;
+}
+
+static void copy_range(void *ctx, size_t i0, size_t i1)
+{
+    const elementwise *e = ctx;
+    memcpy(e->y + i0, e->x + i0, (i1 - i0) * sizeof(float));
 }
 
 static pcnn_status cpu_copy(backend *be, bview dst, bview src, size_t n)
 {
-    (void)be;
-    memmove(F(dst), F(src), n * sizeof(float));
+    float *d = F(dst);
+    const float *s = F(src);
+    if (d < s + n && s < d + n) /* overlapping: one memmove */
+        memmove(d, s, n * sizeof(float));
+    else
+        parallel_range(be, n, CHUNK, copy_range, &(elementwise){.y = d, .x = s});
     return PCNN_OK;
 }
 
 static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda,
                             bview b, int ldb, float beta, bview c, int ldc)
 {
-    (void)be;
+    if (!ta && !tb && alpha == 1.0f && beta == 0.0f &&
+        cpu_small_gemm(&((cpu_backend *)be)->gemm, m, n, k, F(a), lda, F(b), ldb, F(c), ldc))
+        return PCNN_OK;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha,
                 F(a), lda, F(b), ldb, beta, F(c), ldc);
     return PCNN_OK;
@@ -149,126 +205,193 @@ static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview
     return cpu_masked_gemm_tn(&((cpu_backend *)be)->gemm, K, n, m, F(a), lda, gather, F(b), ldb, seg, F(c), ldc);
 }
 
-static pcnn_status cpu_im2col(backend *be, bview colv, bview inv, int B, int H, int W, int cin, int kh, int kw,
-                              int taps)
+typedef struct {
+    float *out;
+    const float *in;
+    int B, H, W, cin, kh, kw, taps, accumulate;
+} conv_rows;
+
+/* Rows (positions) per task of a conv loop: about CHUNK floats. */
+static size_t rows_per_task(size_t row_len) { return row_len >= CHUNK ? 1 : CHUNK / (row_len ? row_len : 1); }
+
+static void im2col_range(void *ctx, size_t p0, size_t p1)
 {
-    (void)be;
-    float *col = F(colv);
-    const float *in = F(inv);
-    size_t row_len = (size_t)taps * cin;
-#pragma omp parallel for schedule(static)
-    for (long p = 0; p < (long)B * H * W; p++) {
-        int b = (int)(p / ((long)H * W)), y = (int)(p / W % H), x = (int)(p % W);
-        float *dst = col + (size_t)p * row_len;
-        for (int t = 0; t < taps; t++, dst += cin) {
+    const conv_rows *j = ctx;
+    int H = j->H, W = j->W, cin = j->cin, kh = j->kh, kw = j->kw;
+    size_t row_len = (size_t)j->taps * cin;
+    for (size_t p = p0; p < p1; p++) {
+        int b = (int)(p / ((size_t)H * W)), y = (int)(p / W % H), x = (int)(p % W);
+        float *dst = j->out + p * row_len;
+        for (int t = 0; t < j->taps; t++, dst += cin) {
             int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
             if (sy < 0 || sy >= H || sx < 0 || sx >= W)
                 memset(dst, 0, (size_t)cin * sizeof(float));
             else
-                memcpy(dst, in + (((size_t)b * H + sy) * W + sx) * cin, (size_t)cin * sizeof(float));
+                memcpy(dst, j->in + (((size_t)b * H + sy) * W + sx) * cin, (size_t)cin * sizeof(float));
         }
     }
+}
+
+static pcnn_status cpu_im2col(backend *be, bview colv, bview inv, int B, int H, int W, int cin, int kh, int kw,
+                              int taps)
+{
+    conv_rows j = {F(colv), F(inv), B, H, W, cin, kh, kw, taps, 0};
+    parallel_range(be, (size_t)B * H * W, rows_per_task((size_t)taps * cin), im2col_range, &j);
     return PCNN_OK;
+}
+
+/* Gather form: each input position sums what every tap took from it, in tap
+ * order, so no two tasks write the same element. */
+static void col2im_range(void *ctx, size_t p0, size_t p1)
+{
+    const conv_rows *j = ctx;
+    int H = j->H, W = j->W, cin = j->cin, kh = j->kh, kw = j->kw;
+    size_t row_len = (size_t)j->taps * cin;
+    for (size_t p = p0; p < p1; p++) {
+        int b = (int)(p / ((size_t)H * W)), y = (int)(p / W % H), x = (int)(p % W);
+        float *dst = j->out + p * cin;
+        if (!j->accumulate)
+            memset(dst, 0, (size_t)cin * sizeof(float));
+        for (int t = 0; t < j->taps; t++) {
+            int oy = y - (t / kw - kh / 2), ox = x - (t % kw - kw / 2);
+            if (oy < 0 || oy >= H || ox < 0 || ox >= W)
+                continue;
+            const float *src = j->in + (((size_t)b * H + oy) * W + ox) * row_len + (size_t)t * cin;
+            for (int c = 0; c < cin; c++)
+                dst[c] += src[c];
+        }
+    }
 }
 
 static pcnn_status cpu_col2im(backend *be, bview dinv, bview dcolv, int B, int H, int W, int cin, int kh, int kw,
                               int taps, int accumulate)
 {
-    (void)be;
-    float *din = F(dinv);
-    const float *dcol = F(dcolv);
-    size_t row_len = (size_t)taps * cin;
-    /* Gather form: each input position sums what every tap took from it, in tap
-     * order, so no two threads write the same element. */
-#pragma omp parallel for schedule(static)
-    for (long p = 0; p < (long)B * H * W; p++) {
-        int b = (int)(p / ((long)H * W)), y = (int)(p / W % H), x = (int)(p % W);
-        float *dst = din + (size_t)p * cin;
-        if (!accumulate)
-            memset(dst, 0, (size_t)cin * sizeof(float));
-        for (int t = 0; t < taps; t++) {
-            int oy = y - (t / kw - kh / 2), ox = x - (t % kw - kw / 2);
-            if (oy < 0 || oy >= H || ox < 0 || ox >= W)
-                continue;
-            const float *src = dcol + (((size_t)b * H + oy) * W + ox) * row_len + (size_t)t * cin;
-            for (int c = 0; c < cin; c++)
-                dst[c] += src[c];
-        }
-    }
+    conv_rows j = {F(dinv), F(dcolv), B, H, W, cin, kh, kw, taps, accumulate};
+    parallel_range(be, (size_t)B * H * W, rows_per_task((size_t)taps * cin), col2im_range, &j);
     return PCNN_OK;
+}
+
+typedef struct {
+    float *y;
+    const float *bias;
+    int cols, relu;
+} bias_rows;
+
+static void bias_act_range(void *ctx, size_t r0, size_t r1)
+{
+    const bias_rows *j = ctx;
+    for (size_t r = r0; r < r1; r++) {
+        float *row = j->y + r * j->cols;
+        if (j->relu)
+            for (int c = 0; c < j->cols; c++) {
+                float v = row[c] + j->bias[c];
+                row[c] = relu1(v);
+            }
+        else
+            for (int c = 0; c < j->cols; c++)
+                row[c] += j->bias[c];
+    }
 }
 
 static pcnn_status cpu_bias_act(backend *be, bview yv, bview biasv, size_t rows, int cols, int relu)
 {
-    (void)be;
-    float *y = F(yv);
-    const float *bias = F(biasv);
-#pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < rows; r++) {
-        float *row = y + r * cols;
-        if (relu)
-            for (int c = 0; c < cols; c++) {
-                float v = row[c] + bias[c];
-                row[c] = relu1(v);
-            }
-        else
-            for (int c = 0; c < cols; c++)
-                row[c] += bias[c];
-    }
+    bias_rows j = {F(yv), F(biasv), cols, relu};
+    parallel_range(be, rows, rows_per_task((size_t)cols), bias_act_range, &j);
     return PCNN_OK;
+}
+
+/* The bias gradient sums each column over all rows: rows in parts of
+ * BIAS_PART_ROWS (fixed by the shape, not the thread count), each part in
+ * order (float over 32 rows, then double), then the parts in order. */
+enum { BIAS_PART_ROWS = 1024 };
+
+typedef struct {
+    const float *dy;
+    double *partial; /* parts x cols */
+    size_t rows;
+    int cols;
+} bias_grad_job;
+
+static void bias_grad_part(void *ctx, int part, int thread)
+{
+    const bias_grad_job *j = ctx;
+    (void)thread;
+    enum { COLS = 256, ROWS = 32 }; /* float sums over ROWS rows (vectorised), then added in double */
+    size_t r0 = (size_t)part * BIAS_PART_ROWS, r1 = r0 + BIAS_PART_ROWS < j->rows ? r0 + BIAS_PART_ROWS : j->rows;
+    double *acc = j->partial + (size_t)part * j->cols;
+    for (int c = 0; c < j->cols; c++)
+        acc[c] = 0.0;
+    for (int c0 = 0; c0 < j->cols; c0 += COLS) {
+        int nc = j->cols - c0 < COLS ? j->cols - c0 : COLS;
+        for (size_t r = r0; r < r1; r += ROWS) {
+            float f[COLS] = {0};
+            for (size_t rr = r; rr < r1 && rr < r + ROWS; rr++) {
+                const float *row = j->dy + rr * j->cols + c0;
+                for (int c = 0; c < nc; c++)
+                    f[c] += row[c];
+            }
+            for (int c = 0; c < nc; c++)
+                acc[c0 + c] += f[c];
+        }
+    }
 }
 
 static pcnn_status cpu_bias_grad(backend *be, bview dbv, bview dyv, size_t rows, int cols)
 {
-    (void)be;
     float *db = F(dbv);
-    const float *dy = F(dyv);
-    /* Each thread owns blocks of 16 columns (one cache line of a row) and sums
-     * all rows in order, in double: the same bits for any thread count. */
-    enum { BLOCK = 16 };
-#pragma omp parallel for schedule(static, 1)
-    for (int c0 = 0; c0 < cols; c0 += BLOCK) {
-        int c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
-        double acc[BLOCK] = {0};
-        for (size_t r = 0; r < rows; r++)
-            for (int c = c0; c < c1; c++)
-                acc[c - c0] += dy[r * cols + c];
-        for (int c = c0; c < c1; c++)
-            db[c] = (float)acc[c - c0];
+    size_t parts = (rows + BIAS_PART_ROWS - 1) / BIAS_PART_ROWS;
+    parts = parts ? parts : 1;
+    double *partial = malloc(parts * (size_t)cols * sizeof *partial);
+    if (!partial)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of host memory for the bias gradient's partial sums");
+    bias_grad_job j = {F(dyv), partial, rows, cols};
+    cpu_team_run(cpu_gemm_team(&((cpu_backend *)be)->gemm), (int)parts, bias_grad_part, &j);
+    for (int c = 0; c < cols; c++) {
+        double v = partial[c];
+        for (size_t p = 1; p < parts; p++)
+            v += partial[p * cols + c];
+        db[c] = (float)v;
     }
+    free(partial);
     return PCNN_OK;
+}
+
+static void relu_range(void *ctx, size_t i0, size_t i1)
+{
+    const elementwise *e = ctx;
+    for (size_t i = i0; i < i1; i++)
+        e->y[i] = relu1(e->x[i]);
 }
 
 static pcnn_status cpu_relu(backend *be, bview dst, bview src, size_t n)
 {
-    (void)be;
-    float *d = F(dst);
-    const float *s = F(src);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        d[i] = relu1(s[i]);
+    parallel_range(be, n, CHUNK, relu_range, &(elementwise){.y = F(dst), .x = F(src)});
     return PCNN_OK;
+}
+
+static void relu_backward_range(void *ctx, size_t i0, size_t i1)
+{
+    const elementwise *e = ctx;
+    for (size_t i = i0; i < i1; i++)
+        e->y[i] = e->x[i] > 0.0f ? e->y[i] : 0.0f;
 }
 
 static pcnn_status cpu_relu_backward(backend *be, bview dyv, bview yv, size_t n)
 {
-    (void)be;
-    float *dy = F(dyv);
-    const float *y = F(yv);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    parallel_range(be, n, CHUNK, relu_backward_range, &(elementwise){.y = F(dyv), .x = F(yv)});
     return PCNN_OK;
+}
+
+static void add_range(void *ctx, size_t i0, size_t i1)
+{
+    const elementwise *e = ctx;
+    for (size_t i = i0; i < i1; i++)
+        e->y[i] += e->x[i];
 }
 
 static pcnn_status cpu_add(backend *be, bview yv, bview xv, size_t n)
 {
-    (void)be;
-    float *y = F(yv);
-    const float *x = F(xv);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        y[i] += x[i];
+    parallel_range(be, n, CHUNK, add_range, &(elementwise){.y = F(yv), .x = F(xv)});
     return PCNN_OK;
 }
 
@@ -286,22 +409,32 @@ static pcnn_status cpu_mask_centre(backend *be, bview wv, int kh, int kw, int ci
     return PCNN_OK;
 }
 
+static void pixels_range(void *ctx, size_t i0, size_t i1)
+{
+    const elementwise *e = ctx;
+    for (size_t i = i0; i < i1; i++)
+        e->y[i] = (float)e->u8[i] / 255.0f;
+}
+
 static pcnn_status cpu_pixels_to_input(backend *be, bview xv, bview pixels, size_t n)
 {
-    (void)be;
-    float *x = F(xv);
-    const uint8_t *p = U8(pixels);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)p[i] / 255.0f;
+    parallel_range(be, n, CHUNK, pixels_range, &(elementwise){.y = F(xv), .u8 = U8(pixels)});
     return PCNN_OK;
+}
+
+static void softmax_range(void *ctx, size_t r0, size_t r1)
+{
+    const xent_rows *x = ctx;
+    cpu_softmax_xent(x->logits + r0 * x->groups, x->targets + r0, x->loss + r0, r1 - r0, x->groups, x->want_grad,
+                     x->grad_scale);
 }
 
 static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets, bview loss, size_t rows,
                                        int classes, int want_grad, float grad_scale)
 {
-    (void)be;
-    cpu_softmax_xent(F(logits), U8(targets), F(loss), rows, classes, want_grad, grad_scale);
+    /* groups holds the row length (classes) here */
+    xent_rows x = {F(logits), F(loss), U8(targets), classes, want_grad, grad_scale};
+    parallel_range(be, rows, rows_per_task((size_t)classes), softmax_range, &x);
     return PCNN_OK;
 }
 
@@ -309,42 +442,64 @@ static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets,
  * elements, where starting threads costs more than the loop. */
 enum { PARALLEL_MIN = 1 << 15 };
 
+typedef struct {
+    float *dst;
+    const float *a, *b;
+    size_t ld_dst, ld_a, ld_b;
+    int cols, relu;
+} add_act_rows;
+
+static void add_act_range(void *ctx, size_t r0, size_t r1)
+{
+    const add_act_rows *j = ctx;
+    for (size_t r = r0; r < r1; r++) {
+        float *d = j->dst + r * j->ld_dst;
+        const float *ar = j->a + r * j->ld_a, *br = j->b ? j->b + r * j->ld_b : NULL;
+        for (int c = 0; c < j->cols; c++) {
+            float v = br ? ar[c] + br[c] : ar[c];
+            d[c] = j->relu ? relu1(v) : v;
+        }
+    }
+}
+
 static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview av, size_t ld_a, bview bv,
                                   size_t ld_b, size_t rows, int cols, int relu)
 {
-    (void)be;
-    float *dst = F(dstv);
-    const float *a = F(av), *b = bv.buf ? F(bv) : NULL;
-#pragma omp parallel for schedule(static) if (rows * (size_t)cols >= PARALLEL_MIN)
-    for (size_t r = 0; r < rows; r++) {
-        float *d = dst + r * ld_dst;
-        const float *ar = a + r * ld_a, *br = b ? b + r * ld_b : NULL;
-        for (int c = 0; c < cols; c++) {
-            float v = br ? ar[c] + br[c] : ar[c];
-            d[c] = relu ? relu1(v) : v;
+    add_act_rows j = {F(dstv), F(av), bv.buf ? F(bv) : NULL, ld_dst, ld_a, ld_b, cols, relu};
+    size_t per = PARALLEL_MIN / (cols > 0 ? (size_t)cols : 1);
+    parallel_range(be, rows, per ? per : 1, add_act_range, &j);
+    return PCNN_OK;
+}
+
+typedef struct {
+    float *col;
+    const float *ring;
+    int R, W, cin, kh, kw, taps, y, x;
+} taps_rows;
+
+static void gather_taps_range(void *ctx, size_t i0, size_t i1)
+{
+    const taps_rows *j = ctx;
+    size_t row_len = (size_t)j->taps * j->cin, image = (size_t)j->R * j->W * j->cin;
+    for (size_t i = i0; i < i1; i++) {
+        float *dst = j->col + i * row_len;
+        for (int t = 0; t < j->taps; t++, dst += j->cin) {
+            int sy = j->y + t / j->kw - j->kh / 2, sx = j->x + t % j->kw - j->kw / 2;
+            if (sy < 0 || sx < 0 || sx >= j->W)
+                memset(dst, 0, (size_t)j->cin * sizeof(float));
+            else
+                memcpy(dst, j->ring + i * image + ((size_t)(sy % j->R) * j->W + sx) * j->cin,
+                       (size_t)j->cin * sizeof(float));
         }
     }
-    return PCNN_OK;
 }
 
 static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, int R, int W, int cin, int kh,
                                    int kw, int taps, int y, int x)
 {
-    (void)be;
-    float *col = F(colv);
-    const float *ring = F(ringv);
-    size_t row_len = (size_t)taps * cin, image = (size_t)R * W * cin;
-#pragma omp parallel for schedule(static) if ((size_t)n * row_len >= PARALLEL_MIN)
-    for (int i = 0; i < n; i++) {
-        float *dst = col + (size_t)i * row_len;
-        for (int t = 0; t < taps; t++, dst += cin) {
-            int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
-            if (sy < 0 || sx < 0 || sx >= W)
-                memset(dst, 0, (size_t)cin * sizeof(float));
-            else
-                memcpy(dst, ring + i * image + ((size_t)(sy % R) * W + sx) * cin, (size_t)cin * sizeof(float));
-        }
-    }
+    taps_rows j = {F(colv), F(ringv), R, W, cin, kh, kw, taps, y, x};
+    size_t per = PARALLEL_MIN / ((size_t)taps * cin > 0 ? (size_t)taps * cin : 1);
+    parallel_range(be, (size_t)n, per ? per : 1, gather_taps_range, &j);
     return PCNN_OK;
 }
 
@@ -371,53 +526,94 @@ static int draw_one(const float *z, float inv_t, uint32_t bits)
     return last_live;
 }
 
+typedef struct {
+    uint8_t *px;
+    float *in, *bad;
+    const float *z;
+    size_t pixel_stride, input_stride, ld_logits;
+    uint64_t seed;
+    uint32_t image_base;
+    int y, x, colour;
+    float inv_temperature;
+} draw_job;
+
+static void draw_range(void *ctx, size_t i0, size_t i1)
+{
+    const draw_job *j = ctx;
+    for (size_t i = i0; i < i1; i++) {
+        philox_block r = rng_sample_block(j->seed, j->image_base + (uint32_t)i, j->y, j->x, j->colour);
+        const float *zi = j->z + i * j->ld_logits;
+        int v = draw_one(zi, j->inv_temperature, r.v[0]);
+        if (j->bad && pcnn_first_nonfinite(zi, 256) < 256)
+            j->bad[i] = 1.0f;
+        j->px[i * j->pixel_stride] = (uint8_t)v;
+        if (j->in)
+            j->in[i * j->input_stride] = (float)v / 255.0f;
+    }
+}
+
 static pcnn_status cpu_sample_draw(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
                                    bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y,
                                    int x, int colour, float inv_temperature, bview badv)
 {
-    (void)be;
-    uint8_t *px = (uint8_t *)pixels.buf->data + pixels.off;
-    float *in = input.buf ? F(input) : NULL, *bad = badv.buf ? F(badv) : NULL;
-    const float *z = F(logits);
-#pragma omp parallel for schedule(static) if (n >= 64)
-    for (int i = 0; i < n; i++) {
-        philox_block r = rng_sample_block(seed, image_base + (uint32_t)i, y, x, colour);
-        const float *zi = z + (size_t)i * ld_logits;
-        int v = draw_one(zi, inv_temperature, r.v[0]);
-        if (bad && pcnn_first_nonfinite(zi, 256) < 256)
-            bad[i] = 1.0f;
-        px[(size_t)i * pixel_stride] = (uint8_t)v;
-        if (in)
-            in[(size_t)i * input_stride] = (float)v / 255.0f;
-    }
+    draw_job j = {(uint8_t *)pixels.buf->data + pixels.off,
+                  input.buf ? F(input) : NULL,
+                  badv.buf ? F(badv) : NULL,
+                  F(logits),
+                  pixel_stride,
+                  input_stride,
+                  ld_logits,
+                  seed,
+                  image_base,
+                  y,
+                  x,
+                  colour,
+                  inv_temperature};
+    parallel_range(be, (size_t)n, 32, draw_range, &j);
     return PCNN_OK;
+}
+
+typedef struct {
+    float *w, *m, *v;
+    const float *g;
+    float step_size, b1, b2, eps;
+} optim_job;
+
+static void adam_range(void *ctx, size_t i0, size_t i1)
+{
+    const optim_job *j = ctx;
+    float *w = j->w, *m = j->m, *v = j->v, b1 = j->b1, b2 = j->b2;
+    const float *g = j->g;
+    for (size_t i = i0; i < i1; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        w[i] -= j->step_size * m[i] / (sqrtf(v[i]) + j->eps);
+    }
 }
 
 static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size,
                             float b1, float b2, float eps)
 {
-    (void)be;
-    float *w = F(wv), *m = F(mv), *v = F(vv);
-    const float *g = F(gv);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        w[i] -= step_size * m[i] / (sqrtf(v[i]) + eps);
-    }
+    optim_job j = {F(wv), F(mv), F(vv), F(gv), step_size, b1, b2, eps};
+    parallel_range(be, n, CHUNK, adam_range, &j);
     return PCNN_OK;
+}
+
+static void rmsprop_range(void *ctx, size_t i0, size_t i1)
+{
+    const optim_job *j = ctx; /* step_size = lr, b1 = rho */
+    float *w = j->w, *v = j->v, rho = j->b1;
+    const float *g = j->g;
+    for (size_t i = i0; i < i1; i++) {
+        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+        w[i] -= j->step_size * g[i] / (sqrtf(v[i]) + j->eps);
+    }
 }
 
 static pcnn_status cpu_rmsprop(backend *be, bview wv, bview gv, bview vv, size_t n, float lr, float rho, float eps)
 {
-    (void)be;
-    float *w = F(wv), *v = F(vv);
-    const float *g = F(gv);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-        w[i] -= lr * g[i] / (sqrtf(v[i]) + eps);
-    }
+    optim_job j = {F(wv), NULL, F(vv), F(gv), lr, rho, 0.0f, eps};
+    parallel_range(be, n, CHUNK, rmsprop_range, &j);
     return PCNN_OK;
 }
 

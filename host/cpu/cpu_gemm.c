@@ -14,14 +14,24 @@
  * count, so neither do the results. */
 #include "cpu/cpu_gemm.h"
 
-#include <cblas.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend_generic.h"
 #include "cpu/cpu_simd.h"
 
-enum { MR = 6, NR = 16, MC = 96, KC = 256 };
+/* The register tile: MR rows by NR = 16 columns, one v16 per row. AVX-512
+ * has 32 zmm registers: 12 accumulators, the panel's row and the broadcasts
+ * (the FMAs read them from memory). AVX's 16 ymm hold 6 rows of two halves;
+ * SSE's 16 xmm 3 rows of four quarters. */
+#if defined(__AVX512F__)
+#define MR 12
+#elif defined(__AVX__)
+#define MR 6
+#else
+#define MR 3
+#endif
+enum { NR = 16, MC = 96, KC = 256 };
 
 /* The inner range of column j (empty past the last column). */
 static void column_range(const gemm_segments *s, int j, int *lo, int *hi)
@@ -33,20 +43,6 @@ static void column_range(const gemm_segments *s, int j, int *lo, int *hi)
             *hi = s->hi[i];
             return;
         }
-}
-
-static pcnn_status check_segments(const gemm_segments *s, int n, int *kmax)
-{
-    if (s->count < 1 || s->count > GEMM_MAX_SEGMENTS || s->end[s->count - 1] != n)
-        return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: %d segments must end at column %d", s->count, n);
-    *kmax = 0;
-    for (int i = 0; i < s->count; i++) {
-        if (s->lo[i] < 0 || s->lo[i] > s->hi[i] || (i > 0 && s->end[i] < s->end[i - 1]))
-            return pcnn_fail(PCNN_ERR_ARG, "masked_gemm: segment %d is malformed", i);
-        if (s->hi[i] > *kmax)
-            *kmax = s->hi[i];
-    }
-    return PCNN_OK;
 }
 
 /* The convolution tap behind gathered tap t: the centre first when transposed. */
@@ -89,26 +85,32 @@ static void pack_panel(float *panel, int *range, int p, int n, int kmax, const f
 
 /* acc[i] += sum over k in [k0, k1) of arow[i][k * stride] panel[k, :]: the
  * register tile. The forward product passes rows of A (stride 1); the weight
- * gradient passes packed B, MR values per k (stride MR). */
-static inline void tile_product(const float *const arow[MR], size_t stride, const float *panel, int k0, int k1,
-                                v8 acc[MR][2])
+ * gradient passes packed B, MR values per k (stride MR). Each row's
+ * accumulator is a named variable (the ROWS list) so that it stays in a
+ * register over the whole loop. */
+#if MR == 12
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#elif MR == 6
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#else
+#define ROWS(X) X(0) X(1) X(2)
+#endif
+static inline void tile_product(const float *const arow[MR], size_t stride, const float *panel, size_t pstride,
+                                int k0, int k1, v16 acc[MR])
 {
-    v8 a00 = acc[0][0], a01 = acc[0][1], a10 = acc[1][0], a11 = acc[1][1], a20 = acc[2][0], a21 = acc[2][1];
-    v8 a30 = acc[3][0], a31 = acc[3][1], a40 = acc[4][0], a41 = acc[4][1], a50 = acc[5][0], a51 = acc[5][1];
-    const float *r0 = arow[0], *r1 = arow[1], *r2 = arow[2], *r3 = arow[3], *r4 = arow[4], *r5 = arow[5];
+#define ROW_LOAD(i) v16 a##i = acc[i]; const float *r##i = arow[i];
+#define ROW_FMA(i) a##i += r##i[at] * b;
+#define ROW_SAVE(i) acc[i] = a##i;
+    ROWS(ROW_LOAD)
     for (int k = k0; k < k1; k++) {
-        v8 b0 = load8(panel + (size_t)k * NR), b1 = load8(panel + (size_t)k * NR + 8);
+        v16 b = load16(panel + (size_t)k * pstride);
         size_t at = (size_t)k * stride;
-        float x;
-        x = r0[at], a00 += x * b0, a01 += x * b1;
-        x = r1[at], a10 += x * b0, a11 += x * b1;
-        x = r2[at], a20 += x * b0, a21 += x * b1;
-        x = r3[at], a30 += x * b0, a31 += x * b1;
-        x = r4[at], a40 += x * b0, a41 += x * b1;
-        x = r5[at], a50 += x * b0, a51 += x * b1;
+        ROWS(ROW_FMA)
     }
-    acc[0][0] = a00, acc[0][1] = a01, acc[1][0] = a10, acc[1][1] = a11, acc[2][0] = a20, acc[2][1] = a21;
-    acc[3][0] = a30, acc[3][1] = a31, acc[4][0] = a40, acc[4][1] = a41, acc[5][0] = a50, acc[5][1] = a51;
+    ROWS(ROW_SAVE)
+#undef ROW_LOAD
+#undef ROW_FMA
+#undef ROW_SAVE
 }
 
 typedef struct {
@@ -119,34 +121,31 @@ typedef struct {
     int last;    /* the tile's inner range is complete: apply bias and act */
 } epilogue;
 
-static void store_tile(v8 acc[MR][2], float *c, int ldc, int mr, int nr, const epilogue *e)
+static void store_tile(v16 acc[MR], float *c, int ldc, int mr, int nr, const epilogue *e)
 {
     if (nr == NR) {
-        v8 b0 = {0}, b1 = {0};
+        v16 b = {0};
         if (e->last && e->bias)
-            b0 = load8(e->bias), b1 = load8(e->bias + 8);
+            b = load16(e->bias);
         for (int i = 0; i < mr; i++) {
             float *ci = c + (size_t)i * ldc;
-            v8 v0 = acc[i][0], v1 = acc[i][1];
+            v16 v = acc[i];
             if (e->add_old)
-                v0 += load8(ci), v1 += load8(ci + 8);
+                v += load16(ci);
             if (e->last) {
-                v0 += b0, v1 += b1;
+                v += b;
                 if (e->relu)
-                    v0 = relu8(v0), v1 = relu8(v1);
+                    v = relu16(v);
             }
             if (e->add_old_late)
-                v0 += load8(ci), v1 += load8(ci + 8);
-            store8(ci, v0), store8(ci + 8, v1);
+                v += load16(ci);
+            store16(ci, v);
         }
         return;
     }
-    float t[MR][NR];
-    for (int i = 0; i < mr; i++)
-        store8(t[i], acc[i][0]), store8(t[i] + 8, acc[i][1]);
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
-            float *cij = c + (size_t)i * ldc + j, v = t[i][j];
+            float *cij = c + (size_t)i * ldc + j, v = acc[i][j];
             if (e->add_old)
                 v += *cij;
             if (e->last) {
@@ -161,6 +160,52 @@ static void store_tile(v8 acc[MR][2], float *c, int ldc, int mr, int nr, const e
         }
 }
 
+#if defined(__AVX512F__)
+/* Two panels side by side (MR x 32): 24 accumulators, and each broadcast
+ * feeds two FMAs, so the loads no longer keep pace with the FMAs. AVX has
+ * too few registers for it. */
+#define PAIRS 1
+static inline void tile_product2(const float *const arow[MR], size_t stride, const float *panel0,
+                                 const float *panel1, size_t pstride, int k0, int k1, v16 acc0[MR], v16 acc1[MR])
+{
+#define ROW_LOAD(i) v16 a##i = acc0[i], c##i = acc1[i]; const float *r##i = arow[i];
+#define ROW_FMA(i) { float x = r##i[at]; a##i += x * b0; c##i += x * b1; }
+#define ROW_SAVE(i) acc0[i] = a##i; acc1[i] = c##i;
+    ROWS(ROW_LOAD)
+    for (int k = k0; k < k1; k++) {
+        v16 b0 = load16(panel0 + (size_t)k * pstride), b1 = load16(panel1 + (size_t)k * pstride);
+        size_t at = (size_t)k * stride;
+        ROWS(ROW_FMA)
+    }
+    ROWS(ROW_SAVE)
+#undef ROW_LOAD
+#undef ROW_FMA
+#undef ROW_SAVE
+}
+#else
+#define PAIRS 0
+#endif
+
+/* One panel, or two (panel1 not NULL: then acc1 takes the second); a
+ * panel's rows lie pstride floats apart (NR when packed). */
+static inline void tile_panels(const float *const arow[MR], size_t stride, const float *panel0, const float *panel1,
+                               size_t pstride, int k0, int k1, v16 acc0[MR], v16 acc1[MR])
+{
+#if PAIRS
+    if (panel1) {
+        tile_product2(arow, stride, panel0, panel1, pstride, k0, k1, acc0, acc1);
+        return;
+    }
+#else
+    if (panel1) {
+        tile_product(arow, stride, panel0, pstride, k0, k1, acc0);
+        tile_product(arow, stride, panel1, pstride, k0, k1, acc1);
+        return;
+    }
+#endif
+    tile_product(arow, stride, panel0, pstride, k0, k1, acc0);
+}
+
 /* The A operand: a matrix, or the im2col of `a` (gather) with a row of zeros
  * for the taps that fall outside the image. */
 typedef struct {
@@ -170,16 +215,19 @@ typedef struct {
     const float *zeros; /* gather->cin zeros */
 } a_operand;
 
-/* Where row r's tap t reads: a row of the input, or the zeros. */
-static const float *gathered_row(const a_operand *A, int r, int t)
+/* Where row r's taps read: rows[t] = a row of the input, or the zeros, for
+ * taps [t0, t1). The position is decoded once for all its taps. */
+static void gathered_rows(const a_operand *A, int r, int t0, int t1, const float **rows)
 {
     const gemm_gather *g = A->gather;
-    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W, ct = gather_tap(g, t);
-    int dy = ct / g->kw - g->kh / 2, dx = ct % g->kw - g->kw / 2;
-    int sy = g->transposed ? y - dy : y + dy, sx = g->transposed ? x - dx : x + dx;
-    if (sy < 0 || sy >= g->H || sx < 0 || sx >= g->W)
-        return A->zeros;
-    return A->a + (((size_t)b * g->H + sy) * g->W + sx) * g->cin;
+    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W, sign = g->transposed ? -1 : 1;
+    const float *image = A->a + (size_t)b * g->H * g->W * g->cin;
+    for (int t = t0; t < t1; t++) {
+        int ct = gather_tap(g, t);
+        int sy = y + sign * (ct / g->kw - g->kh / 2), sx = x + sign * (ct % g->kw - g->kw / 2);
+        rows[t - t0] = sy < 0 || sy >= g->H || sx < 0 || sx >= g->W ? A->zeros
+                                                                   : image + ((size_t)sy * g->W + sx) * g->cin;
+    }
 }
 
 /* acc += A[rows r.., k0:k1] panel[k0:k1, :] for the tile's rows (a short
@@ -187,13 +235,13 @@ static const float *gathered_row(const a_operand *A, int r, int t)
  * goes tap by tap, each tap's rows read where they lie in the input:
  * tap_rows[i * taps + t] is where row r0 + i's tap t reads (r0: the block's first row). */
 static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, int r, int mr, const float *panel,
-                      int k0, int k1, v8 acc[MR][2])
+                      const float *panel1, int k0, int k1, v16 acc[MR], v16 acc1[MR])
 {
     const float *arow[MR];
     if (!A->gather) {
         for (int i = 0; i < MR; i++)
             arow[i] = A->a + (size_t)(r + (i < mr ? i : mr - 1)) * A->lda;
-        tile_product(arow, 1, panel, k0, k1, acc);
+        tile_panels(arow, 1, panel, panel1, NR, k0, k1, acc, acc1);
         return;
     }
     int cin = A->gather->cin, taps = A->gather->taps;
@@ -201,7 +249,8 @@ static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, 
         int kk0 = k0 > t * cin ? k0 - t * cin : 0, kk1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
         for (int i = 0; i < MR; i++)
             arow[i] = tap_rows[(size_t)(r - r0 + (i < mr ? i : mr - 1)) * taps + t];
-        tile_product(arow, 1, panel + (size_t)t * cin * NR, kk0, kk1, acc);
+        tile_panels(arow, 1, panel + (size_t)t * cin * NR, panel1 ? panel1 + (size_t)t * cin * NR : NULL, NR, kk0,
+                    kk1, acc, acc1);
     }
 }
 
@@ -210,17 +259,21 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
                       int kmax, const a_operand *A, const float *const *tap_rows, const float *bias, int relu,
                       int accumulate, float *c, int ldc)
 {
-    for (int p = 0; p < npanels; p++) {
+    for (int p = 0, step; p < npanels; p += step) {
         int lo = range[2 * p], hi = range[2 * p + 1];
+        /* Two panels with the same inner range go through one 32-wide tile. */
+        step = PAIRS && p + 1 < npanels && range[2 * p + 2] == lo && range[2 * p + 3] == hi ? 2 : 1;
         int kfirst = lo / kc * kc, klast = hi > lo ? (hi - 1) / kc * kc : kfirst;
         if (kb < kfirst || kb > klast)
             continue;
         int k0 = kb > lo ? kb : lo, k1 = kb + kc < hi ? kb + kc : hi;
-        int nr = n - p * NR < NR ? n - p * NR : NR;
+        int nr = n - p * NR < NR ? n - p * NR : NR, nr1 = n - (p + 1) * NR < NR ? n - (p + 1) * NR : NR;
         /* With ReLU, accumulate adds after the act; the caller made one inner block cover it. */
         epilogue e = {bias ? bias + p * NR : NULL, relu, kb != kfirst || (accumulate && !relu),
                       accumulate && relu, kb == klast};
-        const float *panel = packed + (size_t)p * kmax * NR;
+        epilogue e1 = e;
+        e1.bias = bias ? bias + (p + 1) * NR : NULL;
+        const float *panel = packed + (size_t)p * kmax * NR, *panel1 = step == 2 ? panel + (size_t)kmax * NR : NULL;
         for (int r = r0; r < r1; r += MR) {
             int mr = r1 - r < MR ? r1 - r : MR;
             /* The first panel meets a matrix's rows first: fetch the next tile's while this one runs. */
@@ -228,11 +281,13 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
                 for (int i = 0; i < MR && r + MR + i < r1; i++)
                     for (int k = k0; k < k1; k += 16)
                         __builtin_prefetch(A->a + (size_t)(r + MR + i) * A->lda + k);
-            v8 acc[MR][2];
+            v16 acc[MR], acc1[MR];
             for (int i = 0; i < MR; i++)
-                acc[i][0] = acc[i][1] = (v8){0};
-            tile_of_a(A, tap_rows, r0, r, mr, panel, k0, k1, acc);
+                acc[i] = acc1[i] = (v16){0};
+            tile_of_a(A, tap_rows, r0, r, mr, panel, panel1, k0, k1, acc, acc1);
             store_tile(acc, c + (size_t)r * ldc + p * NR, ldc, mr, nr, &e);
+            if (panel1)
+                store_tile(acc1, c + (size_t)r * ldc + (p + 1) * NR, ldc, mr, nr1, &e1);
         }
     }
 }
@@ -241,8 +296,7 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
 static void fill_tap_rows(const a_operand *A, int r0, int r1, const float **tap_rows)
 {
     for (int r = r0; r < r1; r++)
-        for (int t = 0; t < A->gather->taps; t++)
-            tap_rows[(size_t)(r - r0) * A->gather->taps + t] = gathered_row(A, r, t);
+        gathered_rows(A, r, 0, A->gather->taps, tap_rows + (size_t)(r - r0) * A->gather->taps);
 }
 
 static pcnn_status check_gather(const gemm_gather *g, int m, int kmax)
@@ -266,13 +320,58 @@ static pcnn_status scratch_reserve(cpu_gemm_scratch *s, size_t floats)
     return PCNN_OK;
 }
 
+cpu_team *cpu_gemm_team(cpu_gemm_scratch *s)
+{
+    if (!s->team && !s->team_failed) {
+        s->team = cpu_team_create();
+        s->team_failed = !s->team; /* then every loop runs on the calling thread */
+    }
+    return s->team;
+}
+
+/* The forward product's two loops as team tasks: the panels, then blocks of MC rows. */
+typedef struct {
+    int m, n, kmax, kc, npanels, relu, accumulate, ldb, trans_b, ldc;
+    const float *b, *bias;
+    float *packed, *c;
+    int *range;
+    const float **tables;
+    size_t table;
+    const gemm_segments *seg;
+    const gemm_gather *gather;
+    a_operand A;
+    const gemm_rows_done *done;
+} forward_job;
+
+static void pack_task(void *ctx, int p, int thread)
+{
+    const forward_job *f = ctx;
+    (void)thread;
+    pack_panel(f->packed + (size_t)p * f->kmax * NR, f->range, p, f->n, f->kmax, f->b, f->ldb, f->trans_b, f->gather,
+               f->seg);
+}
+
+static void rows_task(void *ctx, int blk, int thread)
+{
+    const forward_job *f = ctx;
+    int r0 = blk * MC, r1 = r0 + MC < f->m ? r0 + MC : f->m;
+    const float **tap_rows = f->gather ? f->tables + f->table * thread : NULL;
+    if (f->gather)
+        fill_tap_rows(&f->A, r0, r1, tap_rows);
+    for (int kb = 0; kb < f->kmax || kb == 0; kb += f->kc)
+        row_block(r0, r1, kb, f->kc, f->n, f->npanels, f->packed, f->range, f->kmax, &f->A, tap_rows, f->bias, f->relu,
+                  f->accumulate, f->c, f->ldc);
+    if (f->done)
+        f->done->fn(f->done->ctx, r0, r1);
+}
+
 pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float *a, int lda,
                             const gemm_gather *gather, const float *b, int ldb, int trans_b, const gemm_segments *seg,
                             const float *bias, int relu, int accumulate, float *c, int ldc,
                             const gemm_rows_done *done)
 {
     int kmax;
-    pcnn_status st = check_segments(seg, n, &kmax);
+    pcnn_status st = gemm_segments_check(seg, n, &kmax);
     if (st != PCNN_OK)
         return st;
     /* C's old value is added after the act, so C cannot hold partial sums:
@@ -285,7 +384,8 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
         return st;
     /* The panels, the zeros a gather reads outside the image, each thread's
      * table of tap rows, then the panel ranges as ints, in one allocation. */
-    int threads = omp_get_max_threads();
+    cpu_team *team = cpu_gemm_team(scratch);
+    int threads = cpu_team_size(team);
     /* zeros rounded to 16 floats keeps the pointer tables after it aligned */
     size_t panel_floats = (size_t)npanels * kmax * NR, zeros = gather ? ((size_t)gather->cin + 15) / 16 * 16 : 0;
     size_t table = gather ? (size_t)MC * gather->taps : 0; /* pointers, counted as two floats each */
@@ -293,52 +393,14 @@ pcnn_status cpu_masked_gemm(cpu_gemm_scratch *scratch, int m, int n, const float
     if ((st = scratch_reserve(scratch, floats)) != PCNN_OK)
         return st;
     float *packed = scratch->data;
-    const float **tables = (const float **)(void *)(packed + panel_floats + zeros);
-    int *range = (int *)(packed + panel_floats + zeros + 2 * table * threads);
     memset(packed + panel_floats, 0, zeros * sizeof(float));
-    a_operand A = {a, lda, gather, packed + panel_floats};
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < npanels; p++)
-        pack_panel(packed + (size_t)p * kmax * NR, range, p, n, kmax, b, ldb, trans_b, gather, seg);
-    int nblocks = (m + MC - 1) / MC;
-#pragma omp parallel for schedule(static)
-    for (int blk = 0; blk < nblocks; blk++) {
-        int r0 = blk * MC, r1 = r0 + MC < m ? r0 + MC : m;
-        const float **tap_rows = gather ? tables + table * omp_get_thread_num() : NULL;
-        if (gather)
-            fill_tap_rows(&A, r0, r1, tap_rows);
-        for (int kb = 0; kb < kmax || kb == 0; kb += kc)
-            row_block(r0, r1, kb, kc, n, npanels, packed, range, kmax, &A, tap_rows, bias, relu, accumulate, c, ldc);
-        if (done)
-            done->fn(done->ctx, r0, r1);
-    }
+    forward_job f = {m, n, kmax, kc, npanels, relu, accumulate, ldb, trans_b, ldc, b, bias, packed, c,
+                     (int *)(packed + panel_floats + zeros + 2 * table * threads),
+                     (const float **)(void *)(packed + panel_floats + zeros), table, seg, gather,
+                     {a, lda, gather, packed + panel_floats}, done};
+    cpu_team_run(team, npanels, pack_task, &f);
+    cpu_team_run(team, (m + MC - 1) / MC, rows_task, &f);
     return PCNN_OK;
-}
-
-/* Stores a tile of the weight gradient, acc[i] = C[k0 + i, j0 .. j0 + NR):
- * entries the mask cuts are 0 (lo, hi: each column's range); the others take
- * acc, added to what earlier row blocks left unless first. */
-static void store_tn_tile(v8 acc[MR][2], int k0, int kr, int j0, int nr, const int *lo, const int *hi, int first,
-                          float *c, int ldc)
-{
-    for (int i = 0; i < kr; i++) {
-        float *ck = c + (size_t)(k0 + i) * ldc + j0;
-        if (nr == NR) {
-            v8i k = (v8i){0} + (k0 + i);
-            for (int h = 0; h < 2; h++) {
-                v8i lo8, hi8;
-                memcpy(&lo8, lo + j0 + 8 * h, sizeof lo8);
-                memcpy(&hi8, hi + j0 + 8 * h, sizeof hi8);
-                v8 v = first ? acc[i][h] : acc[i][h] + load8(ck + 8 * h);
-                store8(ck + 8 * h, (v8)((v8i)v & (k >= lo8) & (k < hi8)));
-            }
-            continue;
-        }
-        for (int j = 0; j < nr; j++) {
-            int live = k0 + i >= lo[j0 + j] && k0 + i < hi[j0 + j];
-            ck[j] = live ? (first ? 0.0f : ck[j]) + acc[i][j / 8][j % 8] : 0.0f;
-        }
-    }
 }
 
 /* Whether any entry of the tile (rows k0 .. k0 + kr, columns j0 .. j0 + nr) is live. */
@@ -350,37 +412,129 @@ static int tn_tile_live(int k0, int kr, int j0, int nr, const int *lo, const int
     return 0;
 }
 
-/* Past this K + n, a block of rows that fits L2 is too short to pay for
- * storing C after it, and the BLAS's own blocking wins (measured: 33 vs 113
- * GFLOP/s at K = n = 1026; 53 vs 47 at K = 224, n = 48). */
-enum { TN_MAX_WIDTH = 1024 };
+/* The weight gradient C[K, n] = A^T B through the forward's register tile (a
+ * tile is MR rows k by NR columns j of C).
+ *
+ * The m rows (the long inner dimension) are cut into `parts` of fixed size,
+ * and each part's product goes to a partial sum of its own, [K, n]; then
+ * C = the partials added in order 0, 1, ..., with the mask applied. Tasks are
+ * (part, block of TN_KB rows of C, block of TN_NB columns): a task packs its
+ * rows of A into groups of MR columns (the broadcasts) and of B into panels of
+ * NR columns (the vectors), TN_RC rows at a time, and adds each tile into its
+ * block of the partial, which stays in L2. Nothing depends on which thread
+ * runs a task, so the result does not depend on the thread count; no task
+ * waits for another, and no packing is repeated across threads. */
+enum { TN_KB = 240, TN_NB = 256, TN_RC = 256, TN_PART_ROWS = 2048, TN_MAX_PARTS = 8 };
 
-/* The weight gradient by the BLAS, one product per segment. */
-static pcnn_status blas_masked_gemm_tn(int K, int n, int m, const float *a, int lda, const float *b, int ldb,
-                                       const gemm_segments *seg, float *c, int ldc)
+typedef struct {
+    int K, n, m, parts, part_rows, kblocks, nblocks, ldb, ldc;
+    const float *b;
+    a_operand A;
+    const int *lo, *hi;
+    float *partial; /* parts x [K, n] */
+    float *buffers; /* per thread: packed A, packed B, one row */
+    size_t thread_floats;
+    float *c;
+} tn_job;
+
+/* A[r, k0 .. k1) into dst (a gathered row tap by tap). */
+static void a_row_range(const a_operand *A, int r, int k0, int k1, float *dst)
 {
-    for (int k = 0; k < K; k++)
-        memset(c + (size_t)k * ldc, 0, (size_t)n * sizeof *c);
-    for (int s = 0, j0 = 0; s < seg->count; j0 = seg->end[s++]) {
-        int lo = seg->lo[s], hi = seg->hi[s] < K ? seg->hi[s] : K;
-        if (lo < hi && seg->end[s] > j0)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, seg->end[s] - j0, m, 1.0f, a + lo, lda,
-                        b + j0, ldb, 0.0f, c + (size_t)lo * ldc + j0, ldc);
+    if (!A->gather) {
+        memcpy(dst, A->a + (size_t)r * A->lda + k0, (size_t)(k1 - k0) * sizeof *dst);
+        return;
     }
-    return PCNN_OK;
+    int cin = A->gather->cin, t0 = k0 / cin, t1 = (k1 + cin - 1) / cin;
+    const float *rows[64];
+    for (int tb = t0; tb < t1; tb += 64) {
+        int te = tb + 64 < t1 ? tb + 64 : t1;
+        gathered_rows(A, r, tb, te, rows);
+        for (int t = tb; t < te; t++) {
+            int c0 = k0 > t * cin ? k0 - t * cin : 0, c1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
+            memcpy(dst + t * cin + c0 - k0, rows[t - tb] + c0, (size_t)(c1 - c0) * sizeof *dst);
+        }
+    }
 }
 
-/* The weight gradient through the forward's register tile: a block of rows
- * of A is packed into groups of MR columns (the broadcasts, MR values per
- * row) and of B into panels of NR columns (the vectors), both then read
- * sequentially; a tile is MR rows k by NR columns j of C. Each tile sums the
- * row blocks in order, so the result does not depend on the thread count. */
-/* Row r of the A operand, all K = taps * cin of it, into dst. */
-static void gather_row(const a_operand *A, int r, float *dst)
+static void tn_task(void *ctx, int task, int thread)
 {
-    int cin = A->gather->cin;
-    for (int t = 0; t < A->gather->taps; t++)
-        memcpy(dst + (size_t)t * cin, gathered_row(A, r, t), (size_t)cin * sizeof *dst);
+    const tn_job *j = ctx;
+    int part = task / (j->kblocks * j->nblocks), kb = task / j->nblocks % j->kblocks, jb = task % j->nblocks;
+    int k0 = kb * TN_KB, k1 = k0 + TN_KB < j->K ? k0 + TN_KB : j->K;
+    int j0 = jb * TN_NB, j1 = j0 + TN_NB < j->n ? j0 + TN_NB : j->n;
+    int r_begin = part * j->part_rows, r_end = r_begin + j->part_rows < j->m ? r_begin + j->part_rows : j->m;
+    int groups = (k1 - k0 + MR - 1) / MR, panels = (j1 - j0 + NR - 1) / NR;
+    float *ag = j->buffers + j->thread_floats * thread, *bp = ag + (size_t)TN_RC * TN_KB, *row = bp + (size_t)TN_RC * TN_NB;
+    float *part_c = j->partial + (size_t)part * j->K * j->n;
+    for (int r0 = r_begin; r0 < r_end || r0 == r_begin; r0 += TN_RC) {
+        int rc = (r0 + TN_RC < r_end ? r0 + TN_RC : r_end) - r0, first = r0 == r_begin;
+        for (int r = 0; r < rc; r++) {
+            a_row_range(&j->A, r0 + r, k0, k1, row);
+            for (int i = k1 - k0; i < groups * MR; i++)
+                row[i] = 0.0f;
+            for (int g = 0; g < groups; g++)
+                memcpy(ag + ((size_t)g * rc + r) * MR, row + g * MR, MR * sizeof(float));
+            const float *br = j->b + (size_t)(r0 + r) * j->ldb + j0;
+            for (int p = 0; p < panels; p++) {
+                float *dst = bp + ((size_t)p * rc + r) * NR;
+                if (j0 + (p + 1) * NR <= j1)
+                    store16(dst, load16(br + p * NR));
+                else
+                    for (int jj = 0; jj < NR; jj++)
+                        dst[jj] = j0 + p * NR + jj < j1 ? br[p * NR + jj] : 0.0f;
+            }
+        }
+        for (int p = 0, step; p < panels; p += step) {
+            step = PAIRS && p + 1 < panels ? 2 : 1;
+            for (int g = 0; g < groups; g++) {
+                int kk = k0 + g * MR, kr = k1 - kk < MR ? k1 - kk : MR;
+                v16 acc[2][MR] = {{{0}}};
+                int live = 0;
+                for (int q = p; q < p + step; q++) {
+                    int jq = j0 + q * NR;
+                    live |= tn_tile_live(kk, kr, jq, j1 - jq < NR ? j1 - jq : NR, j->lo, j->hi);
+                }
+                if (live) {
+                    const float *arow[MR];
+                    for (int i = 0; i < MR; i++)
+                        arow[i] = ag + (size_t)g * rc * MR + i;
+                    const float *panel = bp + (size_t)p * rc * NR;
+                    tile_panels(arow, MR, panel, step == 2 ? panel + (size_t)rc * NR : NULL, NR, 0, rc, acc[0],
+                                acc[1]);
+                } else if (!first)
+                    continue; /* the mask cuts it all: zeros stored once */
+                for (int q = 0; q < step; q++) {
+                    int jj = j0 + (p + q) * NR, nr = j1 - jj < NR ? j1 - jj : NR;
+                    for (int i = 0; i < kr; i++) {
+                        float *dst = part_c + (size_t)(kk + i) * j->n + jj;
+                        if (nr == NR)
+                            store16(dst, first ? acc[q][i] : acc[q][i] + load16(dst));
+                        else
+                            for (int x = 0; x < nr; x++)
+                                dst[x] = first ? acc[q][i][x] : dst[x] + acc[q][i][x];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* C[k, :] = the partials' sum in part order where k is live, else 0; a task per MR rows. */
+static void tn_reduce_task(void *ctx, int task, int thread)
+{
+    const tn_job *j = ctx;
+    (void)thread;
+    size_t stride = (size_t)j->K * j->n;
+    for (int k = task * MR; k < j->K && k < (task + 1) * MR; k++) {
+        const float *src = j->partial + (size_t)k * j->n;
+        float *dst = j->c + (size_t)k * j->ldc;
+        for (int q = 0; q < j->n; q++) {
+            float v = src[q];
+            for (int p = 1; p < j->parts; p++)
+                v += src[p * stride + q];
+            dst[q] = k >= j->lo[q] && k < j->hi[q] ? v : 0.0f;
+        }
+    }
 }
 
 pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, const float *a, int lda,
@@ -388,7 +542,7 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
                                int ldc)
 {
     int kmax;
-    pcnn_status st = check_segments(seg, n, &kmax);
+    pcnn_status st = gemm_segments_check(seg, n, &kmax);
     if (st != PCNN_OK)
         return st;
     if (gather && (K != gather->taps * gather->cin || gather->transposed ||
@@ -396,93 +550,71 @@ pcnn_status cpu_masked_gemm_tn(cpu_gemm_scratch *scratch, int K, int n, int m, c
         return st ? st : pcnn_fail(PCNN_ERR_ARG, "masked_gemm_tn: K %d is not taps x channels of a plain gather", K);
     if (K <= 0 || n <= 0)
         return PCNN_OK;
-    int kgroups = (K + MR - 1) / MR, npanels = (n + NR - 1) / NR;
-    size_t zeros = gather ? (size_t)gather->cin : 0;
-    if (kgroups * MR + npanels * NR > TN_MAX_WIDTH) {
-        if (!gather)
-            return blas_masked_gemm_tn(K, n, m, a, lda, b, ldb, seg, c, ldc);
-        /* The BLAS needs the im2col matrix itself. */
-        if ((st = scratch_reserve(scratch, zeros + (size_t)m * K)) != PCNN_OK)
-            return st;
-        a_operand A = {a, 0, gather, scratch->data};
-        float *col = scratch->data + zeros;
-        memset(scratch->data, 0, zeros * sizeof(float));
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < m; r++)
-            gather_row(&A, r, col + (size_t)r * K);
-        return blas_masked_gemm_tn(K, n, m, col, K, b, ldb, seg, c, ldc);
-    }
-    /* Rows per block: both packed slices about 256 KiB together. It must not
-     * depend on the thread count: it sets where the partial sums are added. */
-    int rc = 65536 / (kgroups * MR + npanels * NR);
-    rc = rc < 16 ? 16 : rc > 1024 ? 1024 : rc;
-    /* No barrier inside: on a shared machine a thread waiting for a descheduled
-     * one loses its time slice at every barrier (a step took 20x longer). Each
-     * thread owns every T-th unit of the longer dimension (groups of MR rows k,
-     * or panels of NR columns j), packs what its tiles read, and sums its tiles
-     * over all rows itself. */
-    int T = omp_get_max_threads(), by_k = kgroups >= npanels;
-    int per = ((by_k ? kgroups : npanels) + T - 1) / T, ga = by_k ? per : kgroups, pb = by_k ? npanels : per;
-    size_t thread_floats = (size_t)ga * rc * MR + (size_t)pb * rc * NR + (size_t)K;
-    thread_floats = (thread_floats + 15) / 16 * 16;
-    zeros = (zeros + 15) / 16 * 16;
-    if ((st = scratch_reserve(scratch, T * thread_floats + zeros + 2 * (size_t)npanels * NR)) != PCNN_OK)
+    /* Parts: fixed by the shape alone (they set where partial sums are added),
+     * and their partials at most 16 Mi floats together. */
+    int parts = m / TN_PART_ROWS;
+    size_t cap = ((size_t)16 << 20) / ((size_t)K * n);
+    parts = parts < 1 ? 1 : parts > TN_MAX_PARTS ? TN_MAX_PARTS : parts;
+    parts = (size_t)parts > cap ? (cap < 1 ? 1 : (int)cap) : parts;
+    int part_rows = m > 0 ? (m + parts - 1) / parts : 0;
+    cpu_team *team = cpu_gemm_team(scratch);
+    int threads = cpu_team_size(team);
+    size_t thread_floats = ((size_t)TN_RC * (TN_KB + TN_NB) + TN_KB + MR + 15) / 16 * 16;
+    size_t zeros = gather ? ((size_t)gather->cin + 15) / 16 * 16 : 0, partial = (size_t)parts * K * n;
+    size_t ints = 2 * ((size_t)n + 15) / 16 * 16;
+    if ((st = scratch_reserve(scratch, threads * thread_floats + zeros + partial + ints)) != PCNN_OK)
         return st;
-    float *zero_row = scratch->data + T * thread_floats;
+    float *zero_row = scratch->data + threads * thread_floats;
     memset(zero_row, 0, zeros * sizeof(float));
-    a_operand A = {a, lda, gather, zero_row};
-    int *lo = (int *)(zero_row + zeros), *hi = lo + npanels * NR;
-    for (int j = 0; j < npanels * NR; j++)
+    int *lo = (int *)(zero_row + zeros + partial), *hi = lo + ints / 2;
+    for (int j = 0; j < n; j++)
         column_range(seg, j, &lo[j], &hi[j]);
-#pragma omp parallel
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        int g_first = by_k ? t : 0, g_step = by_k ? nt : 1, p_first = by_k ? 0 : t, p_step = by_k ? 1 : nt;
-        float *ag = scratch->data + t * thread_floats, *bp = ag + (size_t)ga * rc * MR;
-        float *row = bp + (size_t)pb * rc * NR;
-        for (int r0 = 0; r0 < m || r0 == 0; r0 += rc) {
-            int nrows = (r0 + rc < m ? r0 + rc : m) - r0;
-            for (int r = 0; r < nrows; r++) {
-                const float *ar = a + (size_t)(r0 + r) * lda, *br = b + (size_t)(r0 + r) * ldb;
-                if (gather) {
-                    gather_row(&A, r0 + r, row);
-                    ar = row;
-                }
-                for (int g = g_first, li = 0; g < kgroups; g += g_step, li++)
-                    for (int i = 0; i < MR; i++)
-                        ag[((size_t)li * rc + r) * MR + i] = g * MR + i < K ? ar[g * MR + i] : 0.0f;
-                for (int p = p_first, lj = 0; p < npanels; p += p_step, lj++) {
-                    float *dst = bp + ((size_t)lj * rc + r) * NR;
-                    if ((p + 1) * NR <= n)
-                        store8(dst, load8(br + p * NR)), store8(dst + 8, load8(br + p * NR + 8));
-                    else
-                        for (int jj = 0; jj < NR; jj++)
-                            dst[jj] = p * NR + jj < n ? br[p * NR + jj] : 0.0f;
-                }
-            }
-            for (int p = p_first, lj = 0; p < npanels; p += p_step, lj++)
-                for (int g = g_first, li = 0; g < kgroups; g += g_step, li++) {
-                    int k0 = g * MR, j0 = p * NR, kr = K - k0 < MR ? K - k0 : MR, nr = n - j0 < NR ? n - j0 : NR;
-                    if (!tn_tile_live(k0, kr, j0, nr, lo, hi)) {
-                        if (r0 == 0) /* the mask cuts it all: zero it once */
-                            store_tn_tile((v8[MR][2]){{{0}}}, k0, kr, j0, nr, lo, hi, 1, c, ldc);
-                        continue;
-                    }
-                    const float *arow[MR];
-                    for (int i = 0; i < MR; i++)
-                        arow[i] = ag + (size_t)li * rc * MR + i;
-                    v8 acc[MR][2] = {{{0}}};
-                    tile_product(arow, MR, bp + (size_t)lj * rc * NR, 0, nrows, acc);
-                    store_tn_tile(acc, k0, kr, j0, nr, lo, hi, r0 == 0, c, ldc);
-                }
+    tn_job job = {K, n, m, parts, part_rows, (K + TN_KB - 1) / TN_KB, (n + TN_NB - 1) / TN_NB, ldb, ldc, b,
+                  {a, lda, gather, zero_row}, lo, hi, zero_row + zeros, scratch->data, thread_floats, c};
+    cpu_team_run(team, parts * job.kblocks * job.nblocks, tn_task, &job);
+    cpu_team_run(team, (K + MR - 1) / MR, tn_reduce_task, &job);
+    return PCNN_OK;
+}
+
+int cpu_small_gemm(cpu_gemm_scratch *scratch, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   float *c, int ldc)
+{
+    if (m > SMALL_GEMM_ROWS || m < 1 || n < 1 || k < 1)
+        return 0;
+    int full = n / NR * NR;
+    if (full < n && scratch_reserve(scratch, (size_t)k * NR) != PCNN_OK)
+        return 0;
+    const epilogue plain = {NULL, 0, 0, 0, 1};
+    for (int r = 0; r < m; r += MR) {
+        int mr = m - r < MR ? m - r : MR;
+        const float *arow[MR];
+        for (int i = 0; i < MR; i++)
+            arow[i] = a + (size_t)(r + (i < mr ? i : mr - 1)) * lda;
+        for (int j = 0; j < full; j += 2 * NR) {
+            v16 acc[MR] = {{0}}, acc1[MR] = {{0}};
+            int pair = j + 2 * NR <= full;
+            tile_panels(arow, 1, b + j, pair ? b + j + NR : NULL, (size_t)ldb, 0, k, acc, acc1);
+            store_tile(acc, c + (size_t)r * ldc + j, ldc, mr, NR, &plain);
+            if (pair)
+                store_tile(acc1, c + (size_t)r * ldc + j + NR, ldc, mr, NR, &plain);
+        }
+        if (full < n) { /* the last columns, padded with zeros to a panel */
+            float *panel = scratch->data;
+            if (r == 0)
+                for (int kk = 0; kk < k; kk++)
+                    for (int jj = 0; jj < NR; jj++)
+                        panel[(size_t)kk * NR + jj] = full + jj < n ? b[(size_t)kk * ldb + full + jj] : 0.0f;
+            v16 acc[MR] = {{0}};
+            tile_product(arow, 1, panel, NR, 0, k, acc);
+            store_tile(acc, c + (size_t)r * ldc + full, ldc, mr, n - full, &plain);
         }
     }
-    return PCNN_OK;
+    return 1;
 }
 
 void cpu_gemm_scratch_free(cpu_gemm_scratch *s)
 {
     free(s->data);
-    s->data = NULL;
-    s->floats = 0;
+    cpu_team_free(s->team);
+    memset(s, 0, sizeof *s);
 }

@@ -1,6 +1,7 @@
 /* The CPU backend's softmax cross-entropy; the contract is softmax_xent's in
  * backend.h: loss[r] = logsumexp(z[r]) - z[r, t[r]] (nats); with want_grad, z
- * becomes grad_scale * (softmax(z[r]) - onehot(t[r])). */
+ * becomes grad_scale * (softmax(z[r]) - onehot(t[r])). Runs on the calling
+ * thread (the backend cuts the rows into tasks). */
 #ifndef PCNN_CPU_SOFTMAX_H
 #define PCNN_CPU_SOFTMAX_H
 
