@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "pcnn/ckpt.h"
+#include "pcnn/device.h"
 #include "pcnn/model_ckpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
