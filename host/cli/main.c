@@ -108,8 +108,10 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (int c = 0; c < N_COMMANDS; c++)
-        if (strcmp(argv[i], commands[c].name) == 0)
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            cli_set_command_summary(commands[c].summary);
             return commands[c].run(&ctx, argc - i - 1, argv + i + 1);
+        }
     fprintf(stderr, "pcnn-cl: unknown command '%s' (see pcnn-cl --help)\n", argv[i]);
     return EXIT_USAGE;
 }
