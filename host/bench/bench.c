@@ -160,12 +160,12 @@ pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, fl
     fast_sampler *fs = NULL;
     pcnn_status st = out ? fast_sampler_create(m, n, H, W, &fs) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     if (!st) /* warm-up: the first position's colours */
-        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, C, out);
+        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, 0, C, out);
     double t[64];
     int runs = 0;
     while (!st && runs < reps) { /* a run longer than 10 s is not repeated */
         double t0 = clock_now_s();
-        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, -1, out);
+        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, 0, -1, out);
         t[runs++] = clock_now_s() - t0;
         if (t[runs - 1] > 10.0)
             break;
@@ -175,11 +175,11 @@ pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, fl
         r->fast_ips = rate_of(t, runs, n);
     /* The naive sampler over naive_steps sub-pixels, per rep; extrapolated to H*W*C. */
     if (!st && naive_steps > 0)
-        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 1, out); /* warm-up */
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, 1, out); /* warm-up */
     int naive_reps = reps < 3 ? reps : 3;
     for (int i = 0; !st && naive_steps > 0 && i < naive_reps; i++) {
         double t0 = clock_now_s();
-        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, naive_steps, out);
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, naive_steps, out);
         t[i] = (clock_now_s() - t0) / naive_steps;
     }
     if (!st && naive_steps > 0) {
