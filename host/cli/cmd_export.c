@@ -8,14 +8,18 @@
 
 int cmd_export(const cli_context *ctx, int argc, char **argv)
 {
-    const char *ckpt = NULL, *to = NULL;
+    const char *ckpt_arg = NULL, *to = NULL;
     cli_flag flags[] = {
-        {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file to read", 0, 0, 1, 0},
+        {"--checkpoint", FLAG_STRING, &ckpt_arg, "checkpoint file to read, or a run directory (its checkpoint.pcnn)", 0,
+         0, 1, 0},
         {"--to", FLAG_STRING, &to, "weights directory to write (created if needed)", 0, 0, 1, 0},
     };
-    int rc = cli_parse("export", "--checkpoint FILE --to DIR", flags, 2, argc, argv);
+    int rc = cli_parse("export", "--checkpoint FILE|DIR --to DIR", flags, 2, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
+    char ckpt[4096];
+    if ((rc = cli_checkpoint_path("export", "--checkpoint", ckpt_arg, ckpt, sizeof ckpt)))
+        return rc;
     rc = cli_check_output("--to", to, 1);
     if (rc)
         return rc;
