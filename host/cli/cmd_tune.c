@@ -73,6 +73,8 @@ int cmd_tune(const cli_context *ctx, int argc, char **argv)
     print_gain("", "CLBlast", rep.clblast.tried, rep.clblast.before_gflops, rep.clblast.after_gflops);
     if (rep.saved)
         printf("wrote %s\n", rep.path);
+    else if (rep.clblast.tried == 0 && rep.tiles.tried == 0)
+        printf("nothing was tried; %s left as it was\n", rep.path);
     else
         printf("nothing beat the defaults; %s left as it was\n", rep.path);
     return 0;
