@@ -16,10 +16,7 @@
 #include "pcnn/optim.h"
 #include "sample/sample_samplers.h"
 
-bench_settings bench_defaults(void)
-{
-    return (bench_settings){"small", 16, 28, 28, 1, 5, 16, 3, 2048, 0, 0, 0, 0};
-}
+bench_settings bench_defaults(void) { return (bench_settings){"small", 16, 28, 28, 1, 5, 16, 3, 2048, 0, 0, 0, 0}; }
 
 static int cmp_double(const void *a, const void *b)
 {

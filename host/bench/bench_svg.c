@@ -26,12 +26,9 @@ static const bench_stat *s_eval(const bench_result *r) { return &r->eval_ips; }
 static const bench_stat *s_fast(const bench_result *r) { return r->sampling.fast_ips.n ? &r->sampling.fast_ips : NULL; }
 
 static const metric metrics[] = {
-    {"training step, images/s", m_train, s_train},
-    {"eval forward, images/s", m_eval, s_eval},
-    {"fast sampling, images/s", m_fast, s_fast},
-    {"model GEMMs as trained, GFLOP/s", m_gemm, NULL},
-    {"sgemm peak, GFLOP/s", m_peak, NULL},
-    {"training, live GFLOP/s", m_live, NULL},
+    {"training step, images/s", m_train, s_train}, {"eval forward, images/s", m_eval, s_eval},
+    {"fast sampling, images/s", m_fast, s_fast},   {"model GEMMs as trained, GFLOP/s", m_gemm, NULL},
+    {"sgemm peak, GFLOP/s", m_peak, NULL},         {"training, live GFLOP/s", m_live, NULL},
 };
 
 /* The largest value a panel shows: a bar or the end of a whisker. */
@@ -99,7 +96,8 @@ pcnn_status bench_write_svg(const char *path, const bench_settings *s, const ben
             width, height);
     fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"15\">pcnn-cl bench: preset ");
     text(f, s->preset);
-    fprintf(f, ", batch %d, %dx%dx%d (bars: median of %d; whiskers: min..max)</text>\n", s->batch, s->height, s->width, s->colours, s->reps);
+    fprintf(f, ", batch %d, %dx%dx%d (bars: median of %d; whiskers: min..max)</text>\n", s->batch, s->height, s->width,
+            s->colours, s->reps);
     for (int d = 0; d < n; d++) {
         int y = 40 + 22 * d;
         fprintf(f, "<rect x=\"10\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", y, colours[d % 6]);

@@ -23,23 +23,40 @@ void cli_set_command_summary(const char *summary) { command_summary = summary; }
 static const struct {
     const char *name, *metavar;
 } string_metavars[] = {
-    {"--checkpoint", "FILE|DIR"}, {"--run-dir", "DIR"},      {"--resume", "DIR"},
-    {"--data", "SPEC"},           {"--test-data", "SPEC"},   {"--device", "SPEC"},
-    {"--devices", "all|SPEC,..."}, {"--preset", "NAME"},     {"--method", "fast|naive"},
-    {"--first-pixel", "model|uniform"}, {"--optimizer", "adam|rmsprop"}, {"--split", "standard|seed"},
-    {"--mode", "A|B"},            {"--kernel", "K[xK2]"},    {"--from", "DIR|FILE"},
-    {"--to", "DIR|FILE"},         {"--out", "FILE"},         {"--json", "FILE"},
-    {"--svg", "FILE"},            {"--png", "FILE"},
+    {"--checkpoint", "FILE|DIR"},
+    {"--run-dir", "DIR"},
+    {"--resume", "DIR"},
+    {"--data", "SPEC"},
+    {"--test-data", "SPEC"},
+    {"--device", "SPEC"},
+    {"--devices", "all|SPEC,..."},
+    {"--preset", "NAME"},
+    {"--method", "fast|naive"},
+    {"--first-pixel", "model|uniform"},
+    {"--optimizer", "adam|rmsprop"},
+    {"--split", "standard|seed"},
+    {"--mode", "A|B"},
+    {"--kernel", "K[xK2]"},
+    {"--from", "DIR|FILE"},
+    {"--to", "DIR|FILE"},
+    {"--out", "FILE"},
+    {"--json", "FILE"},
+    {"--svg", "FILE"},
+    {"--png", "FILE"},
 };
 
 static const char *metavar_of(const cli_flag *f)
 {
     switch (f->kind) {
-    case FLAG_SWITCH: return "";
+    case FLAG_SWITCH:
+        return "";
     case FLAG_INT:
-    case FLAG_LONG: return "N";
-    case FLAG_DOUBLE: return "X";
-    case FLAG_STRING: break;
+    case FLAG_LONG:
+        return "N";
+    case FLAG_DOUBLE:
+        return "X";
+    case FLAG_STRING:
+        break;
     }
     for (size_t i = 0; i < sizeof string_metavars / sizeof string_metavars[0]; i++)
         if (strcmp(f->name, string_metavars[i].name) == 0)
@@ -106,11 +123,13 @@ static void print_help(const char *command, const char *usage, const cli_flag *f
     printf("\nglobal flags (before the command: pcnn-cl --device SPEC %s ...):\n", command);
     if (!has_flag(flags, n, "--device"))
         print_row("--device SPEC",
-               "device index (0 = native CPU, 1.. OpenCL) or a piece of its name; see pcnn-cl devices; "
-               "also PCNN_DEVICE (default: the first OpenCL GPU, else 0)", "");
+                  "device index (0 = native CPU, 1.. OpenCL) or a piece of its name; see pcnn-cl devices; "
+                  "also PCNN_DEVICE (default: the first OpenCL GPU, else 0)",
+                  "");
     print_row("--gemm ROUTE",
-           "auto|clblast|kernels: an OpenCL device's products (auto: pcnn-cl's kernels on CPU devices, CLBlast on "
-           "GPUs); also PCNN_GEMM", "");
+              "auto|clblast|kernels: an OpenCL device's products (auto: pcnn-cl's kernels on CPU devices, CLBlast on "
+              "GPUs); also PCNN_GEMM",
+              "");
 }
 
 static int set_value(const char *command, cli_flag *f, const char *value)
@@ -183,7 +202,8 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
                 f = &flags[k];
         int global = (len == 8 && strncmp(arg, "--device", 8) == 0) || (len == 6 && strncmp(arg, "--gemm", 6) == 0);
         if (!f && global) {
-            fprintf(stderr, "pcnn-cl %s: %.*s is a global flag: put it before the command (pcnn-cl %.*s VALUE %s ...)\n",
+            fprintf(stderr,
+                    "pcnn-cl %s: %.*s is a global flag: put it before the command (pcnn-cl %.*s VALUE %s ...)\n",
                     command, (int)len, arg, (int)len, arg, command);
             return EXIT_USAGE;
         }
@@ -228,8 +248,10 @@ int cli_checkpoint_path(const char *command, const char *flag, const char *path,
         return EXIT_USAGE;
     }
     if (strcmp(buf, path) != 0 && access(buf, F_OK) != 0) {
-        fprintf(stderr, "pcnn-cl %s: %s %s: the directory holds no checkpoint.pcnn (a run directory has one after "
-                "its first checkpoint)\n", command, flag, path);
+        fprintf(stderr,
+                "pcnn-cl %s: %s %s: the directory holds no checkpoint.pcnn (a run directory has one after "
+                "its first checkpoint)\n",
+                command, flag, path);
         return EXIT_USAGE;
     }
     return 0;

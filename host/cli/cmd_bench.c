@@ -73,9 +73,24 @@ static int run_probe(const cli_context *ctx, int index, const bench_settings *s,
     snprintf(w, sizeof w, "%d", s->width);
     snprintf(c, sizeof c, "%d", s->colours);
     snprintf(xdg, sizeof xdg, "XDG_CACHE_HOME=%s", cache);
-    char *argv[] = {"pcnn-cl", "--device", dev, "--gemm", (char *)pcnn_gemm_route_name(ctx->opts.gemm), "bench",
-                    "--probe-open", ckpt ? "--checkpoint" : "--preset", ckpt ? (char *)ckpt : (char *)s->preset,
-                    "--batch", batch, "--height", h, "--width", w, "--colours", c, NULL};
+    char *argv[] = {"pcnn-cl",
+                    "--device",
+                    dev,
+                    "--gemm",
+                    (char *)pcnn_gemm_route_name(ctx->opts.gemm),
+                    "bench",
+                    "--probe-open",
+                    ckpt ? "--checkpoint" : "--preset",
+                    ckpt ? (char *)ckpt : (char *)s->preset,
+                    "--batch",
+                    batch,
+                    "--height",
+                    h,
+                    "--width",
+                    w,
+                    "--colours",
+                    c,
+                    NULL};
     size_t n_env = 0;
     while (environ[n_env])
         n_env++;
@@ -302,8 +317,8 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         {"--no-compile", FLAG_SWITCH, &no_compile, "skip the OpenCL compile-time probes", 0, 0, 0, 0},
         {"--json", FLAG_STRING, &json, "write the results as JSON", 0, 0, 0, 0},
         {"--svg", FLAG_STRING, &svg, "write a bar chart comparing the devices (min..max whiskers)", 0, 0, 0, 0},
-        {"--verbose", FLAG_SWITCH, &verbose, "also print every model GEMM's shape and GFLOP/s after the table", 0, 0,
-         0, 0},
+        {"--verbose", FLAG_SWITCH, &verbose, "also print every model GEMM's shape and GFLOP/s after the table", 0, 0, 0,
+         0},
         {"--probe-open", FLAG_SWITCH, &probe, "internal: time opening --device and two steps", 0, 0, 0, 0},
     };
     int rc = cli_parse("bench",

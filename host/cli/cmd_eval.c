@@ -22,8 +22,7 @@ static int run_test_data(const char *ckpt, char *spec, size_t size, pcnn_split *
 {
     train_flags f;
     if (train_ckpt_read_flags(ckpt, &f)) {
-        fprintf(stderr, "pcnn-cl eval: --data is required: %s records no training run (%s)\n", ckpt,
-                pcnn_last_error());
+        fprintf(stderr, "pcnn-cl eval: --data is required: %s records no training run (%s)\n", ckpt, pcnn_last_error());
         return EXIT_USAGE;
     }
     const char *use = f.test_data[0] ? f.test_data : f.data;
@@ -89,8 +88,8 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv)
         {"--progress-every", FLAG_DOUBLE, &every, "internal: seconds between progress lines off a terminal", 0, 1e6, 0,
          0},
     };
-    int rc = cli_parse("eval", "--checkpoint FILE|DIR [--data SPEC] [--batch N]", flags,
-                       sizeof flags / sizeof flags[0], argc, argv);
+    int rc = cli_parse("eval", "--checkpoint FILE|DIR [--data SPEC] [--batch N]", flags, sizeof flags / sizeof flags[0],
+                       argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
     char ckpt[4096], run_spec[1024];

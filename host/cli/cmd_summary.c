@@ -119,15 +119,16 @@ int cmd_summary(const cli_context *ctx, int argc, char **argv)
     const char *preset = "small", *ckpt_arg = NULL, *run_dir = NULL;
     int height = 28, width = 28, colours = 1, batch = 16;
     cli_flag flags[] = {
-        {"--preset", FLAG_STRING, &preset, "tiny, small, paper or seed (small, on 28x28x1 images: the default job's model)", 0, 0, 0, 0},
-        {"--checkpoint", FLAG_STRING, &ckpt_arg, "summarise the model in this checkpoint (or run directory) instead",
-         0, 0, 0, 0},
+        {"--preset", FLAG_STRING, &preset,
+         "tiny, small, paper or seed (small, on 28x28x1 images: the default job's model)", 0, 0, 0, 0},
+        {"--checkpoint", FLAG_STRING, &ckpt_arg, "summarise the model in this checkpoint (or run directory) instead", 0,
+         0, 0, 0},
         {"--height", FLAG_INT, &height, "image height (28, or the checkpoint's)", 1, 65536, 0, 0},
         {"--width", FLAG_INT, &width, "image width (28, or the checkpoint's)", 1, 65536, 0, 0},
         {"--colours", FLAG_INT, &colours, "colour channels, 1 or 3 (1, or the checkpoint's)", 1, 3, 0, 0},
         {"--batch", FLAG_INT, &batch, "images per training step, for the memory (16)", 1, 1 << 20, 0, 0},
-        {"--run-dir", FLAG_STRING, &run_dir, "summarise the model of this run directory (its checkpoint.pcnn)", 0, 0,
-         0, 0},
+        {"--run-dir", FLAG_STRING, &run_dir, "summarise the model of this run directory (its checkpoint.pcnn)", 0, 0, 0,
+         0},
     };
     int rc = cli_parse("summary",
                        "[--preset NAME | --checkpoint FILE|DIR | --run-dir DIR] [--height N --width N --colours N] "

@@ -37,11 +37,12 @@ int cmd_tune(const cli_context *ctx, int argc, char **argv)
         {"--height", FLAG_INT, &height, "image height of those shapes (28, the default job's)", 1, 4096, 0, 0},
         {"--width", FLAG_INT, &width, "image width (28)", 1, 4096, 0, 0},
         {"--colours", FLAG_INT, &colours, "colours, 1 or 3 (1)", 1, 3, 0, 0},
-        {"--budget", FLAG_DOUBLE, &budget, "seconds to search (120); too short a budget tries nothing and says so", 1, 86400, 0, 0},
+        {"--budget", FLAG_DOUBLE, &budget, "seconds to search (120); too short a budget tries nothing and says so", 1,
+         86400, 0, 0},
     };
-    int rc = cli_parse("tune",
-                       "--device SPEC [--preset NAME] [--batch N] [--height N --width N --colours N] [--budget X]",
-                       flags, sizeof flags / sizeof flags[0], argc, argv);
+    int rc =
+        cli_parse("tune", "--device SPEC [--preset NAME] [--batch N] [--height N --width N --colours N] [--budget X]",
+                  flags, sizeof flags / sizeof flags[0], argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!device) {

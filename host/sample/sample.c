@@ -57,9 +57,9 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
     int H = opts->height ? opts->height : cfg->height, W = opts->width ? opts->width : cfg->width;
     if (opts->n < 1)
         return pcnn_fail(PCNN_ERR_ARG, "--n: need at least one image, got %d", opts->n);
-    int batch = opts->batch > 0 ? (opts->batch < opts->n ? opts->batch : opts->n)
-                                : opts->method == PCNN_SAMPLE_FAST ? pcnn_sample_auto_batch(m, opts->n, H, W)
-                                                                   : opts->n;
+    int batch = opts->batch > 0                    ? (opts->batch < opts->n ? opts->batch : opts->n)
+                : opts->method == PCNN_SAMPLE_FAST ? pcnn_sample_auto_batch(m, opts->n, H, W)
+                                                   : opts->n;
     if (H < 1 || W < 1 || H > 65536 || W > 65536)
         return pcnn_fail(PCNN_ERR_ARG, "--height/--width: image size %dx%d out of range (1..65536)", H, W);
     if (!(opts->temperature > 0.0f) || !isfinite(1.0f / opts->temperature))
