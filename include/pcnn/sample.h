@@ -1,8 +1,9 @@
 /* Drawing images from a PixelCNN.
  *
  * Two samplers with the same result: `naive` is the seed's generate_images
- * (one full forward pass of the batch per sub-pixel: H*W*C passes), kept as the
- * reference; `fast` computes every layer at the current position and colour
+ * (one full forward pass of the batch per sub-pixel: H*W*C passes; but see
+ * pcnn_first_pixel: by default the very first sub-pixel comes from the model,
+ * where the seed draws it uniformly), kept as the reference; `fast` computes every layer at the current position and colour
  * only, from cached activations of earlier positions (about one forward pass
  * per image in total). Randomness is keyed by (seed, image index, row, column,
  * colour), so a seed gives the same images with either method, any batch size
