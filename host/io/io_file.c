@@ -124,6 +124,75 @@ pcnn_status atomic_file_commit(atomic_file *af)
     return st;
 }
 
+/* fflush + fsync + fclose, keeping the temp file for a rename. */
+static pcnn_status finish(atomic_file *af)
+{
+    pcnn_status st = PCNN_OK;
+    if (fflush(af->f) != 0 || fsync(fileno(af->f)) != 0)
+        st = pcnn_fail(PCNN_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
+    if (fclose(af->f) != 0 && st == PCNN_OK)
+        st = pcnn_fail(PCNN_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
+    af->f = NULL;
+    return st;
+}
+
+/* Where the old file under af->path waits while the set is renamed: a hard
+ * link "<path>.tmp.XXXXXX" (a name every temp sweep knows), or none. */
+static pcnn_status keep_old(const atomic_file *af, char *backup, size_t size)
+{
+    backup[0] = 0;
+    struct stat st;
+    if (lstat(af->path, &st) != 0 || !S_ISREG(st.st_mode))
+        return PCNN_OK; /* nothing to restore: on failure the new name is removed */
+    for (int tries = 0; tries < 100; tries++) {
+        snprintf(backup, size, "%s.tmp.old%ld.%d", af->path, (long)getpid(), tries);
+        if (link(af->path, backup) == 0)
+            return PCNN_OK;
+        if (errno != EEXIST)
+            break;
+    }
+    backup[0] = 0;
+    return pcnn_fail(PCNN_ERR_IO, "%s: cannot keep the old file while its companions are written: %s", af->path,
+                     strerror(errno));
+}
+
+pcnn_status atomic_files_commit(atomic_file *afs, int n)
+{
+    enum { MAX_SET = 8 };
+    char backups[MAX_SET][4096];
+    int had_old[MAX_SET] = {0}, renamed = 0;
+    pcnn_status st = n <= MAX_SET ? PCNN_OK : pcnn_fail(PCNN_ERR_ARG, "atomic_files_commit: %d files", n);
+    for (int i = 0; !st && i < n; i++)
+        st = finish(&afs[i]);
+    for (int i = 0; !st && i < n; i++) {
+        st = keep_old(&afs[i], backups[i], sizeof backups[i]);
+        had_old[i] = !st && backups[i][0];
+    }
+    for (; !st && renamed < n; renamed++)
+        if (rename(afs[renamed].tmp_path, afs[renamed].path) != 0) {
+            st = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the finished file into place: %s", afs[renamed].path,
+                           strerror(errno));
+            break;
+        }
+    for (int i = 0; i < n && i < MAX_SET; i++) {
+        if (st && i < renamed) { /* put the old file back, or remove the new one */
+            if (had_old[i] ? rename(backups[i], afs[i].path) != 0 : unlink(afs[i].path) != 0)
+                (void)0; /* best effort: the message already names the first failure */
+        } else if (had_old[i]) {
+            unlink(backups[i]);
+        }
+        if (i < renamed && !st) {
+            free(afs[i].tmp_path); /* renamed: nothing to remove */
+            afs[i].tmp_path = NULL;
+        }
+    }
+    if (n > 0 && !st)
+        fsync_parent_dir(afs[0].path);
+    for (int i = 0; i < n; i++)
+        atomic_file_abort(&afs[i]);
+    return st;
+}
+
 void atomic_file_abort(atomic_file *af)
 {
     if (af->f)

@@ -27,6 +27,15 @@ pcnn_status atomic_file_commit(atomic_file *af);
 /* Drops the temp file (after a failed write). Safe to call twice. */
 void atomic_file_abort(atomic_file *af);
 
+/* Several files that appear together or not at all (sample's grid.png and
+ * grid.npy): each written in full to its temp file, then every temp file is
+ * flushed, fsynced and closed before the first rename. If a flush or a rename
+ * fails, every temp file is removed and the final names that were already
+ * renamed get their old files back (kept as hard links until the end), so on
+ * failure none of the n names changes. A crash between two renames (a window
+ * of microseconds) can still leave the new first file beside the old second. */
+pcnn_status atomic_files_commit(atomic_file *afs, int n);
+
 /* Whether `path` can be written (atomically, as above) before any work is
  * done: its directory exists, is a directory and is writable, and path is
  * not itself a directory. Fails with PCNN_ERR_ARG (a wrong command-line

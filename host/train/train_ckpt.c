@@ -196,6 +196,18 @@ static pcnn_status read_progress(const pcnn_ckpt *ck, const char *path, train_pr
     return PCNN_OK;
 }
 
+pcnn_status train_ckpt_step(const pcnn_ckpt *ck, const char *path, long *step)
+{
+    *step = -1;
+    const pcnn_record *r = pcnn_ckpt_find(ck, "train.progress");
+    if (!r)
+        return PCNN_OK;
+    train_progress p;
+    TRY(read_progress(ck, path, &p));
+    *step = p.step;
+    return PCNN_OK;
+}
+
 static pcnn_status read_optim(const pcnn_ckpt *ck, const char *path, pcnn_optim_state *s)
 {
     const pcnn_record *r;
