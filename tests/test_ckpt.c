@@ -142,6 +142,14 @@ static void test_weights_dir_wrong_shape_refused(void **state)
     FILE *f = fopen(cfg, "w");
     fputs("hidden_dim=3\nout_dim=3\nn_layers=1\nchannels=3\nheight=4\nwidth=4\n", f);
     fclose(f);
+    /* manifest.txt lists the config.txt the export wrote: refused as edited. */
+    assert_int_equal(pcnn_weights_dir_load(*state, sub, &back), PCNN_ERR_FORMAT);
+    print_message("  refused: %s\n", pcnn_last_error());
+    assert_non_null(strstr(pcnn_last_error(), "config.txt: does not match manifest.txt"));
+    /* Without the manifest, the shapes are checked against the new config. */
+    char manifest[600];
+    snprintf(manifest, sizeof manifest, "%s/manifest.txt", sub);
+    assert_int_equal(remove(manifest), 0);
     assert_int_equal(pcnn_weights_dir_load(*state, sub, &back), PCNN_ERR_FORMAT);
     print_message("  refused: %s\n", pcnn_last_error());
     assert_non_null(strstr(pcnn_last_error(), "input_conv.kernel.npy"));

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "io/io_atomic_dir.h"
 #include "io/io_file.h"
 #include "test_util.h"
 
@@ -127,12 +128,91 @@ static void test_directory_in_the_way(void **state)
     free(dir);
 }
 
+/* Two files that must appear together (sample's grid.png and grid.npy): the
+ * second rename fails (a directory where the second file goes), so the first,
+ * already renamed, must get its old contents back; nothing temporary stays. */
+static void test_pair_second_rename_fails(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir(), a[512], b[512];
+    snprintf(a, sizeof a, "%s/grid.png", dir);
+    snprintf(b, sizeof b, "%s/grid.npy", dir);
+    write_file(a, old_text);
+    atomic_file af[2];
+    assert_int_equal(atomic_file_open(&af[0], a), PCNN_OK);
+    assert_int_equal(atomic_file_open(&af[1], b), PCNN_OK);
+    assert_int_equal(atomic_file_write(&af[0], "new png\n", 8), PCNN_OK);
+    assert_int_equal(atomic_file_write(&af[1], "new npy\n", 8), PCNN_OK);
+    assert_int_equal(mkdir(b, 0777), 0);
+    assert_int_equal(atomic_files_commit(af, 2), PCNN_ERR_IO);
+    assert_message(b, EISDIR);
+    assert_file_holds(a, old_text);
+    assert_no_temp_files(dir);
+    /* Both renames succeed: both new. */
+    assert_int_equal(rmdir(b), 0);
+    write_file(b, old_text);
+    assert_int_equal(atomic_file_open(&af[0], a), PCNN_OK);
+    assert_int_equal(atomic_file_open(&af[1], b), PCNN_OK);
+    assert_int_equal(atomic_file_write(&af[0], "new png\n", 8), PCNN_OK);
+    assert_int_equal(atomic_file_write(&af[1], "new npy\n", 8), PCNN_OK);
+    assert_int_equal(atomic_files_commit(af, 2), PCNN_OK);
+    assert_file_holds(a, "new png\n");
+    assert_file_holds(b, "new npy\n");
+    assert_no_temp_files(dir);
+    test_rmtree(dir);
+    free(dir);
+}
+
+/* A directory written all or nothing: abort leaves the old one and no
+ * temporary directory; commit replaces the old one whole (no old file
+ * survives in it); a new name is created. */
+static void test_atomic_dir(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir(), target[512], file[600];
+    snprintf(target, sizeof target, "%s/w", dir);
+    assert_int_equal(mkdir(target, 0777), 0);
+    snprintf(file, sizeof file, "%s/old.npy", target);
+    write_file(file, old_text);
+    atomic_dir ad;
+    assert_int_equal(atomic_dir_open(&ad, target), PCNN_OK);
+    snprintf(file, sizeof file, "%s/new.npy", ad.tmp_path);
+    write_file(file, "new\n");
+    atomic_dir_abort(&ad);
+    assert_no_temp_files(dir);
+    snprintf(file, sizeof file, "%s/old.npy", target);
+    assert_file_holds(file, old_text);
+
+    assert_int_equal(atomic_dir_open(&ad, target), PCNN_OK);
+    snprintf(file, sizeof file, "%s/new.npy", ad.tmp_path);
+    write_file(file, "new\n");
+    assert_int_equal(atomic_dir_commit(&ad), PCNN_OK);
+    assert_no_temp_files(dir);
+    snprintf(file, sizeof file, "%s/new.npy", target);
+    assert_file_holds(file, "new\n");
+    snprintf(file, sizeof file, "%s/old.npy", target);
+    assert_false(file_exists(file));
+
+    snprintf(target, sizeof target, "%s/fresh/", dir); /* a trailing slash, a new name */
+    assert_int_equal(atomic_dir_open(&ad, target), PCNN_OK);
+    assert_int_equal(atomic_dir_commit(&ad), PCNN_OK);
+    struct stat st;
+    snprintf(target, sizeof target, "%s/fresh", dir);
+    assert_int_equal(stat(target, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_no_temp_files(dir);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_size_limit),
         cmocka_unit_test(test_parent_is_a_file),
         cmocka_unit_test(test_directory_in_the_way),
+        cmocka_unit_test(test_pair_second_rename_fails),
+        cmocka_unit_test(test_atomic_dir),
     };
     return cmocka_run_group_tests_name("atomic writes that fail", tests, NULL, NULL);
 }
