@@ -54,7 +54,7 @@ pcnn_status atomic_dir_open(atomic_dir *ad, const char *path)
     for (size_t n = strlen(name); n > 1 && name[n - 1] == '/'; n--) /* "w/" is w */
         name[n - 1] = 0;
     struct stat st;
-    if (lstat(name, &st) == 0 && S_ISLNK(st.st_mode)) { /* replace what it points to */
+    if (lstat(name, &st) == 0) { /* a symlink: replace what it points to; ".": the directory itself */
         char *real = realpath(name, NULL);
         if (real) {
             free(name);

@@ -5,8 +5,9 @@
  * RENAME_EXCHANGE; where the file system lacks it, the old one is renamed
  * aside first and back on failure), then the old one is removed. At every
  * instant the target's name holds the old directory or the new one, never a
- * mix. A target that is a symlink to a directory keeps being the symlink:
- * its directory is the one replaced. */
+ * mix. An existing target is resolved first (realpath): a symlink to a
+ * directory keeps being the symlink, its directory is the one replaced, and
+ * "." or "w/.." name the directory they mean. */
 #ifndef PCNN_IO_ATOMIC_DIR_H
 #define PCNN_IO_ATOMIC_DIR_H
 
