@@ -137,23 +137,25 @@ static pcnn_status finish(atomic_file *af)
 }
 
 /* Where the old file under af->path waits while the set is renamed: a hard
- * link "<path>.tmp.XXXXXX" (a name every temp sweep knows), or none. */
-static pcnn_status keep_old(const atomic_file *af, char *backup, size_t size)
+ * link "<path>.tmp.old<pid>.<n>" (a name every temp sweep knows). Returns 1
+ * with the backup made, 0 when there is no old file, -1 when there is one but
+ * the file system makes no hard links (FAT): then a failed set keeps the new
+ * file rather than lose both. */
+static int keep_old(const atomic_file *af, char *backup, size_t size)
 {
     backup[0] = 0;
     struct stat st;
     if (lstat(af->path, &st) != 0 || !S_ISREG(st.st_mode))
-        return PCNN_OK; /* nothing to restore: on failure the new name is removed */
+        return 0;
     for (int tries = 0; tries < 100; tries++) {
         snprintf(backup, size, "%s.tmp.old%ld.%d", af->path, (long)getpid(), tries);
         if (link(af->path, backup) == 0)
-            return PCNN_OK;
+            return 1;
         if (errno != EEXIST)
             break;
     }
     backup[0] = 0;
-    return pcnn_fail(PCNN_ERR_IO, "%s: cannot keep the old file while its companions are written: %s", af->path,
-                     strerror(errno));
+    return -1;
 }
 
 pcnn_status atomic_files_commit(atomic_file *afs, int n)
@@ -164,10 +166,8 @@ pcnn_status atomic_files_commit(atomic_file *afs, int n)
     pcnn_status st = n <= MAX_SET ? PCNN_OK : pcnn_fail(PCNN_ERR_ARG, "atomic_files_commit: %d files", n);
     for (int i = 0; !st && i < n; i++)
         st = finish(&afs[i]);
-    for (int i = 0; !st && i < n; i++) {
-        st = keep_old(&afs[i], backups[i], sizeof backups[i]);
-        had_old[i] = !st && backups[i][0];
-    }
+    for (int i = 0; !st && i < n; i++)
+        had_old[i] = keep_old(&afs[i], backups[i], sizeof backups[i]);
     for (; !st && renamed < n; renamed++)
         if (rename(afs[renamed].tmp_path, afs[renamed].path) != 0) {
             st = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the finished file into place: %s", afs[renamed].path,
@@ -175,14 +175,16 @@ pcnn_status atomic_files_commit(atomic_file *afs, int n)
             break;
         }
     for (int i = 0; i < n && i < MAX_SET; i++) {
-        if (st && i < renamed) { /* put the old file back, or remove the new one */
-            if (had_old[i] ? rename(backups[i], afs[i].path) != 0 : unlink(afs[i].path) != 0)
-                (void)0; /* best effort: the message already names the first failure */
-        } else if (had_old[i]) {
+        if (st && i < renamed) { /* put the old file back, or remove the new one (best effort) */
+            if (had_old[i] == 1)
+                rename(backups[i], afs[i].path);
+            else if (had_old[i] == 0)
+                unlink(afs[i].path);
+        } else if (had_old[i] == 1) {
             unlink(backups[i]);
         }
-        if (i < renamed && !st) {
-            free(afs[i].tmp_path); /* renamed: nothing to remove */
+        if (i < renamed) {
+            free(afs[i].tmp_path); /* renamed: no temp file left to remove */
             afs[i].tmp_path = NULL;
         }
     }
