@@ -66,7 +66,7 @@ for round in 1 2 3 4 5; do
   kill -TERM $pid 2>/dev/null || true
   rc=0 && wait $pid || rc=$?
   if diff -r old w >/dev/null; then
-    [ "$rc" = 1 ] && grep -q "interrupted: nothing written" term.err || fail "round $round: exit $rc, $(cat term.err)"
+    [ "$rc" = 143 ] && grep -q "interrupted: nothing written" term.err || fail "round $round: exit $rc, $(cat term.err)"
     interrupted=$((interrupted + 1))
   else
     diff -r new w >/dev/null || fail "round $round: SIGTERM (exit $rc) left a directory that is neither the old nor the new export"

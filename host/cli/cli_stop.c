@@ -5,6 +5,8 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_flag, stop_sig;
+static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction saved[3]; /* what was installed before cli_stop_catch */
 
 static void on_stop(int sig)
 {
@@ -12,24 +14,22 @@ static void on_stop(int sig)
     stop_flag = 1;
 }
 
-static void set_handlers(void (*handler)(int))
+volatile sig_atomic_t *cli_stop_catch(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sa.sa_flags = handler == SIG_DFL ? 0 : SA_RESETHAND;
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESETHAND; /* a second signal: the default action, at once */
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
-volatile sig_atomic_t *cli_stop_catch(void)
-{
-    set_handlers(on_stop);
+    for (int i = 0; i < 3; i++)
+        sigaction(stop_signals[i], &sa, &saved[i]);
     return &stop_flag;
 }
 
-void cli_stop_release(void) { set_handlers(SIG_DFL); }
+void cli_stop_release(void)
+{
+    for (int i = 0; i < 3; i++)
+        sigaction(stop_signals[i], &saved[i], NULL);
+}
 
 int cli_stop_signal(void) { return stop_sig; }

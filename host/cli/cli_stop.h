@@ -10,7 +10,7 @@
 
 /* Installs the handlers; returns the flag they set. */
 volatile sig_atomic_t *cli_stop_catch(void);
-/* Back to the default actions (a pending stop stays in the flag). */
+/* Back to the handlers installed before (a stop that came stays in the flag). */
 void cli_stop_release(void);
 /* The signal that set the flag (0: none), for the one-line message. */
 int cli_stop_signal(void);

@@ -55,10 +55,14 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     }
     if (st)
         cli_report_error();
+    if (st && cli_stop_signal()) /* as every command a signal stops: 128 + its number */
+        rc = 128 + cli_stop_signal();
+    else if (st)
+        rc = cli_exit_code(st);
     else
         printf("exported %s into %s (%d tensors, config.txt and manifest.txt)\n", ckpt, to,
                pcnn_model_tensor_count(m));
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return cli_exit_code(st);
+    return rc;
 }

@@ -44,9 +44,13 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     cli_stop_release();
     if (st)
         cli_report_error();
+    if (st && cli_stop_signal()) /* as every command a signal stops: 128 + its number */
+        rc = 128 + cli_stop_signal();
+    else if (st)
+        rc = cli_exit_code(st);
     else
         printf("imported %s (%zu parameters) into %s\n", from, pcnn_model_param_count(m), out);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return cli_exit_code(st);
+    return rc;
 }

@@ -199,5 +199,5 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
     free(images);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return cli_exit_code(st);
+    return st && cli_stop_signal() ? 128 + cli_stop_signal() : cli_exit_code(st);
 }
