@@ -128,7 +128,8 @@ pcnn_status atomic_file_commit(atomic_file *af)
 static pcnn_status finish(atomic_file *af)
 {
     pcnn_status st = PCNN_OK;
-    if (fflush(af->f) != 0 || fsync(fileno(af->f)) != 0)
+    /* EINVAL: a descriptor that cannot be synced (a FIFO or device written in place). */
+    if (fflush(af->f) != 0 || (fsync(fileno(af->f)) != 0 && errno != EINVAL))
         st = pcnn_fail(PCNN_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
     if (fclose(af->f) != 0 && st == PCNN_OK)
         st = pcnn_fail(PCNN_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
@@ -166,10 +167,12 @@ pcnn_status atomic_files_commit(atomic_file *afs, int n)
     pcnn_status st = n <= MAX_SET ? PCNN_OK : pcnn_fail(PCNN_ERR_ARG, "atomic_files_commit: %d files", n);
     for (int i = 0; !st && i < n; i++)
         st = finish(&afs[i]);
+    /* A file written in place (no temp: a FIFO or a device) has no old
+     * contents to keep and nothing to rename. */
     for (int i = 0; !st && i < n; i++)
-        had_old[i] = keep_old(&afs[i], backups[i], sizeof backups[i]);
+        had_old[i] = afs[i].tmp_path ? keep_old(&afs[i], backups[i], sizeof backups[i]) : -1;
     for (; !st && renamed < n; renamed++)
-        if (rename(afs[renamed].tmp_path, afs[renamed].path) != 0) {
+        if (afs[renamed].tmp_path && rename(afs[renamed].tmp_path, afs[renamed].path) != 0) {
             st = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the finished file into place: %s", afs[renamed].path,
                            strerror(errno));
             break;

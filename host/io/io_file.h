@@ -33,7 +33,8 @@ void atomic_file_abort(atomic_file *af);
  * fails, every temp file is removed and the final names that were already
  * renamed get their old files back (kept as hard links until the end), so on
  * failure none of the n names changes. A crash between two renames (a window
- * of microseconds) can still leave the new first file beside the old second. */
+ * of microseconds) can still leave the new first file beside the old second.
+ * A file with no temp (written in place) is only flushed. */
 pcnn_status atomic_files_commit(atomic_file *afs, int n);
 
 /* Whether `path` can be written (atomically, as above) before any work is
