@@ -208,10 +208,8 @@ static void test_atomic_dir(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_size_limit),
-        cmocka_unit_test(test_parent_is_a_file),
-        cmocka_unit_test(test_directory_in_the_way),
-        cmocka_unit_test(test_pair_second_rename_fails),
+        cmocka_unit_test(test_file_size_limit),      cmocka_unit_test(test_parent_is_a_file),
+        cmocka_unit_test(test_directory_in_the_way), cmocka_unit_test(test_pair_second_rename_fails),
         cmocka_unit_test(test_atomic_dir),
     };
     return cmocka_run_group_tests_name("atomic writes that fail", tests, NULL, NULL);

@@ -30,8 +30,8 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     cli_flag flags[] = {
         {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file to read", 0, 0, 1, 0},
         {"--to", FLAG_STRING, &to,
-         "weights directory to write (replaced as a whole; created if needed), or FILE.npz for one NumPy file", 0, 0,
-         1, 0},
+         "weights directory to write (replaced as a whole; created if needed), or FILE.npz for one NumPy file", 0, 0, 1,
+         0},
     };
     int rc = cli_parse("export", "--checkpoint FILE --to DIR|FILE.npz", flags, 2, argc, argv);
     if (rc)
@@ -60,8 +60,7 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     else if (st)
         rc = cli_exit_code(st);
     else
-        printf("exported %s into %s (%d tensors, config.txt and manifest.txt)\n", ckpt, to,
-               pcnn_model_tensor_count(m));
+        printf("exported %s into %s (%d tensors, config.txt and manifest.txt)\n", ckpt, to, pcnn_model_tensor_count(m));
     pcnn_model_free(m);
     pcnn_device_close(dev);
     return rc;

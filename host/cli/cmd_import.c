@@ -14,8 +14,8 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     const char *from = NULL, *out = NULL;
     cli_flag flags[] = {
         {"--from", FLAG_STRING, &from,
-         "weights directory or .npz: config.txt, manifest.txt (checked when present) and one .npy per tensor", 0, 0,
-         1, 0},
+         "weights directory or .npz: config.txt, manifest.txt (checked when present) and one .npy per tensor", 0, 0, 1,
+         0},
         {"--out", FLAG_STRING, &out, "checkpoint file to write", 0, 0, 1, 0},
     };
     int rc = cli_parse("import", "--from DIR|FILE.npz --out FILE", flags, 2, argc, argv);

@@ -55,8 +55,8 @@ static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, 
         if (!st)
             st = npy_write_to(&af[1], &a);
         if (!st && *stop)
-            st = pcnn_fail(PCNN_ERR_IO, "interrupted by signal %d: %s and %s are as they were", cli_stop_signal(),
-                           out, npy);
+            st = pcnn_fail(PCNN_ERR_IO, "interrupted by signal %d: %s and %s are as they were", cli_stop_signal(), out,
+                           npy);
         if (st) {
             atomic_file_abort(&af[0]);
             atomic_file_abort(&af[1]);

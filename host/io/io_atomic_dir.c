@@ -70,8 +70,8 @@ pcnn_status atomic_dir_open(atomic_dir *ad, const char *path)
     snprintf(ad->tmp_path, len, "%s.tmp.XXXXXX", name);
     ad->path = name;
     if (!mkdtemp(ad->tmp_path)) {
-        pcnn_status s = pcnn_fail(PCNN_ERR_IO, "%s: cannot create a temporary directory beside it: %s", name,
-                                  strerror(errno));
+        pcnn_status s =
+            pcnn_fail(PCNN_ERR_IO, "%s: cannot create a temporary directory beside it: %s", name, strerror(errno));
         free(ad->tmp_path);
         ad->tmp_path = NULL;
         atomic_dir_abort(ad);
@@ -110,8 +110,7 @@ static pcnn_status replace(atomic_dir *ad, char **old)
         return PCNN_OK;
     }
     if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-        return pcnn_fail(PCNN_ERR_IO, "%s: cannot replace it with the new directory: %s", ad->path,
-                         strerror(errno));
+        return pcnn_fail(PCNN_ERR_IO, "%s: cannot replace it with the new directory: %s", ad->path, strerror(errno));
     size_t len = strlen(ad->path) + 16;
     char *aside = malloc(len);
     if (!aside)
@@ -119,15 +118,15 @@ static pcnn_status replace(atomic_dir *ad, char **old)
     snprintf(aside, len, "%s.tmp.XXXXXX", ad->path);
     /* An empty directory of a fresh name, which rename(2) may replace. */
     if (!mkdtemp(aside) || rename(ad->path, aside) != 0) {
-        pcnn_status s = pcnn_fail(PCNN_ERR_IO, "%s: cannot move the old directory aside: %s", ad->path,
-                                  strerror(errno));
+        pcnn_status s =
+            pcnn_fail(PCNN_ERR_IO, "%s: cannot move the old directory aside: %s", ad->path, strerror(errno));
         rmdir(aside);
         free(aside);
         return s;
     }
     if (rename(ad->tmp_path, ad->path) != 0) {
-        pcnn_status s = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the new directory into place: %s", ad->path,
-                                  strerror(errno));
+        pcnn_status s =
+            pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the new directory into place: %s", ad->path, strerror(errno));
         rename(aside, ad->path); /* the old one back */
         free(aside);
         return s;

@@ -95,8 +95,8 @@ pcnn_status io_zip_read(io_zip *z, const char *entry, size_t max, unsigned char 
     if (zip_stat_index(z->zip, (zip_uint64_t)index, 0, &zs) != 0 || !(zs.valid & ZIP_STAT_SIZE))
         return pcnn_fail(PCNN_ERR_FORMAT, "%s:%s: cannot read its size: %s", z->name, entry, zip_strerror(z->zip));
     if (zs.size > max)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s:%s: the archive says %llu bytes, more than the %zu it can hold",
-                         z->name, entry, (unsigned long long)zs.size, max);
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s:%s: the archive says %llu bytes, more than the %zu it can hold", z->name,
+                         entry, (unsigned long long)zs.size, max);
     size_t n = (size_t)zs.size;
     unsigned char *buf = malloc(n + 1);
     if (!buf)
@@ -112,8 +112,8 @@ pcnn_status io_zip_read(io_zip *z, const char *entry, size_t max, unsigned char 
     if (got < 0 || extra < 0)
         st = pcnn_fail(PCNN_ERR_FORMAT, "%s:%s: %s", z->name, entry, zip_file_strerror(f));
     else if (got != (zip_int64_t)n || extra != 0)
-        st = pcnn_fail(PCNN_ERR_FORMAT, "%s:%s: holds other than the %zu bytes the archive declares", z->name, entry,
-                       n);
+        st =
+            pcnn_fail(PCNN_ERR_FORMAT, "%s:%s: holds other than the %zu bytes the archive declares", z->name, entry, n);
     zip_fclose(f);
     if (st) {
         free(buf);
@@ -150,8 +150,8 @@ pcnn_status io_zip_write(const char *path, const io_zip_entry *entries, int n)
     snprintf(tmp, len, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        pcnn_status st = pcnn_fail(PCNN_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
-                                   strerror(errno));
+        pcnn_status st =
+            pcnn_fail(PCNN_ERR_IO, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
         free(tmp);
         return st;
     }

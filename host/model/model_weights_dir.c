@@ -53,8 +53,8 @@ static pcnn_status source_read(const source *s, const char *entry, size_t max, u
     if (!*found)
         return PCNN_OK;
     if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: %lld bytes, more than the %zu it can hold", path,
-                         (long long)st.st_size, max);
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: %lld bytes, more than the %zu it can hold", path, (long long)st.st_size,
+                         max);
     TRY(read_whole_file(path, bytes, size));
     if (*size > max) { /* grew while we read it */
         free(*bytes);
@@ -72,8 +72,10 @@ static pcnn_status check_manifest(const source *s, const weights_manifest *mf, c
     entry_name(s, entry, name, sizeof name);
     const manifest_entry *e = manifest_find(mf, entry);
     if (!e)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: not listed in manifest.txt (a mixed export? delete manifest.txt to "
-                         "import edited weights)", name);
+        return pcnn_fail(PCNN_ERR_FORMAT,
+                         "%s: not listed in manifest.txt (a mixed export? delete manifest.txt to "
+                         "import edited weights)",
+                         name);
     uint32_t crc = manifest_crc(bytes, size);
     if (crc != e->crc)
         return pcnn_fail(PCNN_ERR_FORMAT,
@@ -155,8 +157,7 @@ static pcnn_status read_manifest(const source *s, const pcnn_model *layout, cons
             known = strcmp(entry, mf->e[i].file) == 0;
         }
         if (!known)
-            st = pcnn_fail(PCNN_ERR_FORMAT, "%s: lists %s, which is no tensor of this config.txt", name,
-                           mf->e[i].file);
+            st = pcnn_fail(PCNN_ERR_FORMAT, "%s: lists %s, which is no tensor of this config.txt", name, mf->e[i].file);
     }
     if (st)
         manifest_free(mf);
@@ -230,8 +231,7 @@ pcnn_status pcnn_weights_load(pcnn_device *dev, const char *from, pcnn_model **o
     return result;
 }
 
-pcnn_status pcnn_weights_npz_parse(pcnn_device *dev, const void *bytes, size_t size, const char *name,
-                                   pcnn_model **out)
+pcnn_status pcnn_weights_npz_parse(pcnn_device *dev, const void *bytes, size_t size, const char *name, pcnn_model **out)
 {
     *out = NULL;
     source s = {name, NULL};

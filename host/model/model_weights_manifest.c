@@ -116,8 +116,8 @@ static pcnn_status parse_lines(char *t, const char *name, int max_entries, weigh
     if (sscanf(t, "pcnn-cl weights manifest %d%n", &version, &at) != 1 || (t[at] != '\n' && t[at] != 0))
         return pcnn_fail(PCNN_ERR_FORMAT, "%s: not a pcnn-cl weights manifest (first line)", name);
     if (version != WEIGHTS_MANIFEST_VERSION)
-        return pcnn_fail(PCNN_ERR_FORMAT, "%s: manifest version %d not supported (this pcnn-cl reads version %d)",
-                         name, version, WEIGHTS_MANIFEST_VERSION);
+        return pcnn_fail(PCNN_ERR_FORMAT, "%s: manifest version %d not supported (this pcnn-cl reads version %d)", name,
+                         version, WEIGHTS_MANIFEST_VERSION);
     int have_step = 0;
     for (char *line = strchr(t, '\n'); line && line[1];) {
         line++;

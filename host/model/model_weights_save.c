@@ -175,7 +175,4 @@ pcnn_status pcnn_weights_save(pcnn_model *m, const char *to, const pcnn_weights_
     return pcnn_weights_is_npz(to) ? save_npz(m, to, config, o) : save_dir(m, to, config, o);
 }
 
-pcnn_status pcnn_weights_dir_save(pcnn_model *m, const char *dir)
-{
-    return pcnn_weights_save(m, dir, NULL);
-}
+pcnn_status pcnn_weights_dir_save(pcnn_model *m, const char *dir) { return pcnn_weights_save(m, dir, NULL); }
