@@ -24,6 +24,15 @@ static pcnn_status load(pcnn_device *dev, const char *path, pcnn_model **m, long
     return st;
 }
 
+/* "step 1200", or "no training step" for a checkpoint import made. */
+static const char *step_text(long step, char buf[32])
+{
+    if (step < 0)
+        return "no training step";
+    snprintf(buf, 32, "step %ld", step);
+    return buf;
+}
+
 int cmd_export(const cli_context *ctx, int argc, char **argv)
 {
     const char *ckpt = NULL, *to = NULL;
@@ -47,6 +56,7 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
         return open_rc;
     pcnn_model *m = NULL;
     pcnn_weights_save_opts o = {.step = -1};
+    char buf[32];
     st = load(dev, ckpt, &m, &o.step);
     if (!st) {
         o.interrupted = cli_stop_catch();
@@ -60,7 +70,8 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     else if (st)
         rc = cli_exit_code(st);
     else
-        printf("exported %s into %s (%d tensors, config.txt and manifest.txt)\n", ckpt, to, pcnn_model_tensor_count(m));
+        printf("exported %s (%s) into %s: %d tensors, config.txt and manifest.txt\n", ckpt, step_text(o.step, buf),
+               to, pcnn_model_tensor_count(m));
     pcnn_model_free(m);
     pcnn_device_close(dev);
     return rc;

@@ -30,7 +30,8 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
         return open_rc;
     pcnn_model *m = NULL;
     volatile sig_atomic_t *stop = cli_stop_catch();
-    pcnn_status st = pcnn_weights_load(dev, from, &m, NULL);
+    long step = -1;
+    pcnn_status st = pcnn_weights_load(dev, from, &m, &step);
     /* The checkpoint is one atomic write: a signal during it takes effect
      * after, so the file is there whole or not at all. */
     int saved = 0;
@@ -48,8 +49,12 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
         rc = 128 + cli_stop_signal();
     else if (st)
         rc = cli_exit_code(st);
-    else
-        printf("imported %s (%zu parameters) into %s\n", from, pcnn_model_param_count(m), out);
+    else {
+        char note[48] = "no training step recorded";
+        if (step >= 0)
+            snprintf(note, sizeof note, "exported at step %ld", step);
+        printf("imported %s (%zu parameters, %s) into %s\n", from, pcnn_model_param_count(m), note, out);
+    }
     pcnn_model_free(m);
     pcnn_device_close(dev);
     return rc;
