@@ -70,8 +70,8 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     else if (st)
         rc = cli_exit_code(st);
     else
-        printf("exported %s (%s) into %s: %d tensors, config.txt and manifest.txt\n", ckpt, step_text(o.step, buf),
-               to, pcnn_model_tensor_count(m));
+        printf("exported %s (%s) into %s: %d tensors, config.txt and manifest.txt\n", ckpt, step_text(o.step, buf), to,
+               pcnn_model_tensor_count(m));
     pcnn_model_free(m);
     pcnn_device_close(dev);
     return rc;
