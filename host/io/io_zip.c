@@ -141,7 +141,19 @@ static pcnn_status add_entries(zip_t *zip, const char *path, const io_zip_entry 
     return PCNN_OK;
 }
 
+/* The archive lands beside, and replaces, the file a symlink names (the link stays). */
+static pcnn_status write_resolved(const char *path, const io_zip_entry *entries, int n);
+
 pcnn_status io_zip_write(const char *path, const io_zip_entry *entries, int n)
+{
+    struct stat st;
+    char *real = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : NULL;
+    pcnn_status result = write_resolved(real ? real : path, entries, n);
+    free(real);
+    return result;
+}
+
+static pcnn_status write_resolved(const char *path, const io_zip_entry *entries, int n)
 {
     size_t len = strlen(path) + 16;
     char *tmp = malloc(len);
