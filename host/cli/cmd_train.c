@@ -60,14 +60,47 @@ static int copy_str(char *dst, size_t size, const char *src, const char *flag)
     return 1;
 }
 
+/* A data spec whose path part is relative (npy:data.npy) as an absolute,
+ * real path (npy:/home/me/data.npy), so a resume finds the data from any
+ * directory and a given --data compares with the stored one as real paths.
+ * A path that does not exist (yet) is made absolute from the current
+ * directory; its loader reports it. */
+static int absolute_spec(char *spec, size_t size, const char *flag)
+{
+    static const char *const kinds[] = {"npy:", "idx:", "mnist:", "cifar10:", "fashion-mnist:"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t n = strlen(kinds[k]);
+        if (strncmp(spec, kinds[k], n) != 0 || !spec[n])
+            continue;
+        char *real = realpath(spec + n, NULL), cwd[4096], out[4096];
+        int len;
+        if (real)
+            len = snprintf(out, sizeof out, "%s%s", kinds[k], real);
+        else if (spec[n] == '/' || !getcwd(cwd, sizeof cwd))
+            len = snprintf(out, sizeof out, "%s", spec);
+        else
+            len = snprintf(out, sizeof out, "%s%s/%s", kinds[k], cwd, spec + n);
+        free(real);
+        if (len < 0 || (size_t)len >= size || (size_t)len >= sizeof out) {
+            fprintf(stderr, "pcnn-cl train: %s %s: its absolute path is too long\n", flag, spec);
+            return 0;
+        }
+        memcpy(spec, out, (size_t)len + 1);
+        return 1;
+    }
+    return 1;
+}
+
 /* A fresh run: the defaults, the preset, then the flags given. Returns 0 or
  * the exit code after printing why. */
 static int fresh_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
 {
     *f = train_flags_defaults();
-    if (fl[F_DATA].seen && !copy_str(f->data, sizeof f->data, v->data, "--data"))
+    if (fl[F_DATA].seen &&
+        (!copy_str(f->data, sizeof f->data, v->data, "--data") || !absolute_spec(f->data, sizeof f->data, "--data")))
         return EXIT_USAGE;
-    if (fl[F_TEST_DATA].seen && !copy_str(f->test_data, sizeof f->test_data, v->test_data, "--test-data"))
+    if (fl[F_TEST_DATA].seen && (!copy_str(f->test_data, sizeof f->test_data, v->test_data, "--test-data") ||
+                                 !absolute_spec(f->test_data, sizeof f->test_data, "--test-data")))
         return EXIT_USAGE;
     if (fl[F_SPLIT].seen && !copy_str(f->split, sizeof f->split, v->split, "--split"))
         return EXIT_USAGE;
