@@ -1,8 +1,7 @@
 /* pcnn-cl train: the flags of the training job, resuming a run with its own
  * settings, and Ctrl-C / SIGTERM as "save a checkpoint and stop". The job
  * itself is host/train/train.c. */
-#define _XOPEN_SOURCE 700 /* sigaction, SA_RESETHAND */
-#include <signal.h>
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,34 +9,10 @@
 #include <unistd.h>
 
 #include "cli/cli_commands.h"
+#include "cli/cli_signals.h"
 #include "pcnn/config.h"
 #include "train/train.h"
 #include "train/train_dist.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-    static const char msg[] = "\npcnn-cl train: stopping: saving a checkpoint after this step "
-                              "(press Ctrl-C again to quit at once)\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
-}
-
-/* SA_RESETHAND: a second Ctrl-C kills at once (checkpoints are atomic, so
- * that is safe too). */
-static void catch_stop_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* The values as the command line gave them (NULL/unseen: not given). */
 typedef struct {
@@ -281,10 +256,11 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         strftime(default_dir, sizeof default_dir, "runs/%Y%m%d-%H%M%S", localtime(&t));
     }
     train_opts o = {
-        .run_dir = v.resume ? v.resume : v.run_dir ? v.run_dir : default_dir,
+        .run_dir = v.resume    ? v.resume
+                   : v.run_dir ? v.run_dir
+                               : default_dir,
         .resume = v.resume != NULL,
         .lr_given = v.resume != NULL && fl[F_LR].seen,
-        .interrupted = &stop_requested,
         .live_progress = isatty(STDOUT_FILENO),
     };
     dist *d;
@@ -305,7 +281,7 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         dist_finalize(d);
         return rc;
     }
-    catch_stop_signals();
+    o.interrupted = cli_catch_stop("train", CLI_STOP_SAVE);
     train_result r;
     pcnn_status st = train_run(dev, &f, &o, &r);
     if (st) {

@@ -381,8 +381,12 @@ static pcnn_status after_step(job *j)
     progress_update(&j->bar, &info, row_due && (isfinite(test_bpd) || step % 100 == 0 || step == j->total));
     if (f->sample_every > 0 && step % f->sample_every == 0 && is_writer(j)) {
         char *path;
-        TRY(write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step, &path));
+        /* A stop signal cuts the grid short: no grid, and the loop saves and stops. */
+        pcnn_status st = write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step,
+                                           j->o->interrupted, &path);
         free(path);
+        if (st != PCNN_ERR_STOPPED)
+            TRY(st);
     }
     if (ckpt_due)
         TRY(save(j));
