@@ -9,7 +9,7 @@
 
 static volatile sig_atomic_t stop_signal;
 static cli_stop_mode stop_mode;
-static char stop_line[160]; /* "\npcnn-cl CMD: " ..., composed before any signal can come */
+static char stop_line[160]; /* "pcnn-cl CMD: " ..., composed before any signal can come */
 static size_t stop_line_len;
 
 static void say(const char *s, size_t n)
@@ -27,6 +27,8 @@ static const char *signal_name(int sig)
 static void on_stop(int sig)
 {
     stop_signal = sig;
+    if (stop_mode == CLI_STOP_SAVE)
+        say("\n", 1); /* past a live progress line */
     say(stop_line, stop_line_len);
     const char *name = signal_name(sig);
     say(name, strlen(name));
@@ -55,10 +57,10 @@ volatile sig_atomic_t *cli_catch_stop(const char *command, cli_stop_mode mode)
     size_t n = strlen(command);
     if (n > sizeof stop_line - 32)
         n = sizeof stop_line - 32;
-    memcpy(stop_line, "\npcnn-cl ", 9);
-    memcpy(stop_line + 9, command, n);
-    memcpy(stop_line + 9 + n, ": ", 2);
-    stop_line_len = 11 + n;
+    memcpy(stop_line, "pcnn-cl ", 8);
+    memcpy(stop_line + 8, command, n);
+    memcpy(stop_line + 8 + n, ": ", 2);
+    stop_line_len = 10 + n;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
