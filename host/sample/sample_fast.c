@@ -41,11 +41,6 @@ struct fast_sampler {
     volatile sig_atomic_t *stop; /* polled at every sub-pixel (NULL: never) */
 };
 
-int sample_supported(const backend *be)
-{
-    return be->ops->add_act_2d && be->ops->gather_taps && be->ops->sample_draw;
-}
-
 static size_t take(size_t *cursor, size_t n)
 {
     size_t at = *cursor;
