@@ -1,8 +1,7 @@
-/* What both samplers ask of the device before and after a batch, and at
- * every position: whether it
- * has the ops sampling needs, whether any image met a non-finite logit, and
- * whether the caller asked them to stop.
- * Apart from the samplers so that neither reaches into the other. */
+/* What both samplers ask before, during and after a batch: whether the
+ * device has the ops sampling needs, whether the caller asked them to stop
+ * (at every position), and whether any image met a non-finite logit. Apart
+ * from the samplers so that neither reaches into the other. */
 #include <stdlib.h>
 
 #include "sample/sample_samplers.h"
