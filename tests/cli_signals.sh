@@ -40,14 +40,23 @@ stop_within() {
 "$bin" import --from "$golden/model_tiny_gray" --out g.pcnn >/dev/null
 tiny=(--preset tiny --batch 1 --ckpt-every 100000)
 
-# SIGTERM while the grid (16 images of 512 x 512: tens of seconds) is drawn.
+# SIGTERM while the grid (16 images of 512 x 512: about five training steps
+# of one image) is drawn. A whole one-step run, timed first, says how long to
+# wait after the first checkpoint for step 1 to be over (a step is never cut
+# short), and bounds the stop (at least 3 s).
 idx big 4 512 512
-timeout -s KILL 120 "$bin" --device 0 train --data idx:big "${tiny[@]}" --eval-every 0 --sample-every 1 --steps 1000 \
+t0=$(date +%s%N)
+timeout -s KILL 120 "$bin" --device 0 train --data idx:big "${tiny[@]}" --eval-every 0 --sample-every 0 --steps 1 \
+  --run-dir one >/dev/null
+step_ms=$((($(date +%s%N) - t0) / 1000000))
+bound=$(((step_ms + 999) / 1000 > 3 ? (step_ms + 999) / 1000 : 3))
+echo "  a one-step run took $step_ms ms: the stop must come within $bound s"
+timeout -s KILL 300 "$bin" --device 0 train --data idx:big "${tiny[@]}" --eval-every 0 --sample-every 1 --steps 1000 \
   --run-dir grid >out 2>err &
 pid=$!
 wait_for grid/checkpoint.pcnn
-sleep 2
-stop_within TERM 6
+sleep "$((step_ms / 1000 + 1))"
+stop_within TERM "$bound"
 grep -q "interrupted at step 1 (checkpoint saved): resume with pcnn-cl train --resume grid" out ||
   fail "SIGTERM while sampling: $(cat out err)"
 grep -q "train: SIGTERM: saving a checkpoint" err || fail "SIGTERM while sampling said: $(cat err)"
@@ -68,8 +77,9 @@ grep -q "interrupted at step 2 (checkpoint saved)" out || fail "SIGHUP while eva
 echo "SIGHUP while evaluating: stopped, checkpoint of step 2 saved"
 
 # train | head -1: the run goes on without its reader and saves at the end.
+idx little 16 8 8
 set +e
-timeout -s KILL 120 "$bin" --device 0 train --data idx:small "${tiny[@]}" --eval-every 0 --sample-every 0 --steps 300 \
+timeout -s KILL 120 "$bin" --device 0 train --data idx:little "${tiny[@]}" --eval-every 0 --sample-every 0 --steps 300 \
   --run-dir pipe 2>err | head -1 >first
 rcs=("${PIPESTATUS[@]}")
 set -e
