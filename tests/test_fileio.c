@@ -372,6 +372,35 @@ static void test_special_inputs_are_refused(void **state)
     free(dir);
 }
 
+/* Issue 14 §8: what the program's signal handler calls before it exits: the
+ * temp files of the writes in progress go, finished files stay. */
+static void test_remove_temps_of_open_writes(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir(), a[600], b[600], done[600];
+    snprintf(a, sizeof a, "%s/a.bin", dir);
+    snprintf(b, sizeof b, "%s/b.bin", dir);
+    snprintf(done, sizeof done, "%s/done.txt", dir);
+    write_text_atomically(done, "finished\n", PCNN_OK);
+    atomic_file fa, fb;
+    assert_int_equal(atomic_file_open(&fa, a), PCNN_OK);
+    assert_int_equal(atomic_file_open(&fb, b), PCNN_OK);
+    assert_int_equal(atomic_file_write(&fa, "x", 1), PCNN_OK);
+    assert_int_equal(access(fa.tmp_path, F_OK), 0);
+    atomic_file_remove_temps();
+    assert_int_not_equal(access(fa.tmp_path, F_OK), 0);
+    assert_int_not_equal(access(fb.tmp_path, F_OK), 0);
+    atomic_file_abort(&fa);
+    atomic_file_abort(&fb);
+    assert_no_temp_files(dir);
+    assert_int_not_equal(access(a, F_OK), 0);
+    assert_file_holds(done, "finished\n");
+    atomic_file_remove_temps(); /* nothing open: nothing happens */
+    assert_file_holds(done, "finished\n");
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_fifo_is_written_in_place),
         cmocka_unit_test(test_devices_and_sockets_are_never_replaced),
         cmocka_unit_test(test_special_inputs_are_refused),
+        cmocka_unit_test(test_remove_temps_of_open_writes),
     };
     return cmocka_run_group_tests_name("atomic writes that fail, special outputs and inputs", tests, NULL, NULL);
 }
