@@ -179,8 +179,10 @@ pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, c
     char *target = latest ? io_write_target(latest, &in_place) : NULL, *target_next = NULL;
     if (!st && (!latest || !next || !prev || !prev_tmp || !bad || !target))
         st = PCNN_ERR_MEMORY;
-    if (!st && in_place)
-        st = pcnn_fail(PCNN_ERR_IO, "%s: is a link to a file descriptor: not a place for a checkpoint", latest);
+    struct stat tst;
+    if (!st && (in_place || (stat(target, &tst) == 0 && !S_ISREG(tst.st_mode))))
+        st = pcnn_fail(PCNN_ERR_IO, "%s: leads to %s, which is not a regular file: not a place for a checkpoint",
+                       latest, target);
     int linked = !st && strcmp(target, latest) != 0;
     if (linked) {
         size_t len = strlen(target) + sizeof ".next";
