@@ -9,6 +9,7 @@
 
 static volatile sig_atomic_t stop_signal;
 static cli_stop_mode stop_mode;
+static int stop_newline;    /* train on a terminal: end the live progress line first */
 static char stop_line[160]; /* "pcnn-cl CMD: " ..., composed before any signal can come */
 static size_t stop_line_len;
 
@@ -27,8 +28,8 @@ static const char *signal_name(int sig)
 static void on_stop(int sig)
 {
     stop_signal = sig;
-    if (stop_mode == CLI_STOP_SAVE)
-        say("\n", 1); /* past a live progress line */
+    if (stop_newline)
+        say("\n", 1);
     say(stop_line, stop_line_len);
     const char *name = signal_name(sig);
     say(name, strlen(name));
@@ -54,6 +55,7 @@ void cli_signals_init(void)
 volatile sig_atomic_t *cli_catch_stop(const char *command, cli_stop_mode mode)
 {
     stop_mode = mode;
+    stop_newline = mode == CLI_STOP_SAVE && isatty(STDOUT_FILENO);
     size_t n = strlen(command);
     if (n > sizeof stop_line - 32)
         n = sizeof stop_line - 32;
