@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "cli/cli_commands.h"
-#include "cli/cli_stop.h"
+#include "cli/cli_signals.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/model_ckpt.h"
 #include "pcnn/weights_dir.h"
@@ -59,9 +59,9 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     char buf[32];
     st = load(dev, ckpt, &m, &o.step);
     if (!st) {
-        o.interrupted = cli_stop_catch();
+        o.interrupted = cli_catch_stop("export", CLI_STOP_POLL);
         st = pcnn_weights_save(m, to, &o);
-        cli_stop_release();
+        cli_catch_stop("export", CLI_STOP_EXIT);
     }
     if (st)
         cli_report_error();

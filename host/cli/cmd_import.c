@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "cli/cli_commands.h"
-#include "cli/cli_stop.h"
+#include "cli/cli_signals.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/model_ckpt.h"
 #include "pcnn/weights_dir.h"
@@ -29,7 +29,7 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     if (open_rc)
         return open_rc;
     pcnn_model *m = NULL;
-    volatile sig_atomic_t *stop = cli_stop_catch();
+    volatile sig_atomic_t *stop = cli_catch_stop("import", CLI_STOP_POLL);
     long step = -1;
     pcnn_status st = pcnn_weights_load(dev, from, &m, &step);
     /* The checkpoint is one atomic write: a signal during it takes effect
@@ -42,7 +42,7 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     if (!st && *stop)
         st = pcnn_fail(PCNN_ERR_IO, "import interrupted by signal %d: %s", cli_stop_signal(),
                        saved ? "the checkpoint had been written whole and is kept" : "nothing written");
-    cli_stop_release();
+    cli_catch_stop("import", CLI_STOP_EXIT);
     if (st)
         cli_report_error();
     if (st && cli_stop_signal()) /* as every command a signal stops: 128 + its number */

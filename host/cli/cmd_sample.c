@@ -14,7 +14,7 @@
 #include "base/base_try.h"
 #include "bench/bench.h"
 #include "cli/cli_commands.h"
-#include "cli/cli_stop.h"
+#include "cli/cli_signals.h"
 #include "io/io_file.h"
 #include "io/io_npy.h"
 #include "io/io_png.h"
@@ -45,7 +45,7 @@ static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, 
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     pcnn_array a = {.dtype = PCNN_U8, .ndim = 4, .shape = {(size_t)n, (size_t)H, (size_t)W, (size_t)C},
                     .data = (void *)images};
-    volatile sig_atomic_t *stop = cli_stop_catch();
+    volatile sig_atomic_t *stop = cli_catch_stop("sample", CLI_STOP_POLL);
     atomic_file af[2];
     pcnn_status st = atomic_file_open(&af[0], out);
     if (!st && (st = atomic_file_open(&af[1], npy)))
@@ -64,7 +64,7 @@ static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, 
             st = atomic_files_commit(af, 2);
         }
     }
-    cli_stop_release();
+    cli_catch_stop("sample", CLI_STOP_EXIT);
     if (!st)
         printf("wrote %s and %s\n", out, npy);
     free(npy);
