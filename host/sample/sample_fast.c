@@ -39,6 +39,7 @@ struct fast_sampler {
     size_t h3, col, r, r2, o2, logits;
     size_t uniform; /* 256 zeros: the logits of the uniform first sub-pixel (--first-pixel uniform) */
     size_t bad; /* [cap] floats: 1 where an image's logits were ever non-finite */
+    volatile sig_atomic_t *stop; /* polled at every sub-pixel (NULL: never) */
 };
 
 static size_t take(size_t *cursor, size_t n)
@@ -219,6 +220,8 @@ static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
     return layer_step(s, final, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
 }
 
+void fast_sampler_set_stop(fast_sampler *s, volatile sig_atomic_t *stop) { s->stop = stop; }
+
 pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t image_base, float inv_temperature,
                              int uniform_first, long max_steps, uint8_t *out_images)
 {
@@ -239,6 +242,7 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
             for (int g = 0; g < C; g++, step++) {
                 if (max_steps >= 0 && step >= max_steps)
                     goto done;
+                TRY(sample_poll_stop(s->stop));
                 TRY(position_step(s, n, y, x, g)); /* also at step 0: the caches need it */
                 bview px = {s->pixels, ((size_t)y * W + x) * C + g};
                 int uniform = uniform_first && step == 0; /* the same 256 zeros for every image */
