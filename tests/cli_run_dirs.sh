@@ -26,7 +26,7 @@ run "$bin" --device 0 eval --checkpoint run --batch 5 --progress-every 0 >dir.ou
 run "$bin" --device 0 eval --checkpoint run/checkpoint.pcnn --data npy:g.npy --batch 5 >file.out
 cat dir.out dir.err
 [ "$(grep -v '^images=' dir.out)" = "$(grep -v '^images=' file.out)" ] || fail "eval RUN_DIR != eval FILE --data"
-grep -q '^images=24 size=7x9x1 data=npy:g.npy ' dir.out || fail "eval does not name the run's data"
+grep -Eq '^images=24 size=7x9x1 data=npy:(.*/)?g.npy ' dir.out || fail "eval does not name the run's data"
 [ "$(tail -1 dir.out | cut -d= -f1)" = bits_per_dim ] || fail "bits_per_dim= is not the last line"
 [ "$(sed -n 2p dir.out | cut -d= -f1)" = nats_per_dim ] || fail "no nats_per_dim= line"
 [ "$(sed -n 3p dir.out | cut -d= -f1)" = nats_per_image ] || fail "no nats_per_image= line"
@@ -42,6 +42,9 @@ PY
 [ "$(grep -c '^evaluating [0-9,]*/24 images' dir.err)" = 5 ] || fail "expected 5 progress lines: $(cat dir.err)"
 grep -q '^evaluating 24/24 images' dir.err || fail "the last progress line is not 24/24"
 ! grep -q $'\r' dir.err || fail "carriage returns off a terminal"
+# From another directory too (the run records where its data is).
+(cd / && run "$bin" --device 0 eval --checkpoint "$tmp/run" --batch 5) >other.out
+[ "$(tail -1 other.out)" = "$(tail -1 dir.out)" ] || fail "eval RUN_DIR from another directory: $(cat other.out)"
 # A quick eval says nothing on stderr.
 run "$bin" --device 0 eval --checkpoint run 2>quiet.err >/dev/null
 [ ! -s quiet.err ] || fail "a quick eval printed progress: $(cat quiet.err)"

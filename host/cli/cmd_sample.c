@@ -243,9 +243,9 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
                    o.first_pixel == PCNN_FIRST_PIXEL_UNIFORM ? ", first pixel uniform" : "", clock_now_s() - t0,
                    pcnn_device_name(dev));
         if (!st)
-            note_blank(images, n, (size_t)H * W * cfg->channels, temperature);
-        if (!st)
             st = write_outputs(out, images, n, H, W, cfg->channels);
+        if (!st) /* about the grid written */
+            note_blank(images, n, (size_t)H * W * cfg->channels, temperature);
     }
     if (st)
         cli_report_error();
