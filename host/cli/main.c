@@ -47,7 +47,7 @@ typedef struct {
 static const command commands[] = {
     {"devices", cmd_devices, "the compute devices --device accepts: full names, compute units, memory (--json)"},
     {"train", cmd_train, "train a model on a dataset: progress, run directory, checkpoints, exact resume"},
-    {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
+    {"eval", cmd_eval, "negative log-likelihood of a dataset (default: the run's test data) in nats and bits/dim"},
     {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
     {"export", cmd_export, "a checkpoint's weights into a weights directory"},
     {"masks", cmd_masks, "draw or print the masks the model uses, as the seed's figure"},
