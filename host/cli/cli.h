@@ -53,6 +53,10 @@ int cli_device_index(const cli_context *ctx, const char *spec, int *index);
  * after printing the one-line error. */
 int cli_check_output(const char *flag, const char *path, int is_dir);
 
+/* The program's name as the user can type it again: argv0's base name when
+ * $PATH finds this very binary under it, else argv0 as typed (build/pcnn-cl). */
+const char *cli_program_name(const char *argv0);
+
 /* Prints "pcnn-cl: <message>" for the last library error. */
 void cli_report_error(void);
 

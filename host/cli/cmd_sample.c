@@ -32,9 +32,9 @@ static char *npy_path_for(const char *png)
     return p;
 }
 
-static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C)
+static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C, int scale)
 {
-    pcnn_status st = png_write_grid(out, images, (size_t)n, H, W, C);
+    pcnn_status st = png_write_grid(out, images, (size_t)n, H, W, C, scale);
     if (st)
         return st;
     char *npy = npy_path_for(out);
@@ -86,7 +86,7 @@ static pcnn_status bench(pcnn_model *m, const pcnn_sample_opts *o, int naive_ste
 int cmd_sample(const cli_context *ctx, int argc, char **argv)
 {
     const char *ckpt = NULL, *out = NULL, *method = "fast", *preset = "small";
-    int n = 16, batch = 0, height = 0, width = 0, channels = 3, do_bench = 0, naive_steps = 3;
+    int n = 16, batch = 0, height = 0, width = 0, channels = 3, do_bench = 0, naive_steps = 3, scale = 0;
     long seed = 0;
     double temperature = 1.0;
     cli_flag flags[] = {
@@ -100,6 +100,8 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         {"--batch", FLAG_INT, &batch, "images computed together (all)", 1, 1 << 24, 0, 0},
         {"--height", FLAG_INT, &height, "image height (the checkpoint's)", 1, 65536, 0, 0},
         {"--width", FLAG_INT, &width, "image width (the checkpoint's)", 1, 65536, 0, 0},
+        {"--scale", FLAG_INT, &scale, "draw each pixel of the grid as NxN (0 = at least 64 pixels per image side)", 0,
+         64, 0, 0},
         {"--bench", FLAG_SWITCH, &do_bench, "time fast against naive instead of writing images", 0, 0, 0, 0},
         {"--preset", FLAG_STRING, &preset, "--bench without --checkpoint: randomly initialised preset (small)", 0, 0, 0,
          0},
@@ -170,7 +172,7 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
             printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g) in %.2f s on %s\n", n, H, W,
                    cfg->channels, method, seed, temperature, clock_now_s() - t0, pcnn_device_name(dev));
         if (!st)
-            st = write_outputs(out, images, n, H, W, cfg->channels);
+            st = write_outputs(out, images, n, H, W, cfg->channels, scale);
     }
     if (st)
         cli_report_error();

@@ -71,7 +71,7 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
     return st;
 }
 
-pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path)
+pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, int scale, const char *path)
 {
     pcnn_sample_opts opts = pcnn_sample_defaults();
     opts.n = n;
@@ -82,7 +82,7 @@ pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *pa
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d sample images", n);
     pcnn_status st = pcnn_sample(m, &opts, images);
     if (!st)
-        st = png_write_grid(path, images, (size_t)n, cfg->height, cfg->width, cfg->channels);
+        st = png_write_grid(path, images, (size_t)n, cfg->height, cfg->width, cfg->channels, scale);
     free(images);
     return st;
 }

@@ -36,7 +36,8 @@ pcnn_status pcnn_sample_method_parse(const char *name, pcnn_sample_method *out);
 pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *out_images);
 
 /* For training's periodic grids: n images at the model's size with the fast
- * sampler and temperature 1, written as a PNG grid to `path`. */
-pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path);
+ * sampler and temperature 1, written as a PNG grid to `path`, each pixel a
+ * scale x scale block (0: at least 64 pixels per image side). */
+pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, int scale, const char *path);
 
 #endif
