@@ -91,8 +91,11 @@ static void test_chart_range_and_elements(void **state)
     enum { N = 100 };
     log_row rows[N];
     for (int i = 0; i < N; i++) /* 7.5 bits/dim for the first 4 steps, then about 3.3 */
-        rows[i] = (log_row){.step = (i + 1) * 10, .seconds = (i + 1) * 3.0,
-                            .train_bpd = i < 4 ? 7.5 : 3.3 + 0.05 * sin(i), .test_bpd = NAN, .lr = 1e-3};
+        rows[i] = (log_row){.step = (i + 1) * 10,
+                            .seconds = (i + 1) * 3.0,
+                            .train_bpd = i < 4 ? 7.5 : 3.3 + 0.05 * sin(i),
+                            .test_bpd = NAN,
+                            .lr = 1e-3};
     rows[49].test_bpd = 3.35;
     rows[99].test_bpd = 3.31;
     char *dir = test_tmpdir(), path[600];
@@ -113,7 +116,7 @@ static void test_chart_range_and_elements(void **state)
     assert_non_null(strstr(svg, "wall-clock time"));
     assert_non_null(strstr(svg, ">1m<") ? strstr(svg, ">1m<") : strstr(svg, ">2m<"));
     /* Every point of every curve lies inside the plot (clipped values at its edge). */
-    for (const char *p = svg; (p = strstr(p, "points=\"")); ) {
+    for (const char *p = svg; (p = strstr(p, "points=\""));) {
         p += 8;
         for (const char *end = strchr(p, '"'); p < end;) {
             char *next;
@@ -153,16 +156,26 @@ static void test_run_page(void **state)
                        {.step = 10, .seconds = 4, .train_bpd = 4.5, .test_bpd = NAN, .lr = 1e-3, .images_per_s = 10}};
     snprintf(path, sizeof path, "%s/loss.svg", dir);
     assert_int_equal(loss_chart_write_titled(path, rows, 2, "r"), PCNN_OK);
-    run_page p = {.run_dir = dir, .program = "pcnn-cl", .title = "a<b>&c (preset tiny)", .status = "running",
-                  .device = "CPU", .flags_text = "data=npy:x.npy\nbatch=4\n", .config_text = "hidden_dim=2\n",
-                  .rows = rows, .n_rows = 2, .step = 10, .total = 20, .seconds = 4};
+    run_page p = {.run_dir = dir,
+                  .program = "pcnn-cl",
+                  .title = "a<b>&c (preset tiny)",
+                  .status = "running",
+                  .device = "CPU",
+                  .flags_text = "data=npy:x.npy\nbatch=4\n",
+                  .config_text = "hidden_dim=2\n",
+                  .rows = rows,
+                  .n_rows = 2,
+                  .step = 10,
+                  .total = 20,
+                  .seconds = 4};
     assert_int_equal(run_page_write(&p), PCNN_OK);
     snprintf(path, sizeof path, "%s/index.html", dir);
     char *html = slurp(path);
     assert_non_null(strstr(html, "<title>a&lt;b&gt;&amp;c (preset tiny)</title>"));
     assert_int_equal(count(html, "<svg"), 1); /* the chart inline */
     assert_int_equal(count(html, "<img "), 2);
-    char *two = strstr(html, "src=\"samples/step_0000002.png\""), *ten = strstr(html, "src=\"samples/step_0000010.png\"");
+    char *two = strstr(html, "src=\"samples/step_0000002.png\""),
+         *ten = strstr(html, "src=\"samples/step_0000010.png\"");
     assert_true(two && ten && two < ten); /* in step order */
     assert_non_null(strstr(html, "<figcaption>step 10</figcaption>"));
     char resume[800];
@@ -182,8 +195,13 @@ static void test_run_page(void **state)
 static void test_progress_line_fits(void **state)
 {
     (void)state;
-    progress_info i = {.step = 123456, .total = 987654, .train_bpd = 3.45678, .test_bpd = 3.5, .test_step = 120000,
-                       .images_per_s = 1234.5, .eta_s = 7322};
+    progress_info i = {.step = 123456,
+                       .total = 987654,
+                       .train_bpd = 3.45678,
+                       .test_bpd = 3.5,
+                       .test_step = 120000,
+                       .images_per_s = 1234.5,
+                       .eta_s = 7322};
     char line[512];
     progress_format_line(line, sizeof line, &i, 0);
     print_message("  unlimited: %s\n", line);

@@ -48,9 +48,32 @@ typedef struct {
     double lr, lr_decay, mpi_timeout;
 } cli_values;
 
-enum { F_DATA, F_TEST_DATA, F_SPLIT, F_PRESET, F_HIDDEN, F_OUT, F_LAYERS, F_BATCH, F_STEPS, F_EPOCHS, F_LR,
-       F_LR_DECAY, F_OPTIMIZER, F_SEED, F_EVAL, F_SAMPLE, F_CKPT, F_RUN_DIR, F_RESUME, F_MPI_TIMEOUT, F_SCALE, F_QUIET,
-       F_JSON, N_FLAGS };
+enum {
+    F_DATA,
+    F_TEST_DATA,
+    F_SPLIT,
+    F_PRESET,
+    F_HIDDEN,
+    F_OUT,
+    F_LAYERS,
+    F_BATCH,
+    F_STEPS,
+    F_EPOCHS,
+    F_LR,
+    F_LR_DECAY,
+    F_OPTIMIZER,
+    F_SEED,
+    F_EVAL,
+    F_SAMPLE,
+    F_CKPT,
+    F_RUN_DIR,
+    F_RESUME,
+    F_MPI_TIMEOUT,
+    F_SCALE,
+    F_QUIET,
+    F_JSON,
+    N_FLAGS
+};
 
 static int copy_str(char *dst, size_t size, const char *src, const char *flag)
 {
@@ -237,8 +260,8 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         [F_SCALE] = {"--scale", FLAG_INT, &v.scale,
                      "sample grids draw each pixel as NxN (0 = at least 64 pixels per image side)", 0, 64, 0, 0},
         [F_QUIET] = {"--quiet", FLAG_SWITCH, &v.quiet, "no progress: print only the final summary", 0, 0, 0, 0},
-        [F_JSON] = {"--json", FLAG_SWITCH, &v.json, "no progress: print the final summary as one JSON object", 0, 0,
-                    0, 0},
+        [F_JSON] = {"--json", FLAG_SWITCH, &v.json, "no progress: print the final summary as one JSON object", 0, 0, 0,
+                    0},
     };
     v.mpi_timeout = 300;
     int rc = cli_parse("train", "[--data SPEC] [--preset NAME] [--steps N | --epochs N] [--run-dir DIR] ... | "
@@ -255,7 +278,9 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         strftime(default_dir, sizeof default_dir, "runs/%Y%m%d-%H%M%S", localtime(&t));
     }
     train_opts o = {
-        .run_dir = v.resume ? v.resume : v.run_dir ? v.run_dir : default_dir,
+        .run_dir = v.resume    ? v.resume
+                   : v.run_dir ? v.run_dir
+                               : default_dir,
         .resume = v.resume != NULL,
         .lr_given = v.resume != NULL && fl[F_LR].seen,
         .interrupted = &stop_requested,

@@ -96,8 +96,10 @@ pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, in
     int cols = (int)ceil(sqrt((double)n)), gh, gw;
     double rows = ceil((double)n / cols);
     if ((double)scale * (cols * (w + 1.0)) > 65535 || (double)scale * (rows * (h + 1.0)) > 65535)
-        return pcnn_fail(PCNN_ERR_ARG, "%s: a grid of %zu %dx%d images at --scale %d is over 65535 pixels a side: "
-                         "lower --scale or --n", path, n, h, w, scale);
+        return pcnn_fail(PCNN_ERR_ARG,
+                         "%s: a grid of %zu %dx%d images at --scale %d is over 65535 pixels a side: "
+                         "lower --scale or --n",
+                         path, n, h, w, scale);
     uint8_t *grid = image_grid(images, n, h, w, c, cols, 255, &gh, &gw);
     if (!grid)
         return PCNN_ERR_MEMORY;

@@ -56,8 +56,8 @@ typedef struct {
     /* For the ETA: this session's seconds in steps, and the last evaluation's
      * and sample grid's durations (NaN until one ran). */
     double train_s, eval_s, sample_s;
-    int eval_pending;       /* an evaluation was cut short by the stop flag */
-    char title[300];        /* "runs/fm (preset small)" for the chart and the page */
+    int eval_pending; /* an evaluation was cut short by the stop flag */
+    char title[300];  /* "runs/fm (preset small)" for the chart and the page */
 } job;
 
 /* With MPI, rank 0 alone writes files and prints; every rank computes. */
@@ -367,8 +367,13 @@ static double eta_seconds(const job *j)
 static progress_info info_now(const job *j, double train_bpd)
 {
     return (progress_info){
-        .step = j->p.step, .total = j->total, .train_bpd = train_bpd, .test_bpd = j->p.test_bpd,
-        .test_step = j->p.test_step, .images_per_s = j->last_rate, .eta_s = eta_seconds(j),
+        .step = j->p.step,
+        .total = j->total,
+        .train_bpd = train_bpd,
+        .test_bpd = j->p.test_bpd,
+        .test_step = j->p.test_step,
+        .images_per_s = j->last_rate,
+        .eta_s = eta_seconds(j),
     };
 }
 
@@ -395,13 +400,21 @@ static pcnn_status write_chart_and_page(job *j, const char *status)
     pcnn_status st = chart ? loss_chart_write_titled(chart, j->log.rows, j->log.n, j->title) : PCNN_ERR_MEMORY;
     free(chart);
     TRY(st);
-    static char flags[4096], config[4096]; /* static: large; one writer */
+    char flags[4096], config[4096];
     train_flags_format(j->f, flags, sizeof flags);
     pcnn_config_format(pcnn_model_config(j->m), config, sizeof config);
-    run_page page = {.run_dir = j->o->run_dir, .program = program(j), .title = j->title, .status = status,
-                     .device = pcnn_device_name(pcnn_model_device(j->m)), .flags_text = flags,
-                     .config_text = config, .rows = j->log.rows, .n_rows = j->log.n, .step = j->p.step,
-                     .total = j->total, .seconds = run_seconds(j)};
+    run_page page = {.run_dir = j->o->run_dir,
+                     .program = program(j),
+                     .title = j->title,
+                     .status = status,
+                     .device = pcnn_device_name(pcnn_model_device(j->m)),
+                     .flags_text = flags,
+                     .config_text = config,
+                     .rows = j->log.rows,
+                     .n_rows = j->log.n,
+                     .step = j->p.step,
+                     .total = j->total,
+                     .seconds = run_seconds(j)};
     return run_page_write(&page);
 }
 
@@ -544,10 +557,11 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
     progress_format_count(n_train, sizeof n_train, j->train.n);
     progress_format_count(n_test, sizeof n_test, j->have_test ? eval_count(j) : 0);
     progress_format_count(params, sizeof params, pcnn_model_param_count(j->m));
-    progress_say(&j->bar, "%s %s: %s images %dx%dx%d (%s), %s test; preset %s, %s parameters; batch %d, steps "
-                 "%ld..%ld; %s", j->o->resume ? "resuming" : "training", j->o->run_dir, n_train, c->height,
-                 c->width, c->channels, j->f->data, n_test, j->f->preset, params, j->f->batch, j->p.step + 1,
-                 j->total, device);
+    progress_say(&j->bar,
+                 "%s %s: %s images %dx%dx%d (%s), %s test; preset %s, %s parameters; batch %d, steps "
+                 "%ld..%ld; %s",
+                 j->o->resume ? "resuming" : "training", j->o->run_dir, n_train, c->height, c->width, c->channels,
+                 j->f->data, n_test, j->f->preset, params, j->f->batch, j->p.step + 1, j->total, device);
     if (!j->have_test)
         progress_say(&j->bar, "note: %s has no test split: give --test-data SPEC to see test bits/dim", j->f->data);
     if (j->saved_step < 0) /* a checkpoint from the start: there is always one to resume or fall back to */
@@ -593,8 +607,10 @@ static pcnn_status say_checkpoint_intact(const job *j, pcnn_status st)
 {
     char why[700];
     snprintf(why, sizeof why, "%s", pcnn_last_error());
-    return pcnn_fail(st, "%s; the last checkpoint (step %ld) is intact: once that is fixed, continue with "
-                     "%s train --resume %s", why, j->saved_step, program(j), j->o->run_dir);
+    return pcnn_fail(st,
+                     "%s; the last checkpoint (step %ld) is intact: once that is fixed, continue with "
+                     "%s train --resume %s",
+                     why, j->saved_step, program(j), j->o->run_dir);
 }
 
 pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_opts *opts, train_result *result)

@@ -190,14 +190,18 @@ pcnn_status loss_chart_write_titled(const char *path, const log_row *rows, size_
     char escaped[600] = "";
     if (title)
         html_escape(escaped, sizeof escaped, title);
-    emit(&s, "<text class=\"title\" x=\"%d\" y=\"16\" font-size=\"14\">%s%sbits/dim: train (blue; light: raw), test "
-         "(orange)</text>\n", LEFT, escaped, title ? ": " : "");
+    emit(&s,
+         "<text class=\"title\" x=\"%d\" y=\"16\" font-size=\"14\">%s%sbits/dim: train (blue; light: raw), test "
+         "(orange)</text>\n",
+         LEFT, escaped, title ? ": " : "");
     if (clipped) { /* the steps whose values set no part of the range */
         double x0 = px(&r, 0), x1 = px(&r, cut);
         emit(&s, "<rect class=\"clipped\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#eee\"/>\n", x0, TOP,
              fmax(x1 - x0, 2), CHART_H - TOP - BOTTOM);
-        emit(&s, "<text class=\"clipped-note\" x=\"%.1f\" y=\"%d\" fill=\"#555\">first %g%% of the steps clipped "
-             "(up to %.3g)</text>\n", x0 + 4, TOP + 14, CLIP_FRACTION * 100, peak);
+        emit(&s,
+             "<text class=\"clipped-note\" x=\"%.1f\" y=\"%d\" fill=\"#555\">first %g%% of the steps clipped "
+             "(up to %.3g)</text>\n",
+             x0 + 4, TOP + 14, CLIP_FRACTION * 100, peak);
     }
     for (int i = 0, ny = tick_count(r.y0, r.y1, ystep); i < ny; i++) {
         double y = r.y0 + i * ystep;

@@ -63,8 +63,8 @@ void progress_format_line(char *buf, size_t size, const progress_info *i, int wi
     else
         progress_format_duration(eta, sizeof eta, i->eta_s);
     /* Longest first; the first that fits is drawn. */
-    snprintf(buf, size, "step %ld/%ld  train %s bits/dim  test %s  %s images/s  ETA %s", i->step, i->total, train,
-             test, rate, eta);
+    snprintf(buf, size, "step %ld/%ld  train %s bits/dim  test %s  %s images/s  ETA %s", i->step, i->total, train, test,
+             rate, eta);
     if (width <= 0 || strlen(buf) < (size_t)width)
         return;
     snprintf(buf, size, "step %ld/%ld  train %s  test %s  %s img/s  ETA %s", i->step, i->total, train, test_short,

@@ -29,8 +29,8 @@ char *run_dir_path(const char *dir, const char *name)
 
 /* The files a start writes beside the checkpoints (undone by a failed start,
  * unless they were there before it). */
-static const char *const run_files[] = {"config.txt", "train.txt", "log.csv", "loss.svg", "index.html",
-                                        "checkpoint.next.pcnn"};
+static const char *const run_files[] = {"config.txt", "train.txt",  "log.csv",
+                                        "loss.svg",   "index.html", "checkpoint.next.pcnn"};
 enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0], MAX_MADE = 64 };
 
 /* mkdir -p, noting each directory this call created (outermost first). */
@@ -357,8 +357,8 @@ pcnn_status train_log_set_test(train_log *log, long step, double test_bpd, doubl
         log->rows[log->n - 1].test_bpd = test_bpd;
         return rewrite_log(log);
     }
-    log_row r = {.step = step, .seconds = seconds, .train_bpd = NAN, .test_bpd = test_bpd, .lr = NAN,
-                 .images_per_s = NAN};
+    log_row r = {
+        .step = step, .seconds = seconds, .train_bpd = NAN, .test_bpd = test_bpd, .lr = NAN, .images_per_s = NAN};
     return train_log_append(log, &r);
 }
 

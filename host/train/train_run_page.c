@@ -16,8 +16,12 @@ void html_escape(char *dst, size_t size, const char *src)
 {
     size_t at = 0;
     for (; *src && size; src++) {
-        const char *e = *src == '&' ? "&amp;" : *src == '<' ? "&lt;" : *src == '>' ? "&gt;" : *src == '"' ? "&quot;"
-                        : *src == '\'' ? "&#39;" : NULL;
+        const char *e = *src == '&'    ? "&amp;"
+                        : *src == '<'  ? "&lt;"
+                        : *src == '>'  ? "&gt;"
+                        : *src == '"'  ? "&quot;"
+                        : *src == '\'' ? "&#39;"
+                                       : NULL;
         size_t len = e ? strlen(e) : 1;
         if (at + len >= size)
             break;
@@ -181,8 +185,10 @@ static void add_samples(page *pg, const run_page *p)
         add(pg, "<p>No sample grid yet (one every --sample-every steps, and one of the final model).</p>\n");
     add(pg, "<div class=\"samples\">\n");
     for (size_t i = 0; i < n; i++)
-        add(pg, "<figure class=\"grid\"><img src=\"samples/step_%07ld.png\" alt=\"samples at step %ld\">"
-            "<figcaption>step %ld</figcaption></figure>\n", steps[i], steps[i], steps[i]);
+        add(pg,
+            "<figure class=\"grid\"><img src=\"samples/step_%07ld.png\" alt=\"samples at step %ld\">"
+            "<figcaption>step %ld</figcaption></figure>\n",
+            steps[i], steps[i], steps[i]);
     add(pg, "</div>\n");
     free(steps);
 }
@@ -193,11 +199,11 @@ pcnn_status run_page_write(const run_page *p)
     add(&pg, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
     add_text(&pg, p->title);
     add(&pg, "</title>\n<style>\nbody{font-family:sans-serif;margin:2em;color:#222;background:#fff}\n"
-        "table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #eee}\n"
-        "th{font-weight:normal;color:#555}\n.samples{display:flex;flex-wrap:wrap;gap:12px}\n"
-        "figure{margin:0}img{image-rendering:pixelated;border:1px solid #ccc}\n"
-        "code{background:#f4f4f4;padding:2px 6px}\n.cols{display:flex;flex-wrap:wrap;gap:2em}\n</style>\n"
-        "</head>\n<body>\n<h1>");
+             "table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #eee}\n"
+             "th{font-weight:normal;color:#555}\n.samples{display:flex;flex-wrap:wrap;gap:12px}\n"
+             "figure{margin:0}img{image-rendering:pixelated;border:1px solid #ccc}\n"
+             "code{background:#f4f4f4;padding:2px 6px}\n.cols{display:flex;flex-wrap:wrap;gap:2em}\n</style>\n"
+             "</head>\n<body>\n<h1>");
     add_text(&pg, p->title);
     add(&pg, "</h1>\n<p>pcnn-cl run page, rewritten at every evaluation; reload to see the latest.</p>\n");
     add(&pg, "<p>Resume (or extend with <code>--steps N</code>): <code id=\"resume\">");

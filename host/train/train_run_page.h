@@ -22,7 +22,7 @@ typedef struct {
     const log_row *rows;
     size_t n_rows;
     long step, total;
-    double seconds;          /* the run's wall time so far */
+    double seconds; /* the run's wall time so far */
 } run_page;
 
 /* Writes p->run_dir/index.html, inlining p->run_dir/loss.svg when there is

@@ -19,8 +19,7 @@ static int list_files(const char *dir, char *names[MAX_FILES])
     DIR *d = opendir(dir);
     for (struct dirent *e; d && (e = readdir(d)) && n < MAX_FILES;) {
         const char *name = e->d_name;
-        if (name[0] == '.' || strcmp(name, "samples") == 0 || strcmp(name, "train.lock") == 0 ||
-            strstr(name, ".tmp"))
+        if (name[0] == '.' || strcmp(name, "samples") == 0 || strcmp(name, "train.lock") == 0 || strstr(name, ".tmp"))
             continue;
         names[n] = strdup(name);
         n += names[n] != NULL;
@@ -138,8 +137,8 @@ void train_summary_print(FILE *out, const train_summary_ctx *c, const train_resu
         else if (n_samples > 1)
             fprintf(out, "; samples/: %zu grids, step_%07ld.png .. step_%07ld.png", n_samples, samples[0],
                     samples[n_samples - 1]);
-        fprintf(out, "\nnext:\n  look:    %s (open in a browser)\n  sample:  %s\n  eval:    %s\n", n.page,
-                n.sample, n.eval);
+        fprintf(out, "\nnext:\n  look:    %s (open in a browser)\n  sample:  %s\n  eval:    %s\n", n.page, n.sample,
+                n.eval);
         if (!r->interrupted)
             fprintf(out, "  longer:  %s\n", n.resume);
     }

@@ -12,7 +12,7 @@
 typedef struct {
     const char *program; /* the name the user typed for pcnn-cl */
     const char *run_dir;
-    const char *data;    /* the run's --data (for the eval command) */
+    const char *data;      /* the run's --data (for the eval command) */
     const char *test_data; /* its --test-data ("" or NULL: the dataset's own test split) */
 } train_summary_ctx;
 
