@@ -42,6 +42,14 @@ grep -qF "samples/: 2 grids, step_0000005.png .. step_0000012.png" <<<"$out" || 
 size=$(od -An -tu1 -j16 -N8 "$tmp/plain/samples/step_0000012.png" | tr -s ' ')
 [ "$size" = " 0 0 1 24 0 0 1 24" ] || fail "grid PNG size bytes: $size (expected 280x280)"
 
+# sample draws its grid the same way: 4 images of 8x8 in 2 columns, 8 * (2 * 9 - 1) = 136; --scale 3: 51.
+"$bin" --device 0 sample --checkpoint "$tmp/plain/checkpoint.pcnn" --n 4 --out "$tmp/s.png" > /dev/null
+size=$(od -An -tu1 -j16 -N8 "$tmp/s.png" | tr -s ' ')
+[ "$size" = " 0 0 0 136 0 0 0 136" ] || fail "sample grid size bytes: $size (expected 136x136)"
+"$bin" --device 0 sample --checkpoint "$tmp/plain/checkpoint.pcnn" --n 4 --out "$tmp/s3.png" --scale 3 > /dev/null
+size=$(od -An -tu1 -j16 -N8 "$tmp/s3.png" | tr -s ' ')
+[ "$size" = " 0 0 0 51 0 0 0 51" ] || fail "sample --scale 3 grid size bytes: $size (expected 51x51)"
+
 # --quiet: the summary alone; --scale 2: a 70x70 grid.
 run --run-dir "$tmp/quiet" --quiet --scale 2 > "$tmp/quiet.out" 2>&1 || fail "quiet run failed"
 head -1 "$tmp/quiet.out" | grep -q '^done: 12 steps' || fail "--quiet printed more: $(head -3 "$tmp/quiet.out")"
