@@ -121,6 +121,7 @@ static void time_axis(svg *s, const range *r, const log_row *rows, size_t n)
     emit(s, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" fill=\"#555\">wall-clock time</text>\n", CHART_W - RIGHT,
          TOP - 22);
     size_t i = 0;
+    double last_x = -INFINITY; /* an evaluation's jump in time puts ticks close together: label every 36 px at most */
     for (int k = 1, nt = tick_count(0, t_end, step); k < nt; k++) {
         double t = k * step;
         while (i + 1 < n && !(rows[i + 1].seconds >= t))
@@ -130,6 +131,9 @@ static void time_axis(svg *s, const range *r, const log_row *rows, size_t n)
         double t0 = rows[i].seconds, t1 = rows[i + 1].seconds;
         double f = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
         double x = px(r, rows[i].step + f * (double)(rows[i + 1].step - rows[i].step));
+        if (x - last_x < 36)
+            continue;
+        last_x = x;
         char label[32];
         time_label(label, sizeof label, t);
         emit(s, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", x, x, TOP - 5, TOP);
