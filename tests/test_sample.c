@@ -320,7 +320,7 @@ static void test_sample_api(void **state)
     assert_int_equal(pcnn_sample_method_parse("slow", &method), PCNN_ERR_ARG);
     char *dir = test_tmpdir(), path[4096];
     snprintf(path, sizeof path, "%s/grid.png", dir);
-    assert_int_equal(pcnn_sample_grid(m, 4, 7, 0, path), PCNN_OK);
+    assert_int_equal(pcnn_sample_grid(m, 4, 7, path), PCNN_OK);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_true(st.st_size > 8);

@@ -21,21 +21,26 @@ static void sink_write(void *ctx, void *data, int size)
         s->status = atomic_file_write(s->af, data, (size_t)size);
 }
 
-pcnn_status png_write(const char *path, const uint8_t *pixels, int width, int height, int channels)
+pcnn_status png_write_to(atomic_file *af, const uint8_t *pixels, int width, int height, int channels)
 {
     if (width < 1 || height < 1 || channels < 1 || channels > 4)
-        return pcnn_fail(PCNN_ERR_ARG, "%s: cannot write a %dx%dx%d PNG", path, width, height, channels);
+        return pcnn_fail(PCNN_ERR_ARG, "%s: cannot write a %dx%dx%d PNG", af->path, width, height, channels);
+    png_sink sink = {af, PCNN_OK};
+    if (!stbi_write_png_to_func(sink_write, &sink, width, height, channels, pixels, width * channels) &&
+        sink.status == PCNN_OK)
+        sink.status = pcnn_fail(PCNN_ERR_MEMORY, "%s: PNG encoding failed", af->path);
+    return sink.status;
+}
+
+pcnn_status png_write(const char *path, const uint8_t *pixels, int width, int height, int channels)
+{
     atomic_file af;
     pcnn_status st = atomic_file_open(&af, path);
     if (st)
         return st;
-    png_sink sink = {&af, PCNN_OK};
-    if (!stbi_write_png_to_func(sink_write, &sink, width, height, channels, pixels, width * channels) &&
-        sink.status == PCNN_OK)
-        sink.status = pcnn_fail(PCNN_ERR_MEMORY, "%s: PNG encoding failed", path);
-    if (sink.status) {
+    if ((st = png_write_to(&af, pixels, width, height, channels))) {
         atomic_file_abort(&af);
-        return sink.status;
+        return st;
     }
     return atomic_file_commit(&af);
 }
@@ -87,10 +92,10 @@ static uint8_t *upscale(const uint8_t *src, int h, int w, int c, int s)
     return dst;
 }
 
-pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c, int scale)
+pcnn_status png_write_grid_to(atomic_file *af, const uint8_t *images, size_t n, int h, int w, int c, int scale)
 {
     if (n == 0)
-        return pcnn_fail(PCNN_ERR_ARG, "%s: no images to draw", path);
+        return pcnn_fail(PCNN_ERR_ARG, "%s: no images to draw", af->path);
     if (scale <= 0)
         scale = png_grid_auto_scale(h, w);
     int cols = (int)ceil(sqrt((double)n)), gh, gw;
@@ -99,14 +104,27 @@ pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, in
         return pcnn_fail(PCNN_ERR_ARG,
                          "%s: a grid of %zu %dx%d images at --scale %d is over 65535 pixels a side: "
                          "lower --scale or --n",
-                         path, n, h, w, scale);
+                         af->path, n, h, w, scale);
     uint8_t *grid = image_grid(images, n, h, w, c, cols, 255, &gh, &gw);
     if (!grid)
         return PCNN_ERR_MEMORY;
     uint8_t *big = scale > 1 ? upscale(grid, gh, gw, c, scale) : grid;
-    pcnn_status st = big ? png_write(path, big, gw * scale, gh * scale, c) : PCNN_ERR_MEMORY;
+    pcnn_status st = big ? png_write_to(af, big, gw * scale, gh * scale, c) : PCNN_ERR_MEMORY;
     if (big != grid)
         free(big);
     free(grid);
     return st;
+}
+
+pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c, int scale)
+{
+    atomic_file af;
+    pcnn_status st = atomic_file_open(&af, path);
+    if (st)
+        return st;
+    if ((st = png_write_grid_to(&af, images, n, h, w, c, scale))) {
+        atomic_file_abort(&af);
+        return st;
+    }
+    return atomic_file_commit(&af);
 }

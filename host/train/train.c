@@ -12,6 +12,7 @@
 #include "base/base_clock.h"
 #include "base/base_sysinfo.h"
 #include "base/base_try.h"
+#include "io/io_cache.h"
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
@@ -29,7 +30,8 @@
 enum { LOG_EVERY = 10, SAMPLE_IMAGES = 16 };
 
 typedef struct {
-    const train_flags *f;
+    const train_flags *f; /* &flags */
+    train_flags flags;    /* the caller's, with data_check filled in */
     const train_opts *o;
     pcnn_dataset train, test;
     int have_test;
@@ -77,6 +79,25 @@ static pcnn_status load_one(job *j, const char *spec, pcnn_split split, const ch
     return pcnn_dataset_load(spec, split, out);
 }
 
+/* The training images' fingerprint, recorded at the start (train.txt and
+ * every checkpoint's flags) and compared on resume: a data file that was
+ * replaced or changed since would silently continue on other data. */
+static pcnn_status check_data(job *j)
+{
+    const pcnn_dataset *d = &j->train;
+    uint64_t h = io_hash64_bytes(IO_HASH64_START, d->pixels, d->n * pcnn_dataset_image_bytes(d));
+    char now[sizeof j->flags.data_check];
+    snprintf(now, sizeof now, "%zu images %dx%dx%d, fnv1a64 %016llx", d->n, d->height, d->width, d->channels,
+             (unsigned long long)h);
+    if (j->o->resume && j->flags.data_check[0] && strcmp(now, j->flags.data_check) != 0)
+        return pcnn_fail(PCNN_ERR_ARG,
+                         "--resume %s: the training data %s changed since the run started (then %s; now %s): "
+                         "resume with the data it started on, or start a new run",
+                         j->o->run_dir, j->f->data, j->flags.data_check, now);
+    memcpy(j->flags.data_check, now, sizeof now);
+    return PCNN_OK;
+}
+
 static pcnn_status load_data(job *j)
 {
     const train_flags *f = j->f;
@@ -96,7 +117,7 @@ static pcnn_status load_data(job *j)
                          f->data, j->train.height, j->train.width, j->train.channels);
     if (j->train.n > UINT32_MAX)
         return pcnn_fail(PCNN_ERR_ARG, "--data %s: %zu images is more than this build shuffles", f->data, j->train.n);
-    return PCNN_OK;
+    return check_data(j);
 }
 
 static pcnn_status parse_optimizer(const char *name, pcnn_optimizer *out)
@@ -383,10 +404,14 @@ static pcnn_status write_grid(job *j, long step)
     snprintf(what, sizeof what, "step %ld/%ld: drawing %d samples", step, j->total, SAMPLE_IMAGES);
     progress_phase(&j->bar, what, 0, 0);
     double t0 = clock_now_s();
-    char *path;
-    TRY(write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)j->f->seed + (uint64_t)step,
-                          j->o->sample_scale, &path));
+    char *path = NULL;
+    /* A stop signal cuts the grid short: no grid, and the loop saves and stops. */
+    pcnn_status st = write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)j->f->seed + (uint64_t)step,
+                                       j->o->sample_scale, j->o->interrupted, &path);
     free(path);
+    if (st == PCNN_ERR_STOPPED)
+        return PCNN_OK;
+    TRY(st);
     j->sample_s = clock_now_s() - t0;
     return PCNN_OK;
 }
@@ -619,7 +644,8 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     result->last_train_bpd = result->last_test_bpd = -1;
     job j;
     memset(&j, 0, sizeof j);
-    j.f = flags;
+    j.flags = *flags;
+    j.f = &j.flags;
     j.o = opts;
     j.bar.live = opts->live_progress;
     j.bar.quiet = opts->quiet || (opts->dist && dist_rank(opts->dist) != 0);

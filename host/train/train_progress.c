@@ -88,12 +88,24 @@ static int columns(const progress *p)
     return 80;
 }
 
+/* Flushes stdout; once that fails (EPIPE: the reader of a pipe went away,
+ * as in pcnn-cl train | head -1; SIGPIPE is ignored) nothing more is printed
+ * and the run goes on. */
+static void flush(progress *p)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        p->quiet = 1;
+        p->open = 0;
+        clearerr(stdout);
+    }
+}
+
 static void draw(progress *p, const char *line)
 {
     printf("\r%s\033[K", line); /* \033[K clears what a longer line left */
-    fflush(stdout);
     p->open = 1;
     p->last_draw = clock_now_s();
+    flush(p);
 }
 
 void progress_update(progress *p, const progress_info *info, int mark)
@@ -105,7 +117,7 @@ void progress_update(progress *p, const progress_info *info, int mark)
         if (mark) {
             progress_format_line(line, sizeof line, info, 0);
             printf("%s\n", line);
-            fflush(stdout);
+            flush(p);
         }
         return;
     }
@@ -132,8 +144,8 @@ void progress_phase(progress *p, const char *what, size_t done, size_t total)
         snprintf(line, sizeof line, "%s...", what);
     if (!p->live) {
         printf("%s\n", line);
-        fflush(stdout);
         p->last_plain = t;
+        flush(p);
         return;
     }
     fit(line, columns(p));
@@ -144,7 +156,7 @@ void progress_end(progress *p)
 {
     if (p->open) {
         printf("\n");
-        fflush(stdout);
+        flush(p);
     }
     p->open = 0;
 }
@@ -159,5 +171,5 @@ void progress_say(progress *p, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     printf("\n");
-    fflush(stdout);
+    flush(p);
 }
