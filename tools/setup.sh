@@ -2,8 +2,8 @@
 # Sets up a fresh Debian 12 machine for pcnn-cl, builds it into build/ and
 # installs pcnn-cl on PATH: installs the Debian packages the project needs
 # (apt-get, as root or through sudo), configures with CMake, compiles, and
-# runs `cmake --install` (as root into /usr/local, otherwise into ~/.local;
-# PCNN_PREFIX=DIR chooses). Safe to run again.
+# runs `cmake --install` (as root or through sudo into /usr/local, otherwise
+# into ~/.local; PCNN_PREFIX=DIR chooses). Safe to run again.
 #   tools/setup.sh [extra cmake arguments]
 # PCNN_SETUP_BROWSER=1 also installs Debian's chromium (about 350 MB with its
 # libraries), which only the run-page test (tests/cli_run_page.sh) uses; without
@@ -40,15 +40,20 @@ fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build build -j "$(nproc)"
 
-# Onto PATH: root installs for everyone, anyone else for themselves.
+# Onto PATH: root (or a user with sudo, as for apt-get above) installs for
+# everyone into /usr/local/bin, which is on every PATH; anyone else for
+# themselves into ~/.local/bin.
+sudo=""
 if [ -n "${PCNN_PREFIX:-}" ]; then
   prefix=$PCNN_PREFIX
 elif [ "$(id -u)" = 0 ]; then
   prefix=/usr/local
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  prefix=/usr/local sudo=sudo
 else
   prefix=$HOME/.local
 fi
-cmake --install build --prefix "$prefix" >/dev/null
+$sudo cmake --install build --prefix "$prefix" >/dev/null
 echo "setup: installed $prefix/bin/pcnn-cl"
 case ":$PATH:" in
   *":$prefix/bin:"*) ;;
