@@ -26,7 +26,7 @@ run "$bin" --device 0 eval --checkpoint run --batch 5 --progress-every 0 >dir.ou
 run "$bin" --device 0 eval --checkpoint run/checkpoint.pcnn --data npy:g.npy --batch 5 >file.out
 cat dir.out dir.err
 [ "$(grep -v '^images=' dir.out)" = "$(grep -v '^images=' file.out)" ] || fail "eval RUN_DIR != eval FILE --data"
-grep -Eq '^images=24 size=7x9x1 data=npy:(.*/)?g.npy ' dir.out || fail "eval does not name the run's data"
+grep -q '^images=24 size=7x9x1 data=npy:/.*/g.npy ' dir.out || fail "eval does not name the run's data"
 [ "$(tail -1 dir.out | cut -d= -f1)" = bits_per_dim ] || fail "bits_per_dim= is not the last line"
 [ "$(sed -n 2p dir.out | cut -d= -f1)" = nats_per_dim ] || fail "no nats_per_dim= line"
 [ "$(sed -n 3p dir.out | cut -d= -f1)" = nats_per_image ] || fail "no nats_per_image= line"

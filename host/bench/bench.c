@@ -172,11 +172,11 @@ pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, fl
         r->fast_ips = rate_of(t, runs, n);
     /* The naive sampler over naive_steps sub-pixels, per rep; extrapolated to H*W*C. */
     if (!st && naive_steps > 0)
-        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, 1, out); /* warm-up */
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, 1, NULL, out); /* warm-up */
     int naive_reps = reps < 3 ? reps : 3;
     for (int i = 0; !st && naive_steps > 0 && i < naive_reps; i++) {
         double t0 = clock_now_s();
-        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, naive_steps, out);
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, naive_steps, NULL, out);
         t[i] = (clock_now_s() - t0) / naive_steps;
     }
     if (!st && naive_steps > 0) {

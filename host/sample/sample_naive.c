@@ -13,15 +13,8 @@
 #include "sample/sample_samplers.h"
 
 pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
-                             float inv_temperature, int uniform_first, long max_steps, uint8_t *out_images)
-{
-    return sample_naive_run_stoppable(m, n, H, W, seed, image_base, inv_temperature, uniform_first, max_steps, NULL,
-                                      out_images);
-}
-
-pcnn_status sample_naive_run_stoppable(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
-                                       float inv_temperature, int uniform_first, long max_steps,
-                                       volatile sig_atomic_t *stop, uint8_t *out_images)
+                             float inv_temperature, int uniform_first, long max_steps, volatile sig_atomic_t *stop,
+                             uint8_t *out_images)
 {
     backend *be = m->be;
     if (!sample_supported(be))

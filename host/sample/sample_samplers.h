@@ -29,12 +29,8 @@ pcnn_status sample_check_finite(backend *be, bview bad, int n, uint32_t image_ba
  * max_steps sub-pixels if max_steps >= 0 (for timing); out_images [n, H, W, C]
  * then holds zeros after them. */
 pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
-                             float inv_temperature, int uniform_first, long max_steps, uint8_t *out_images);
-/* The same, stopping with PCNN_ERR_STOPPED once *stop is set (polled at every
- * sub-pixel; stop NULL: never). */
-pcnn_status sample_naive_run_stoppable(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
-                                       float inv_temperature, int uniform_first, long max_steps,
-                                       volatile sig_atomic_t *stop, uint8_t *out_images);
+                             float inv_temperature, int uniform_first, long max_steps, volatile sig_atomic_t *stop,
+                             uint8_t *out_images);
 
 /* Fast: caches of earlier positions, one position and colour group at a time.
  * Sized once for up to n images of H x W; run it for any number of batches of
