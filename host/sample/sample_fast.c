@@ -40,11 +40,6 @@ struct fast_sampler {
     size_t bad; /* [cap] floats: 1 where an image's logits were ever non-finite */
 };
 
-int sample_supported(const backend *be)
-{
-    return be->ops->add_act_2d && be->ops->gather_taps && be->ops->sample_draw;
-}
-
 static size_t take(size_t *cursor, size_t n)
 {
     size_t at = *cursor;
