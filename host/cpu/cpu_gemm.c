@@ -495,6 +495,58 @@ static void a_row_range(const a_operand *A, int r, int k0, int k1, float *dst)
     }
 }
 
+/* A[r, k0 .. k1) for r = r, r + 1, ... in turn: for a gathered A of at most
+ * TAP_CHUNK taps in the range, the taps' offsets are found once and the
+ * position steps along the rows (no division per row or tap). */
+typedef struct {
+    const a_operand *A;
+    int r, k0, k1, t0, t1, stepped, b, y, x;
+    int oy[TAP_CHUNK], ox[TAP_CHUNK];
+} row_cursor;
+
+static void cursor_start(row_cursor *c, const a_operand *A, int r, int k0, int k1)
+{
+    const gemm_gather *g = A->gather;
+    c->A = A;
+    c->r = r;
+    c->k0 = k0;
+    c->k1 = k1;
+    c->stepped = 0;
+    if (!g)
+        return;
+    c->t0 = k0 / g->cin;
+    c->t1 = (k1 + g->cin - 1) / g->cin;
+    if (c->t1 - c->t0 > TAP_CHUNK)
+        return;
+    c->stepped = 1;
+    tap_offsets(g, c->t0, c->t1, c->oy, c->ox);
+    c->b = r / (g->H * g->W);
+    c->y = r / g->W % g->H;
+    c->x = r % g->W;
+}
+
+static void cursor_row(row_cursor *c, float *dst)
+{
+    if (!c->stepped) {
+        a_row_range(c->A, c->r++, c->k0, c->k1, dst);
+        return;
+    }
+    const gemm_gather *g = c->A->gather;
+    int cin = g->cin, k0 = c->k0, k1 = c->k1;
+    const float *rows[TAP_CHUNK];
+    rows_at(c->A, c->b, c->y, c->x, c->oy, c->ox, c->t1 - c->t0, rows);
+    for (int t = c->t0; t < c->t1; t++) {
+        int c0 = k0 > t * cin ? k0 - t * cin : 0, c1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
+        memcpy(dst + t * cin + c0 - k0, rows[t - c->t0] + c0, (size_t)(c1 - c0) * sizeof *dst);
+    }
+    c->r++;
+    if (++c->x == g->W) {
+        c->x = 0;
+        if (++c->y == g->H)
+            c->y = 0, c->b++;
+    }
+}
+
 static void tn_task(void *ctx, int task, int thread)
 {
     const tn_job *j = ctx;
@@ -505,10 +557,12 @@ static void tn_task(void *ctx, int task, int thread)
     int groups = (k1 - k0 + MR - 1) / MR, panels = (j1 - j0 + NR - 1) / NR;
     float *ag = j->buffers + j->thread_floats * thread, *bp = ag + (size_t)TN_RC * TN_KB, *row = bp + (size_t)TN_RC * TN_NB;
     float *part_c = j->partial + (size_t)part * j->K * j->n;
+    row_cursor cursor;
+    cursor_start(&cursor, &j->A, r_begin, k0, k1);
     for (int r0 = r_begin; r0 < r_end || r0 == r_begin; r0 += TN_RC) {
         int rc = (r0 + TN_RC < r_end ? r0 + TN_RC : r_end) - r0, first = r0 == r_begin;
         for (int r = 0; r < rc; r++) {
-            a_row_range(&j->A, r0 + r, k0, k1, row);
+            cursor_row(&cursor, row);
             for (int i = k1 - k0; i < groups * MR; i++)
                 row[i] = 0.0f;
             for (int g = 0; g < groups; g++)
