@@ -119,7 +119,8 @@ static void window_tick(cpu_team *t, long now)
         double saved = w->caller_tasks
                            ? (double)w->busy * (double)(w->tasks - w->caller_tasks) / (double)w->caller_tasks
                            : (double)w->stall;
-        if ((double)w->stall > saved)
+        /* (and only for a wait worth the switch: a twentieth of a window) */
+        if ((double)w->stall > saved && w->stall > WINDOW_NS / 20)
             t->single_left = SINGLE_WINDOWS;
     }
     long inv = involuntary_switches();
