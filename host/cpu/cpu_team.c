@@ -16,9 +16,9 @@
  * SINGLE_WINDOWS windows run every loop on the caller alone, then one window
  * tries the team again. Results do not change: they never depend on which
  * thread runs a task. And while the process is being preempted (its count of
- * involuntary context switches grew during the last window) waiting threads
- * spin SPIN_BUSY_NS, not SPIN_NS, before they sleep: spinning then only burns
- * the share of the CPU the OS gives us. */
+ * involuntary context switches grew by 2 or more during the last window)
+ * waiting threads spin SPIN_BUSY_NS, not SPIN_NS, before they sleep: spinning
+ * then only burns the share of the CPU the OS gives us. */
 #include "cpu/cpu_team.h"
 
 #include <limits.h>
@@ -124,7 +124,7 @@ static void window_tick(cpu_team *t, long now)
             t->single_left = SINGLE_WINDOWS;
     }
     long inv = involuntary_switches();
-    atomic_store_explicit(&t->spin_ns, inv > w->involuntary ? SPIN_BUSY_NS : SPIN_NS, memory_order_relaxed);
+    atomic_store_explicit(&t->spin_ns, inv - w->involuntary >= 2 ? SPIN_BUSY_NS : SPIN_NS, memory_order_relaxed);
     *w = (team_window){.start = now, .involuntary = inv};
 }
 
