@@ -258,16 +258,18 @@ static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, 
 {
     const float *arow[MR];
     if (!A->gather) {
+        const float *first = A->a + (size_t)r * A->lda;
         for (int i = 0; i < MR; i++)
-            arow[i] = A->a + (size_t)(r + (i < mr ? i : mr - 1)) * A->lda;
+            arow[i] = first + (size_t)(mr == MR || i < mr ? i : mr - 1) * A->lda;
         tile_panels(arow, 1, panel, panel1, NR, k0, k1, acc, acc1);
         return;
     }
     int cin = A->gather->cin, taps = A->gather->taps;
+    const float *const *rows = tap_rows + (size_t)(r - r0) * taps;
     for (int t = k0 / cin; t * cin < k1; t++) {
         int kk0 = k0 > t * cin ? k0 - t * cin : 0, kk1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
         for (int i = 0; i < MR; i++)
-            arow[i] = tap_rows[(size_t)(r - r0 + (i < mr ? i : mr - 1)) * taps + t];
+            arow[i] = rows[(size_t)(mr == MR || i < mr ? i : mr - 1) * taps + t];
         tile_panels(arow, 1, panel + (size_t)t * cin * NR, panel1 ? panel1 + (size_t)t * cin * NR : NULL, NR, kk0,
                     kk1, acc, acc1);
     }
