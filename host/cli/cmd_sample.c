@@ -14,6 +14,9 @@
 #include "base/base_try.h"
 #include "bench/bench.h"
 #include "cli/cli_commands.h"
+#include "cli/cli_signals.h"
+#include "io/io_file.h"
+#include "io/io_npy.h"
 #include "io/io_png.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/model_ckpt.h"
@@ -32,17 +35,36 @@ static char *npy_path_for(const char *png)
     return p;
 }
 
+/* grid.png and grid.npy appear together or not at all: both temp files are
+ * written in full and fsynced before either is renamed (atomic_files_commit);
+ * a stop signal while they are written removes both. */
 static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C)
 {
-    pcnn_status st = png_write_grid(out, images, (size_t)n, H, W, C);
-    if (st)
-        return st;
     char *npy = npy_path_for(out);
     if (!npy)
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     pcnn_array a = {.dtype = PCNN_U8, .ndim = 4, .shape = {(size_t)n, (size_t)H, (size_t)W, (size_t)C},
                     .data = (void *)images};
-    st = pcnn_npy_write(npy, &a);
+    volatile sig_atomic_t *stop = cli_catch_stop("sample", CLI_STOP_POLL);
+    atomic_file af[2];
+    pcnn_status st = atomic_file_open(&af[0], out);
+    if (!st && (st = atomic_file_open(&af[1], npy)))
+        atomic_file_abort(&af[0]);
+    if (!st) {
+        st = png_write_grid_to(&af[0], images, (size_t)n, H, W, C);
+        if (!st)
+            st = npy_write_to(&af[1], &a);
+        if (!st && *stop)
+            st = pcnn_fail(PCNN_ERR_IO, "interrupted by signal %d: %s and %s are as they were", cli_stop_signal(), out,
+                           npy);
+        if (st) {
+            atomic_file_abort(&af[0]);
+            atomic_file_abort(&af[1]);
+        } else {
+            st = atomic_files_commit(af, 2);
+        }
+    }
+    cli_catch_stop("sample", CLI_STOP_EXIT);
     if (!st)
         printf("wrote %s and %s\n", out, npy);
     free(npy);
@@ -177,5 +199,5 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
     free(images);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return cli_exit_code(st);
+    return st && cli_stop_signal() ? 128 + cli_stop_signal() : cli_exit_code(st);
 }

@@ -1,11 +1,11 @@
 /* pcnn-cl: the command-line program. Global flags come before the command
  * (pcnn-cl --device 1 train ...); each command parses its own flags. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_commands.h"
+#include "cli/cli_signals.h"
 
 #ifndef PCNN_VERSION
 #define PCNN_VERSION "unknown"
@@ -72,9 +72,7 @@ int main(int argc, char **argv)
     cli_context ctx;
     if (cli_context_from_env(&ctx, argv[0]))
         return EXIT_USAGE;
-    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
-     * names the file and keeps the last checkpoint, not kill us mid-write. */
-    signal(SIGXFSZ, SIG_IGN);
+    cli_signals_init(); /* SIGPIPE and SIGXFSZ ignored: a failed write says so */
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *value = NULL;
@@ -108,8 +106,12 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (int c = 0; c < N_COMMANDS; c++)
-        if (strcmp(argv[i], commands[c].name) == 0)
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            /* A stop signal removes the temp files of any write in progress and
+             * exits 128+N; train switches to "save and stop" once it runs. */
+            cli_catch_stop(commands[c].name, CLI_STOP_EXIT);
             return commands[c].run(&ctx, argc - i - 1, argv + i + 1);
+        }
     fprintf(stderr, "pcnn-cl: unknown command '%s' (see pcnn-cl --help)\n", argv[i]);
     return EXIT_USAGE;
 }

@@ -44,12 +44,14 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
     fast_sampler *fs = NULL;
     if (opts->method == PCNN_SAMPLE_FAST)
         TRY(fast_sampler_create(m, batch, H, W, &fs));
+    if (fs)
+        fast_sampler_set_stop(fs, opts->stop);
     pcnn_status st = PCNN_OK;
     for (int first = 0; first < opts->n && !st; first += batch) {
         int b = opts->n - first < batch ? opts->n - first : batch;
         uint8_t *dst = out_images + (size_t)first * image_bytes;
         st = fs ? fast_sampler_run(fs, b, opts->seed, (uint32_t)first, inv_t, -1, dst)
-                : sample_naive_run(m, b, H, W, opts->seed, (uint32_t)first, inv_t, -1, dst);
+                : sample_naive_run_stoppable(m, b, H, W, opts->seed, (uint32_t)first, inv_t, -1, opts->stop, dst);
     }
     fast_sampler_free(fs);
     return st;
@@ -57,7 +59,14 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
 
 pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path)
 {
+    return pcnn_sample_grid_stoppable(m, n, seed, NULL, path);
+}
+
+pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, volatile sig_atomic_t *stop,
+                                       const char *path)
+{
     pcnn_sample_opts opts = pcnn_sample_defaults();
+    opts.stop = stop;
     opts.n = n;
     opts.seed = seed;
     const pcnn_config *cfg = &m->cfg;

@@ -38,6 +38,7 @@ struct fast_sampler {
     size_t *y, *h2;      /* y[0..L], h2[0..L) */
     size_t h3, col, r, r2, o2, logits;
     size_t bad; /* [cap] floats: 1 where an image's logits were ever non-finite */
+    volatile sig_atomic_t *stop; /* polled at every sub-pixel (NULL: never) */
 };
 
 static size_t take(size_t *cursor, size_t n)
@@ -199,6 +200,8 @@ static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
     return layer_step(s, final, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
 }
 
+void fast_sampler_set_stop(fast_sampler *s, volatile sig_atomic_t *stop) { s->stop = stop; }
+
 pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t image_base, float inv_temperature,
                              long max_steps, uint8_t *out_images)
 {
@@ -218,6 +221,7 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
             for (int g = 0; g < C; g++, step++) {
                 if (max_steps >= 0 && step >= max_steps)
                     goto done;
+                TRY(sample_poll_stop(s->stop));
                 TRY(position_step(s, n, y, x, g));
                 bview px = {s->pixels, ((size_t)y * W + x) * C + g};
                 TRY(be->ops->sample_draw(be, px, image_bytes, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),

@@ -13,6 +13,13 @@
 pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
                              float inv_temperature, long max_steps, uint8_t *out_images)
 {
+    return sample_naive_run_stoppable(m, n, H, W, seed, image_base, inv_temperature, max_steps, NULL, out_images);
+}
+
+pcnn_status sample_naive_run_stoppable(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
+                                       float inv_temperature, long max_steps, volatile sig_atomic_t *stop,
+                                       uint8_t *out_images)
+{
     backend *be = m->be;
     if (!sample_supported(be))
         return pcnn_fail(PCNN_ERR_DEVICE, "sample: device '%s' lacks the sampling ops", be->name);
@@ -38,7 +45,9 @@ pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, 
             for (int g = 0; g < C && !st; g++, step++) {
                 if (max_steps >= 0 && step >= max_steps)
                     goto done;
-                st = model_forward_resident(m, n, H, W, &logits);
+                st = sample_poll_stop(stop);
+                if (!st)
+                    st = model_forward_resident(m, n, H, W, &logits);
                 size_t at = (size_t)y * W + x;
                 if (!st)
                     st = be->ops->sample_draw(be, bview_at(pixels, at * C + g), image_bytes, (bview){NULL, 0}, 0,

@@ -5,6 +5,7 @@
 #ifndef PCNN_SAMPLE_INTERNAL_H
 #define PCNN_SAMPLE_INTERNAL_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "backend/backend.h"
@@ -23,6 +24,11 @@ pcnn_status sample_check_finite(backend *be, bview bad, int n, uint32_t image_ba
  * then holds zeros after them. */
 pcnn_status sample_naive_run(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
                              float inv_temperature, long max_steps, uint8_t *out_images);
+/* The same, stopping with PCNN_ERR_STOPPED once *stop is set (polled at every
+ * sub-pixel; stop NULL: never). */
+pcnn_status sample_naive_run_stoppable(pcnn_model *m, int n, int H, int W, uint64_t seed, uint32_t image_base,
+                                       float inv_temperature, long max_steps, volatile sig_atomic_t *stop,
+                                       uint8_t *out_images);
 
 /* Fast: caches of earlier positions, one position and colour group at a time.
  * Sized once for up to n images of H x W; run it for any number of batches of
@@ -34,6 +40,11 @@ void fast_sampler_free(fast_sampler *s);
 
 pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t image_base, float inv_temperature,
                              long max_steps, uint8_t *out_images);
+/* Polled by fast_sampler_run at every sub-pixel: PCNN_ERR_STOPPED once set. */
+void fast_sampler_set_stop(fast_sampler *s, volatile sig_atomic_t *stop);
+
+/* PCNN_ERR_STOPPED with its message if *stop is set (stop may be NULL). */
+pcnn_status sample_poll_stop(volatile sig_atomic_t *stop);
 
 /* Teacher forcing: runs the fast path over the given images [n, H, W, C]
  * (n = the size the sampler was created for)

@@ -11,6 +11,7 @@
 #ifndef PCNN_SAMPLE_H
 #define PCNN_SAMPLE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "pcnn/model.h"
@@ -24,6 +25,9 @@ typedef struct {
     uint64_t seed;
     float temperature; /* softmax(logits / temperature); 1 = the model's own distribution */
     int batch;         /* images computed together; 0 = all n */
+    /* Polled at every position: once it is non-zero the samplers stop with
+     * PCNN_ERR_STOPPED (NULL: never). The program's signal handler sets it. */
+    volatile sig_atomic_t *stop;
 } pcnn_sample_opts;
 
 /* n = 1, the model's size, fast, seed 0, temperature 1, batch 0. */
@@ -38,5 +42,8 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
 /* For training's periodic grids: n images at the model's size with the fast
  * sampler and temperature 1, written as a PNG grid to `path`. */
 pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path);
+/* The same, stopping (PCNN_ERR_STOPPED, nothing written) once *stop is set. */
+pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, volatile sig_atomic_t *stop,
+                                       const char *path);
 
 #endif
