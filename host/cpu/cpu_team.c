@@ -138,11 +138,12 @@ static int run_tasks(cpu_team *t, uint32_t e, int thread)
     if (thread >= atomic_load_explicit(&l->threads, memory_order_acquire))
         return 0;
     uint64_t c = atomic_load(&t->claim);
-    for (int ran = 0;; ran++) {
+    for (int ran = 0;;) {
         if ((uint32_t)(c >> 32) != e || (int)(uint32_t)c >= tasks)
             return ran;
         if (!atomic_compare_exchange_weak(&t->claim, &c, c + 1))
             continue; /* c now holds the current value */
+        ran++;
         inside_task = 1;
         fn(ctx, (int)(uint32_t)c, thread);
         inside_task = 0;
