@@ -35,16 +35,20 @@ static const char *step_text(long step, char buf[32])
 
 int cmd_export(const cli_context *ctx, int argc, char **argv)
 {
-    const char *ckpt = NULL, *to = NULL;
+    const char *ckpt_arg = NULL, *to = NULL;
     cli_flag flags[] = {
-        {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file to read", 0, 0, 1, 0},
+        {"--checkpoint", FLAG_STRING, &ckpt_arg, "checkpoint file to read, or a run directory (its checkpoint.pcnn)", 0,
+         0, 1, 0},
         {"--to", FLAG_STRING, &to,
          "weights directory to write (replaced as a whole; created if needed), or FILE.npz for one NumPy file", 0, 0, 1,
          0},
     };
-    int rc = cli_parse("export", "--checkpoint FILE --to DIR|FILE.npz", flags, 2, argc, argv);
+    int rc = cli_parse("export", "--checkpoint FILE|DIR --to DIR|FILE.npz", flags, 2, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
+    char ckpt[4096];
+    if ((rc = cli_checkpoint_path("export", "--checkpoint", ckpt_arg, ckpt, sizeof ckpt)))
+        return rc;
     pcnn_status st = pcnn_weights_save_check(to);
     if (st) {
         cli_report_error();
