@@ -67,10 +67,13 @@ static pcnn_status forward(pcnn_model *m, int B, int H, int W, int want_loss, in
             continue;
         }
         TIMED(t, PROFILE_BLOCK_1X1, conv_forward(be, conv_out, p, A(m, ws->h3[i]), A(m, ws->h2[i]), col, B, H, W));
-        if (ws->y[i + 1] != cur)
-            TIMED(t, PROFILE_ELEMENTWISE, o->copy(be, A(m, ws->y[i + 1]), A(m, cur), rows * conv_out->cout));
+        size_t ch = (size_t)conv_out->cout;
+        if (ws->y[i + 1] != cur) /* y[i+1] = y[i] + h3 in one pass, not a copy and then an add */
+            TIMED(t, PROFILE_ELEMENTWISE,
+                  o->add_act_2d(be, A(m, ws->y[i + 1]), ch, A(m, cur), ch, A(m, ws->h3[i]), ch, rows, (int)ch, 0));
+        else
+            TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, cur), A(m, ws->h3[i]), rows * ch));
         cur = ws->y[i + 1];
-        TIMED(t, PROFILE_ELEMENTWISE, o->add(be, A(m, cur), A(m, ws->h3[i]), rows * conv_out->cout));
     }
     const conv_layer *out1 = model_head_conv(m, HEAD_OUTPUT_CONV1), *out2 = model_head_conv(m, HEAD_OUTPUT_CONV2),
                      *final = model_head_conv(m, HEAD_FINAL_CONV);
