@@ -7,7 +7,7 @@
  * np.load(f)["final_conv.kernel"] is that tensor and np.load(f)["config.txt"]
  * the config's bytes.
  *
- * manifest.txt (host/model/model_weights_manifest.h) records the checkpoint
+ * manifest.txt (host/weights/weights_manifest.h) records the checkpoint
  * step and each file's shape and CRC32; when it is present, import refuses a
  * file that does not match it, naming the file (a directory mixing two
  * exports, an edited tensor: delete manifest.txt to import edited weights). */

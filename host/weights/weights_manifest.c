@@ -1,5 +1,5 @@
-/* manifest.txt of a weights export: see model_weights_manifest.h. */
-#include "model/model_weights_manifest.h"
+/* manifest.txt of a weights export: see weights_manifest.h. */
+#include "weights/weights_manifest.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * plain or gzipped: idx:FILE, mnist:DIR and fashion-mnist.
  *   images: u32 magic 0x00000803, u32 n, u32 rows, u32 cols, n*rows*cols bytes
  *   labels: u32 magic 0x00000801, u32 n, n bytes */
-#include "io/io_data_idx.h"
+#include "data/data_idx.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -15,7 +15,7 @@
 
 #include "base/base_sysinfo.h"
 #include "base/base_try.h"
-#include "io/io_dataset.h"
+#include "data/data_append.h"
 #include "io/io_file.h"
 
 enum { IDX_IMAGES_MAGIC = 0x00000803, IDX_LABELS_MAGIC = 0x00000801 };

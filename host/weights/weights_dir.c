@@ -13,7 +13,7 @@
 #include "io/io_file.h"
 #include "io/io_zip.h"
 #include "model/model_types.h"
-#include "model/model_weights_manifest.h"
+#include "weights/weights_manifest.h"
 #include "pcnn/array.h"
 #include "pcnn/npy.h"
 

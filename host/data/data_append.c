@@ -1,5 +1,5 @@
 /* Datasets in memory: freeing one, and joining the files of a split. */
-#include "io/io_dataset.h"
+#include "data/data_append.h"
 
 #include <stdlib.h>
 #include <string.h>

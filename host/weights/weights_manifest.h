@@ -9,8 +9,8 @@
  *   input_conv.kernel.npy shape=7,7,1,8 crc32=1d2e3f40
  *   ...                                          (one line per tensor file)
  */
-#ifndef PCNN_MODEL_WEIGHTS_MANIFEST_H
-#define PCNN_MODEL_WEIGHTS_MANIFEST_H
+#ifndef PCNN_WEIGHTS_MANIFEST_H
+#define PCNN_WEIGHTS_MANIFEST_H
 
 #include <stddef.h>
 #include <stdint.h>

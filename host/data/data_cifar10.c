@@ -2,14 +2,14 @@
  * test_batch.bin, each 10000 records of 1 label byte (0..9) and 3072 pixel
  * bytes stored channel by channel (CHW: 1024 red, 1024 green, 1024 blue, rows
  * top to bottom), converted here to NHWC. */
-#include "io/io_data_cifar10.h"
+#include "data/data_cifar10.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/base_try.h"
-#include "io/io_dataset.h"
+#include "data/data_append.h"
 #include "io/io_file.h"
 
 enum { CIFAR_SIDE = 32, CIFAR_PIXELS = CIFAR_SIDE * CIFAR_SIDE, CIFAR_RECORD = 1 + 3 * CIFAR_PIXELS };

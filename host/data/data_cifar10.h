@@ -1,6 +1,6 @@
 /* The CIFAR-10 binary reader: data_batch_1..5.bin and test_batch.bin. */
-#ifndef PCNN_IO_DATA_CIFAR10_H
-#define PCNN_IO_DATA_CIFAR10_H
+#ifndef PCNN_DATA_CIFAR10_H
+#define PCNN_DATA_CIFAR10_H
 
 #include "pcnn/data.h"
 

@@ -1,6 +1,6 @@
 /* The IDX reader (MNIST, Fashion-MNIST): one images file, plain or gzipped. */
-#ifndef PCNN_IO_DATA_IDX_H
-#define PCNN_IO_DATA_IDX_H
+#ifndef PCNN_DATA_IDX_H
+#define PCNN_DATA_IDX_H
 
 #include "pcnn/data.h"
 

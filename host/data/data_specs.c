@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "base/base_try.h"
-#include "io/io_data_cifar10.h"
-#include "io/io_data_idx.h"
-#include "io/io_dataset.h"
+#include "data/data_cifar10.h"
+#include "data/data_idx.h"
+#include "data/data_append.h"
 #include "io/io_file.h"
 #include "pcnn/npy.h"
 

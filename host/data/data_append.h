@@ -1,7 +1,7 @@
 /* What every dataset reader does with the images it read: join the files of
  * one split (CIFAR-10's five batches) into one dataset. */
-#ifndef PCNN_IO_DATASET_H
-#define PCNN_IO_DATASET_H
+#ifndef PCNN_DATA_APPEND_H
+#define PCNN_DATA_APPEND_H
 
 #include "pcnn/data.h"
 
