@@ -256,6 +256,23 @@ static pcnn_status cl_sample_draw(backend *be, bview pixels, size_t pixel_stride
                   A_INT(has_bad));
 }
 
+static pcnn_status cl_sample_step(backend *be, bview program, bview state, bview params, bview pixels, int n,
+                                  uint64_t seed, uint32_t image_base, int y, int x, int g, float inv_temperature,
+                                  int draw)
+{
+    cl_backend *c = CL(be);
+    /* Images per work-group: all compute units busy, at most STEP_IMAGES. */
+    int units = c->dev->info.compute_units > 0 ? c->dev->info.compute_units : 1;
+    int per_group = (n + units - 1) / units;
+    if (per_group > cl_step_images(c))
+        per_group = cl_step_images(c);
+    size_t groups = ((size_t)n + (size_t)per_group - 1) / (size_t)per_group;
+    return LAUNCH(c, K_SAMPLE_STEP, groups * c->local[K_SAMPLE_STEP], A_MEM(program), A_U64(program.off), A_MEM(state),
+                  A_U64(state.off), A_MEM(params), A_U64(params.off), A_MEM(pixels), A_U64(pixels.off), A_INT(n),
+                  A_INT(per_group), A_U64(seed), A_U32(image_base), A_INT(y), A_INT(x), A_INT(g), A_F32(inv_temperature),
+                  A_INT(draw));
+}
+
 static pcnn_status cl_finish(backend *be)
 {
     cl_backend *c = CL(be);
@@ -315,6 +332,7 @@ static const backend_ops cl_ops = {
     .add_act_2d = cl_add_act_2d,
     .gather_taps = cl_gather_taps,
     .sample_draw = cl_sample_draw,
+    .sample_step = cl_sample_step,
     .adam = cl_adam,
     .rmsprop = cl_rmsprop,
     .finish = cl_finish,
@@ -393,6 +411,8 @@ backend *backend_cl_create(int i, const pcnn_device_opts *opts)
         c->ops.masked_gemm = cl_masked_gemm;
         c->ops.masked_gemm_tn = cl_masked_gemm_tn;
     }
+    if (opts->sample_composed) /* the fast sampler's step as a chain of ops, as device 0 runs it */
+        c->ops.sample_step = NULL;
     backend_install_generic(&c->ops); /* CLBlast per colour group, the unfused softmax */
     c->base.ops = &c->ops;
     c->profile.on = opts->profile;

@@ -31,6 +31,7 @@ static const struct {
     [K_ADD_ACT_2D] = {"add_act_2d", P_SAMPLE},
     [K_GATHER_TAPS] = {"gather_taps", P_SAMPLE},
     [K_SAMPLE_DRAW] = {"sample_draw", P_SAMPLE},
+    [K_SAMPLE_STEP] = {"sample_step", P_SAMPLE},
     [K_PACK_B] = {"pack_b", P_GEMM},
     [K_MASKED_GEMM] = {"masked_gemm", P_GEMM},
     [K_MASKED_GEMM_TN] = {"masked_gemm_tn", P_GEMM},
@@ -119,8 +120,9 @@ pcnn_status cl_kernels_build(cl_backend *c, int p)
      * NaN handling); correctly rounded / and sqrt where offered, as on the CPU;
      * the sampler's CDF in double where the device has it (backend.h). */
     char opts[400], extra[128] = "";
-    if (p == P_SAMPLE)
-        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
+    if (p == P_SAMPLE) /* sample_step: images per work-group, columns per work-item */
+        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d -DSTEP_IMAGES=%d -DSTEP_VEC=%d -DSTEP_WG=%zu", d->fp64,
+                 cl_step_images(c), cl_step_vec(c), cl_step_wg(c));
     if (p == P_GEMM)
         gemm_options(c, extra, sizeof extra);
     snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", c->reduce_wg,
@@ -137,10 +139,12 @@ pcnn_status cl_kernels_build(cl_backend *c, int p)
                              d->info.name, cl_status_name(st));
         size_t most = 0, wg = c->reduce_wg;
         clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
-        int reduction = k == K_SAMPLE_DRAW;
+        int reduction = k == K_SAMPLE_DRAW || k == K_SAMPLE_STEP;
         if (reduction && most < wg)
             return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
                              kernel_table[k].name, d->info.name, most, wg);
+        if (k == K_SAMPLE_STEP)
+            wg = cl_step_wg(c);
         c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
         if (k == K_MASKED_GEMM || k == K_MASKED_GEMM_TN) /* a work-item is a whole loop of tiles */
             c->local[k] = 1;

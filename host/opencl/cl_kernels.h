@@ -39,6 +39,7 @@ enum {
     K_ADD_ACT_2D,
     K_GATHER_TAPS,
     K_SAMPLE_DRAW,
+    K_SAMPLE_STEP,
     K_PACK_B,
     K_MASKED_GEMM,
     K_MASKED_GEMM_TN,
@@ -71,6 +72,16 @@ typedef struct {
 } cl_backend;
 
 static inline cl_backend *CL(backend *be) { return (cl_backend *)be; }
+
+/* cl/sample.cl's sample_step: at most how many images a work-group computes
+ * (STEP_IMAGES), output columns per work-item (float8) and the work-group
+ * size. A CPU device runs a work-group on one core, its work-items one after
+ * the other: there several images share each weight load and 16 items share
+ * the work. A GPU gets a work-group of the reductions' size per image and a
+ * column per work-item. */
+static inline int cl_step_images(const cl_backend *c) { return c->dev->info.is_gpu ? 1 : 8; }
+static inline int cl_step_vec(const cl_backend *c) { return c->dev->info.is_gpu ? 1 : 8; }
+static inline size_t cl_step_wg(const cl_backend *c) { return c->dev->info.is_gpu ? c->reduce_wg : 16; }
 
 typedef struct {
     size_t size;

@@ -39,6 +39,7 @@ typedef struct {
     const char *kernel_dir; /* read the .cl sources from this directory, not the embedded copies (PCNN_CL_DIR) */
     int profile;            /* OpenCL: time every command, table to `log` at close (PCNN_CL_PROFILE=1) */
     int gemm_tiles[4];      /* cl/gemm.cl's MR, NR, MC, TN_CHUNK (PCNN_CL_GEMM_TILES); all 0: tuned or default */
+    int sample_composed;    /* OpenCL: the fast sampler's step as ~100 launches, not one sample_step (tests) */
     int local_rank;         /* MPI: which entry of a comma-separated spec, which GPU of the default, to take */
     pcnn_log log;           /* warnings (an unusable tune file) and the profile table */
 } pcnn_device_opts;
