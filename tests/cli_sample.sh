@@ -2,7 +2,8 @@
 # pcnn-cl sample end to end: a golden model imported to a checkpoint; the fast
 # and naive methods (and another batch size) write the same .npy beside the
 # PNG grid, of shape [N,H,W,C]; --height/--width override the checkpoint's
-# size; bad flags exit 2 with one line.
+# size; device 1 draws the same images as device 0 (fast and naive); bad
+# flags exit 2 with one line.
 set -euo pipefail
 bin=$1 golden=$2
 tmp=$(mktemp -d)
@@ -17,6 +18,16 @@ for f in fast naive batch; do
 done
 cmp "$tmp/fast.npy" "$tmp/naive.npy" || { echo "fast and naive images differ"; exit 1; }
 cmp "$tmp/fast.npy" "$tmp/batch.npy" || { echo "--batch changed the images"; exit 1; }
+# Device 1 (the first OpenCL device: one sample_step launch per sub-pixel for
+# fast, a forward per sub-pixel for naive) draws the images device 0 drew.
+if "$bin" devices 2>/dev/null | grep -q '^1 '; then
+  for m in fast naive; do
+    "$bin" --device 1 sample --checkpoint "$tmp/m.pcnn" --n 3 --out "$tmp/d1-$m.png" --seed 5 --method $m >/dev/null
+    cmp "$tmp/fast.npy" "$tmp/d1-$m.npy" || { echo "device 1 $m images differ from device 0's"; exit 1; }
+  done
+else
+  echo "no device 1: the OpenCL half of the equality skipped"
+fi
 # The golden model is 8x8x3: the header must say (3, 8, 8, 3), the data 3*8*8*3 bytes.
 head -c 128 "$tmp/fast.npy" | grep -q "'shape': (3, 8, 8, 3)" || { echo "wrong .npy shape"; exit 1; }
 size=$(stat -c %s "$tmp/fast.npy")
