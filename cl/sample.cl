@@ -174,6 +174,7 @@ __kernel void sample_draw(__global uchar *pixels, ulong px_off, ulong px_stride,
 #define SS_RING0_LD 7
 #define SS_RING0_R 8
 #define SS_BAD 9
+#define SS_PARAMS 10
 #define SS_HEADER_WORDS 16
 #define SAMPLE_OP_WORDS 16
 #define SAMPLE_OP_CONV 1
@@ -252,8 +253,17 @@ static uint word(__global const int *o, int i) { return (uint)o[i]; }
         }                                                                                                          \
     }
 
-static void conv_op(__global const int *o, __global float *state, __global const float *params, int img0, int nimg,
-                    int W, int C, int y, int x, int g)
+/* The lanes of v that are columns of the group: j0 + lane < go. */
+#define PARTIAL_STORE(v, p)                                                                                        \
+    {                                                                                                              \
+        float lanes_[STEP_VEC];                                                                                    \
+        VSTORE(v, lanes_);                                                                                         \
+        for (int l_ = 0; l_ < go - j0; l_++)                                                                       \
+            (p)[l_] = lanes_[l_];                                                                                  \
+    }
+
+static void conv_op(__global const int *o, __global float *state, __global const float *params, ulong n_params,
+                    int img0, int nimg, int W, int C, int y, int x, int g)
 {
     int cin = o[1], cout = o[2], kh = o[3], kw = o[4], taps = o[5], mask_a = o[6], relu = o[7];
     ulong w_off = word(o, 8), b_off = word(o, 9), in_off = word(o, 10), in_ld = word(o, 11);
@@ -265,11 +275,17 @@ static void conv_op(__global const int *o, __global float *state, __global const
     ulong out_at = out_off + (out_r ? ((ulong)(y % out_r) * W + x) * cout : 0) + (ulong)g * go;
     int vec_cols = go / STEP_VEC * STEP_VEC;
     for (int j = (int)get_local_id(0) * STEP_VEC; j < go; j += STEP_WG * STEP_VEC) {
+        int j0 = j;
+        /* The tail (go % STEP_VEC columns) as a vector too where the lanes past
+         * the group read weights and biases inside params (lanes are
+         * independent: the extra ones are dropped); else column by column. */
+        ulong reach = (ulong)g * go + j + STEP_VEC;
         if (j < vec_cols) {
-            int j0 = j;
             CONV_COLUMNS(floatv, VLOAD, VSTORE, STEP_VEC)
+        } else if (w_off + (ulong)max(K - 1, 0) * cout + reach <= n_params && b_off + reach <= n_params) {
+            CONV_COLUMNS(floatv, VLOAD, PARTIAL_STORE, STEP_VEC)
         } else {
-            for (int j0 = j; j0 < go; j0++)
+            for (j0 = j; j0 < go; j0++)
                 CONV_COLUMNS(float, *, SCALAR_STORE, 1)
         }
     }
@@ -308,7 +324,7 @@ __kernel void sample_step(__global const int *prog, ulong prog_off, __global flo
     for (int op = 0; op < n_ops; op++) {
         __global const int *o = prog + SS_HEADER_WORDS + op * SAMPLE_OP_WORDS;
         if (o[0] == SAMPLE_OP_CONV)
-            conv_op(o, state, params, img0, nimg, W, C, y, x, g);
+            conv_op(o, state, params, word(prog, SS_PARAMS), img0, nimg, W, C, y, x, g);
         else
             add_op(o, state, img0, nimg, g);
         barrier(CLK_GLOBAL_MEM_FENCE);

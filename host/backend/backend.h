@@ -220,7 +220,8 @@ enum sample_step_word {
     SS_RING0, /* input_conv's input ring, where the draw writes value / 255 */
     SS_RING0_LD,
     SS_RING0_R,
-    SS_BAD, /* [n] flags of non-finite logits */
+    SS_BAD,    /* [n] flags of non-finite logits */
+    SS_PARAMS, /* floats in params: a kernel may read no further */
     SS_HEADER_WORDS = 16,
     /* every record: */
     SO_KIND = 0, /* SAMPLE_OP_CONV or SAMPLE_OP_ADD */

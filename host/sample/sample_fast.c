@@ -146,6 +146,7 @@ static pcnn_status load_program(fast_sampler *s)
     w[SS_RING0_LD] = (int32_t)ring_ld(s, 0);
     w[SS_RING0_R] = s->ring_rows[0];
     w[SS_BAD] = (int32_t)s->bad;
+    w[SS_PARAMS] = (int32_t)params;
     program_conv(s, o, model_input_conv_index(), 0, 0, s->y[0], H2, -1);
     o += SAMPLE_OP_WORDS;
     for (int i = 0; i < L; i++) {
