@@ -36,8 +36,12 @@ static int hidden_per_group = 4, out_per_group = 4;
 
 static pcnn_model *random_model(pcnn_device *dev, int colours, int H, int W, uint64_t seed)
 {
-    pcnn_config cfg = {.hidden_dim = hidden_per_group, .out_dim = out_per_group, .n_layers = 2, .channels = colours,
-                       .height = H, .width = W};
+    pcnn_config cfg = {.hidden_dim = hidden_per_group,
+                       .out_dim = out_per_group,
+                       .n_layers = 2,
+                       .channels = colours,
+                       .height = H,
+                       .width = W};
     pcnn_model *m;
     assert_int_equal(pcnn_model_create(dev, &cfg, &m), PCNN_OK);
     assert_int_equal(pcnn_model_init(m, seed), PCNN_OK);

@@ -86,8 +86,8 @@ void fast_sampler_free(fast_sampler *s)
 /* One convolution record: layer li from `in` (ld_in floats between images; a
  * k x k layer reads its ring instead) to `out` (a ring slot of layer out_ring's
  * input when out_ring >= 0). */
-static void program_conv(const fast_sampler *s, int32_t *o, int li, size_t in, size_t ld_in, size_t out,
-                         size_t ld_out, int out_ring)
+static void program_conv(const fast_sampler *s, int32_t *o, int li, size_t in, size_t ld_in, size_t out, size_t ld_out,
+                         int out_ring)
 {
     const conv_layer *l = &s->m->convs[li];
     o[SO_KIND] = SAMPLE_OP_CONV;
@@ -321,8 +321,7 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
                     goto done;
                 if (s->program) { /* the whole step and the draw in one launch */
                     TRY(be->ops->sample_step(be, (bview){s->program, 0}, S(s, 0), model_params(s->m),
-                                             (bview){s->pixels, 0}, n, seed, image_base, y, x, g, inv_temperature,
-                                             1));
+                                             (bview){s->pixels, 0}, n, seed, image_base, y, x, g, inv_temperature, 1));
                     continue;
                 }
                 TRY(position_step(s, n, y, x, g));
