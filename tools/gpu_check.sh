@@ -137,7 +137,7 @@ def rewrite(w):
     return w
 for t in tests:
     props = {p["name"]: p["value"] for p in t.get("properties", [])}
-    if "opencl" not in props.get("LABELS", []) or t["name"].startswith("cli_mpi"):
+    if "opencl" not in props.get("LABELS", []) or t["name"].startswith(("cli_mpi", "gpu_check", "test_skips")):
         continue
     env = ";".join(props.get("ENVIRONMENT", []))
     cmd = [rewrite(w) for w in t["command"]]
@@ -212,10 +212,12 @@ dry=0
 out=${out:-${OUT:-$PWD/gpu-check-out}}
 mkdir -p "$out/logs" || die "cannot create $out"
 out=$(cd "$out" && pwd)
+# Nothing of an earlier run may pass for this one's.
+rm -f "$out"/logs/*.log "$out"/*.json "$out"/*.tsv "$out"/*.jsonl "$out"/*.txt
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-XXXXXX") || die "no temporary directory"
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
-TOTAL_LIMIT=${GPU_CHECK_TOTAL_S:-465}
+TOTAL_LIMIT=${GPU_CHECK_TOTAL_S:-470}
 [ $dry = 1 ] && TOTAL_LIMIT=${GPU_CHECK_TOTAL_S:-400}
 : >"$out/steps.tsv"
 
@@ -291,7 +293,9 @@ find_icd() {
   local looked=() found="" d
   local dirs=(/usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/nvidia /usr/lib/x86_64-linux-gnu /usr/lib64
     /usr/lib /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib)
-  IFS=: read -r -a ldp <<<"${LD_LIBRARY_PATH#"$work/lib"}"
+  # GPU_CHECK_ICD_DIRS: more places first (a driver mounted elsewhere; the
+  # script's own test points it at a stand-in).
+  IFS=: read -r -a ldp <<<"${GPU_CHECK_ICD_DIRS:-}:${LD_LIBRARY_PATH#"$work/lib"}"
   for d in "${ldp[@]}" "${dirs[@]}"; do
     [ -n "$d" ] || continue
     looked+=("$d/libnvidia-opencl.so.1")
@@ -342,6 +346,9 @@ if [ -z "$icd" ]; then
   [[ $icd == /* ]] || icd=""
   [ -n "$icd" ] || { echo "gpu_check: skipped: PoCL's library not found"; exit 77; }
 fi
+# The file behind the name (libnvidia-opencl.so.1 -> .so.<driver version>):
+# some drivers find their own parts next to their real path.
+icd=$(readlink -f "$icd" 2>/dev/null || echo "$icd")
 echo "$icd" >"$work/icd/gpu_check.icd"
 export OCL_ICD_VENDORS=$work/icd
 say "OpenCL library ($icd_kind): $icd; private ICD $OCL_ICD_VENDORS"
@@ -391,14 +398,19 @@ else
   bench_common=(--no-compile)
   small_args=(--reps 5) paper_args=(--profile --reps 3 --naive-steps 1) seed_args=(--reps 1 --naive-steps 1)
   tune_budget=${GPU_CHECK_TUNE_BUDGET:-120}
-  lim_devices=15 lim_tests=90 lim_small=35 lim_paper=50 lim_seed=45 lim_tune=135 lim_paper2=30 lim_torch=45
+  lim_devices=15 lim_tests=90 lim_small=40 lim_paper=55 lim_seed=45 lim_torch=45 lim_tune=130 lim_paper2=35
   torch_device=cuda torch_args=(16 5 32 3)
   export GPU_CHECK_TEST_LIMIT=60 GPU_CHECK_FORCE_KERNELS=1
 fi
 export PCNN_DEVICE=$gpu
 
 step devices "$lim_devices" "$pcnn" devices
-if ! grep -qw GPU "$out/logs/devices.log" && [ $dry = 0 ]; then
+if ! grep -q "^$gpu " "$out/logs/devices.log"; then
+  sed 's/^/  /' "$out/logs/devices.log"
+  python3 "$bundle/gpu_check_report.py" "$out" "$icd_kind" "$icd" "$dry" || true
+  die "stopping: the OpenCL library $icd loaded but gives no device (logs/devices.log)" 3
+fi
+if ! grep "^$gpu " "$out/logs/devices.log" | grep -qw GPU && [ $dry = 0 ]; then
   say "warning: device $gpu is not listed as a GPU (see logs/devices.log)"
 fi
 export GPU_CHECK_BUNDLE=$bundle GPU_CHECK_LOGS=$out/logs GPU_CHECK_WORK=$work/run
@@ -412,9 +424,6 @@ step bench-paper "$lim_paper" "$pcnn" bench --devices all --preset paper "${benc
   --json "$out/bench-paper.json"
 step bench-seed "$lim_seed" "$pcnn" bench --devices all --preset seed "${bench_common[@]}" "${seed_args[@]}" \
   --json "$out/bench-seed.json"
-step tune "$lim_tune" "$pcnn" tune --device "$gpu" --preset paper "${size[@]}" --budget "$tune_budget"
-step bench-paper-tuned "$lim_paper2" "$pcnn" bench --devices "$gpu" --preset paper "${bench_common[@]}" \
-  "${paper_args[@]}" --json "$out/bench-paper-tuned.json"
 py=${PYTHON:-python3}
 if [ -f "$bundle/anchors/bench_torch.py" ] && "$py" -c 'import torch' 2>/dev/null; then
   export TORCH_DEVICE=$torch_device
@@ -425,5 +434,8 @@ else
   say "torch: skipped (no PyTorch for $py, or no anchor in the bundle)"
 fi
 
+step tune "$lim_tune" "$pcnn" tune --device "$gpu" --preset paper "${size[@]}" --budget "$tune_budget"
+step bench-paper-tuned "$lim_paper2" "$pcnn" bench --devices "$gpu" --preset paper "${bench_common[@]}" \
+  "${paper_args[@]}" --json "$out/bench-paper-tuned.json"
 python3 "$bundle/gpu_check_report.py" "$out" "$icd_kind" "$icd" "$dry" || failed=1
 exit $failed

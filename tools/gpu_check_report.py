@@ -81,6 +81,10 @@ def main():
     looked = open(os.path.join(out, 'icd_looked.txt')).read().split('\n') if os.path.exists(
         os.path.join(out, 'icd_looked.txt')) else []
 
+    try:
+        listed = int(manifest.get('tests', '0'))
+    except ValueError:
+        listed = 0
     presets = {}
     gpu_name = None
     for key, file in (('small', 'bench-small'), ('paper', 'bench-paper'), ('seed', 'bench-seed'),
@@ -121,8 +125,9 @@ def main():
 
     report = dict(kind='pcnn-cl gpu check', dry_run=dry, host=platform.node(), icd=dict(kind=icd_kind, path=icd_path,
                   looked=[x for x in looked if x]), bundle=manifest, steps=steps, tests=tests, presets=presets,
-                  torch=torch_rows, table=table, ok=all(s['status'] in ('pass', 'skip') for s in steps) and
-                  not any(t['status'] in ('fail', 'timeout') for t in tests))
+                  torch=torch_rows, table=table, tests_listed=listed, ok=all(s['status'] in ('pass', 'skip') for s in steps)
+                  and not any(t['status'] in ('fail', 'timeout') or (t['status'] == 'skip' and not dry) for t in tests)
+                  and len(tests) == listed)
     tmp = os.path.join(out, 'report.json.tmp')
     with open(tmp, 'w') as f:
         json.dump(report, f, indent=1)
@@ -134,8 +139,10 @@ def main():
     passed = sum(t['status'] == 'pass' for t in tests)
     print(f'tests: {passed} passed, {sum(t["status"] == "skip" for t in tests)} skipped, '
           f'{sum(t["status"] in ("fail", "timeout") for t in tests)} failed of {len(tests)}')
+    if len(tests) < listed:
+        print(f'  {listed - len(tests)} of the {listed} tests did not run (the step ran out of time)')
     for t in tests:
-        if t['status'] in ('fail', 'timeout'):
+        if t['status'] in ('fail', 'timeout') or (t['status'] == 'skip' and not dry):
             print(f'  {t["status"]}: {t["name"]} (logs/test-{t["name"]}.log)')
     print('steps: ' + ', '.join(f'{s["name"]} {s["status"]} {s["seconds"]}s' for s in steps))
     hdr = ('preset', 'train/s', 'eval/s', 'pt32 tr', 'pttf tr', 'pt32 ev', 'tr/pt32', 'tr/pttf', 'ev/pt32',
