@@ -28,22 +28,6 @@ pcnn_status pcnn_sample_method_parse(const char *name, pcnn_sample_method *out)
     return PCNN_OK;
 }
 
-pcnn_status sample_check_finite(backend *be, bview bad, int n, uint32_t image_base)
-{
-    float *flags = malloc((size_t)n * sizeof *flags);
-    if (!flags)
-        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
-    pcnn_status st = be->ops->read(be, bad.buf, bad.off * sizeof(float), flags, (size_t)n * sizeof(float));
-    for (int i = 0; !st && i < n; i++)
-        if (flags[i] != 0.0f)
-            st = pcnn_fail(PCNN_ERR_NUMERIC,
-                           "sample: the model's logits for image %u are not finite (NaN or "
-                           "infinite): its weights are broken, so nothing was written",
-                           image_base + (uint32_t)i);
-    free(flags);
-    return st;
-}
-
 pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *out_images)
 {
     const pcnn_config *cfg = &m->cfg;

@@ -42,11 +42,6 @@ struct fast_sampler {
     bbuf *program; /* sample_step's program (NULL: the step as a chain of ops) */
 };
 
-int sample_supported(const backend *be)
-{
-    return be->ops->add_act_2d && be->ops->gather_taps && be->ops->sample_draw;
-}
-
 static size_t take(size_t *cursor, size_t n)
 {
     size_t at = *cursor;

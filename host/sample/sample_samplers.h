@@ -1,6 +1,7 @@
-/* The two samplers behind pcnn_sample (host/sample/sample.c), exposed to the tests
- * and the benchmark: one batch of n images at a time, with the image indices
- * image_base .. image_base+n-1 keying the random numbers. */
+/* The two samplers behind pcnn_sample (host/sample/sample.c) and the checks they
+ * share (sample_checks.c), exposed to the tests and the benchmark: one batch of
+ * n images at a time, with the image indices image_base .. image_base+n-1
+ * keying the random numbers. */
 #ifndef PCNN_SAMPLE_INTERNAL_H
 #define PCNN_SAMPLE_INTERNAL_H
 
