@@ -208,6 +208,15 @@ typedef float floatv;
 #define VSTORE(v, p) (*(p) = (v))
 #endif
 
+/* acc + x*w in one rounding where the device has a fused multiply-add
+ * (-DHAVE_FMA=1, as cl/gemm.cl): fma is exact by the standard, so every such
+ * device sums the same bits; elsewhere two roundings. */
+#if HAVE_FMA
+#define STEP_MAC(T, x, w, acc) fma((T)(x), w, acc)
+#else
+#define STEP_MAC(T, x, w, acc) ((acc) + (x) * (w))
+#endif
+
 static uint word(__global const int *o, int i) { return (uint)o[i]; }
 #define SCALAR_STORE(v, p) (*(p) = (v))
 
@@ -232,7 +241,7 @@ static uint word(__global const int *o, int i) { return (uint)o[i]; }
                     T wv = LOAD(wj + (ulong)(kt + c) * cout);                                                      \
                     for (int i = 0; i < STEP_IMAGES; i++)                                                          \
                         if (i < nimg)                                                                              \
-                            acc[i] = acc[i] + src[(ulong)(img0 + i) * in_ld + c] * wv;                             \
+                            acc[i] = STEP_MAC(T, src[(ulong)(img0 + i) * in_ld + c], wv, acc[i]);                     \
                 }                                                                                                  \
             }                                                                                                      \
         } else {                                                                                                   \
@@ -241,7 +250,7 @@ static uint word(__global const int *o, int i) { return (uint)o[i]; }
                 T wv = LOAD(wj + (ulong)k * cout);                                                                 \
                 for (int i = 0; i < STEP_IMAGES; i++)                                                              \
                     if (i < nimg)                                                                                  \
-                        acc[i] = acc[i] + src[(ulong)(img0 + i) * in_ld + k] * wv;                                 \
+                        acc[i] = STEP_MAC(T, src[(ulong)(img0 + i) * in_ld + k], wv, acc[i]);                         \
             }                                                                                                      \
         }                                                                                                          \
         T bv = LOAD(params + b_off + (ulong)(g * go + j0));                                                        \

@@ -186,8 +186,8 @@ typedef struct {
      * says) lists the network's layers in order over `state` (the sampler's
      * float caches) and `params`; each image's step is computed as
      * host/sample/sample_fast.c's composed path computes it, every output
-     * element summed over its inputs in order (k = 0, 1, ...), then + bias,
-     * then ReLU. Then, if draw, sample_draw's draw for each of the n images
+     * element summed over its inputs in order (k = 0, 1, ...; fused
+     * multiply-adds where the device has them), then + bias, then ReLU. Then, if draw, sample_draw's draw for each of the n images
      * (logits, pixels, the input ring and bad flags where the program's
      * header says). Images are independent: one work-group per image or per
      * few images. */

@@ -92,13 +92,19 @@ pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int 
 
 /* ---- building ---------------------------------------------------------- */
 
+/* Whether the device has a fused multiply-add for float (CL_FP_FMA). */
+static int device_fma(const cl_device_entry *d)
+{
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(d->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    return (fp & CL_FP_FMA) != 0;
+}
+
 /* cl/gemm.cl's -D options for c->gemm. */
 static void gemm_options(const cl_backend *c, char *dst, size_t n)
 {
-    cl_device_fp_config fp = 0;
-    clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
     snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
-             (fp & CL_FP_FMA) != 0);
+             device_fma(c->dev));
 }
 
 void cl_kernels_release(cl_backend *c, int p)
@@ -119,10 +125,10 @@ pcnn_status cl_kernels_build(cl_backend *c, int p)
     /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
      * NaN handling); correctly rounded / and sqrt where offered, as on the CPU;
      * the sampler's CDF in double where the device has it (backend.h). */
-    char opts[400], extra[128] = "";
+    char opts[400], extra[160] = "";
     if (p == P_SAMPLE) /* sample_step: images per work-group, columns per work-item */
-        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d -DSTEP_IMAGES=%d -DSTEP_VEC=%d -DSTEP_WG=%zu", d->fp64,
-                 cl_step_images(c), cl_step_vec(c), cl_step_wg(c));
+        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d -DSTEP_IMAGES=%d -DSTEP_VEC=%d -DSTEP_WG=%zu -DHAVE_FMA=%d",
+                 d->fp64, cl_step_images(c), cl_step_vec(c), cl_step_wg(c), device_fma(d));
     if (p == P_GEMM)
         gemm_options(c, extra, sizeof extra);
     size_t prog_wg = p == P_SAMPLE ? c->sample_wg : c->reduce_wg;
