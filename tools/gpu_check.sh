@@ -178,6 +178,8 @@ fi
 if [ "$mode" = run-tests ]; then
   : "${GPU_CHECK_BUNDLE:?}" "${GPU_CHECK_LOGS:?}"
   per_test=${GPU_CHECK_TEST_LIMIT:-120}
+  # The C tests read tests/data from where the bundle carries it (test_util.c).
+  export PCNN_TEST_DATA_DIR=$GPU_CHECK_BUNDLE/tests/data
   while IFS=$'\t' read -r -a f; do
     name=${f[0]} env=${f[1]} skip=${f[2]}
     [ -n "$tests_regex" ] && ! [[ $name =~ $tests_regex ]] && continue
