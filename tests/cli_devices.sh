@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Devices end to end: `pcnn-cl devices` lists the CPU backend (and says why
-# there is no OpenCL device when there is none); `--device 1 eval` of every
+# Devices end to end: `pcnn-cl devices` lists the CPU backend with the
+# machine's cores and memory, every name in full, the same as --json (and says
+# why there is no OpenCL device when there is none); `--device 1 eval` of every
 # golden model case is within 1e-5 (relative) of the golden bits_per_dim and
 # of device 0; PCNN_DEVICE (trimmed, a number never matched as a name) and a
 # name substring select the same device; a bad --device is refused in one line.
@@ -23,6 +24,20 @@ if [ "$device" = 0 ]; then
   if ! grep -Eq '^1 +opencl ' <<<"$list"; then
     grep -q '^no OpenCL device: ' <<<"$list" || { echo "devices does not say why there is no OpenCL device"; exit 1; }
   fi
+  # The CPU row: the machine's cores and memory; names in full (the CPU backend's is long), also as JSON.
+  cores=$(getconf _NPROCESSORS_ONLN) mem_mib=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
+  awk -v c="$cores" -v m="$mem_mib" '$1 == 0 && $2 == "cpu" { found = 1; ok = $4 == c && ($5 - m) ^ 2 <= 4 }
+    END { exit !(found && ok) }' <<<"$list" || { echo "device 0 row lacks $cores cores or $mem_mib MiB"; exit 1; }
+  "$bin" devices --json >"$tmp/d.json"
+  python3 - "$tmp/d.json" "$list" <<'PY'
+import json, sys
+devs = json.load(open(sys.argv[1]))
+assert devs[0]["index"] == 0 and devs[0]["backend"] == "cpu" and devs[0]["compute_units"] > 0, devs[0]
+assert devs[0]["global_mem_bytes"] > 0, devs[0]
+for d in devs:  # every name whole on its table row
+    assert d["name"] and any(l.endswith("  " + d["name"]) for l in sys.argv[2].splitlines()), d["name"]
+print("devices --json:", [d["name"] for d in devs])
+PY
   echo "1 passed, 0 failed"
   exit 0
 fi

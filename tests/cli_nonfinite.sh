@@ -51,4 +51,35 @@ for method in fast naive; do
   grep -q "logits for image 0 are not finite" <<<"$err" || fail "sample --method $method: $err"
   [ ! -e "s_$method.png" ] && [ ! -e "s_$method.npy" ] || fail "sample --method $method wrote images of a broken model"
 done
+# Issue 14 §1/§6: runs that diverge. The loss grows to 1e17..1e33 bits/dim
+# (finite) while the optimiser's second moments overflow: the chart of such
+# values used to spin forever in its tick loop (filling the disk with
+# loss.svg.tmp.*). Now each run ends at once: exit 1 with one line naming the
+# moment that is not finite, or (--lr 100, either way) exit 0 with a small chart;
+# the step-0 checkpoint stays and loads. Under a file-size limit and a hard
+# timeout, so a regression fails instead of filling the disk or hanging.
+"$bin" sample --checkpoint g.pcnn --n 64 --out data64.png --seed 5 >/dev/null
+diverge() { # NAME RC ARGS...
+  local name=$1 want=$2; shift 2
+  set +e
+  err=$( (ulimit -f 200000; timeout -s KILL 60 "$bin" train --data npy:data64.npy --preset tiny --batch 4 \
+           --eval-every 0 --sample-every 0 --steps 10 --run-dir "$name" "$@") 2>&1 >/dev/null)
+  rc=$?
+  set -e
+  [[ "$rc" =~ ^($want)$ ]] || fail "$name ($*): exit $rc, expected $want: $err"
+  [ "$(wc -l <<<"$err")" -le 1 ] || fail "$name: more than one line: $err"
+  [ "$(stat -c %s "$name/loss.svg")" -lt 100000 ] || fail "$name: loss.svg is $(stat -c %s "$name/loss.svg") bytes"
+  ! ls "$name" | grep -q '\.tmp\.' || fail "$name: temporary files left: $(ls "$name")"
+  "$bin" eval --checkpoint "$name/checkpoint.pcnn" --data npy:data.npy >/dev/null ||
+    fail "$name: the checkpoint left does not load"
+  echo "diverged ($rc): $name: ${err:-finite chart}"
+}
+diverge adam_lr1000 1 --lr 1000
+grep -q "step 10: not saved: .* (optim.moment.1) of .* not finite" <<<"$err" || fail "adam --lr 1000: $err"
+diverge rmsprop_lr1000 1 --optimizer rmsprop --lr 1000
+grep -q "step 10: not saved: .* (optim.moment.0) of .* not finite" <<<"$err" || fail "rmsprop --lr 1000: $err"
+grep -q "(step 0) is the last good checkpoint, untouched" <<<"$err" || fail "rmsprop --lr 1000: $err"
+diverge adam_lr100 '0|1' --lr 100
+grep -q '<text' adam_lr100/loss.svg || fail "adam --lr 100: no chart"
+diverge rmsprop_lr100 '0|1' --optimizer rmsprop --lr 100
 echo "1 passed, 0 failed"

@@ -38,11 +38,13 @@ check_missing --to "$bin" export --checkpoint g.pcnn --to no_such_dir/deeper/w
 check_missing --png "$bin" masks --kernel 3 --in 3 --out 3 --mode A --png no_such_dir/m.png
 
 # A directory where a file is written, and where one is read.
-expect_fail 2 "$bin" sample --checkpoint g.pcnn --n 2 --out adir
-grep -q "out adir: is a directory" <<<"$err" || fail "sample --out DIR: $err"
+mkdir adir.png
+expect_fail 2 "$bin" sample --checkpoint g.pcnn --n 2 --out adir.png
+grep -q "out adir.png: is a directory" <<<"$err" || fail "sample --out DIR: $err"
 expect_fail 2 "$bin" import --from "$golden/model_tiny_gray" --out adir
-expect_fail 1 "$bin" eval --checkpoint adir --data npy:data.npy
-grep -q "adir: is a directory" <<<"$err" || fail "eval --checkpoint DIR: $err"
+# --checkpoint DIR is a run directory: one without checkpoint.pcnn is refused as such.
+expect_fail 2 "$bin" eval --checkpoint adir --data npy:data.npy
+grep -q "adir: the directory holds no checkpoint.pcnn" <<<"$err" || fail "eval --checkpoint DIR: $err"
 expect_fail 1 "$bin" eval --checkpoint g.pcnn --data npy:adir
 grep -q "adir: is a directory" <<<"$err" || fail "--data npy:DIR: $err"
 expect_fail 1 "$bin" train --data idx:adir --preset tiny --steps 1 --run-dir r1

@@ -142,6 +142,14 @@ static void test_weights_dir_wrong_shape_refused(void **state)
     FILE *f = fopen(cfg, "w");
     fputs("hidden_dim=3\nout_dim=3\nn_layers=1\nchannels=3\nheight=4\nwidth=4\n", f);
     fclose(f);
+    /* manifest.txt lists the config.txt the export wrote: refused as edited. */
+    assert_int_equal(pcnn_weights_dir_load(*state, sub, &back), PCNN_ERR_FORMAT);
+    print_message("  refused: %s\n", pcnn_last_error());
+    assert_non_null(strstr(pcnn_last_error(), "config.txt: does not match manifest.txt"));
+    /* Without the manifest, the shapes are checked against the new config. */
+    char manifest[600];
+    snprintf(manifest, sizeof manifest, "%s/manifest.txt", sub);
+    assert_int_equal(remove(manifest), 0);
     assert_int_equal(pcnn_weights_dir_load(*state, sub, &back), PCNN_ERR_FORMAT);
     print_message("  refused: %s\n", pcnn_last_error());
     assert_non_null(strstr(pcnn_last_error(), "input_conv.kernel.npy"));
@@ -251,13 +259,118 @@ static void test_failed_write_keeps_old_file(void **state)
     free(dir);
 }
 
+/* The same weights through a .npz: identical parameters; every truncation of
+ * the file, and a flipped byte in a tensor, refused without a crash. */
+static void test_npz_round_trip_and_truncations(void **state)
+{
+    char *dir = test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/w.npz", dir);
+    pcnn_model *m = make_model(*state, 2), *back;
+    pcnn_weights_save_opts o = {.step = 42};
+    assert_int_equal(pcnn_weights_save(m, path, &o), PCNN_OK);
+    long step = 0;
+    assert_int_equal(pcnn_weights_load(*state, path, &back, &step), PCNN_OK);
+    assert_int_equal(step, 42);
+    assert_same_params(m, back);
+    pcnn_model_free(back);
+    unsigned char *b;
+    size_t n;
+    assert_int_equal(read_whole_file(path, &b, &n), PCNN_OK);
+    for (size_t cut = 0; cut < n; cut += n / 61 + 1) {
+        assert_int_not_equal(pcnn_weights_npz_parse(*state, b, cut, "cut.npz", &back), PCNN_OK);
+        assert_null(back);
+    }
+    /* A byte in the middle of the archive (a tensor's data): libzip's CRC or the manifest's refuses it. */
+    b[n / 2] ^= 0x40;
+    assert_int_not_equal(pcnn_weights_npz_parse(*state, b, n, "flipped.npz", &back), PCNN_OK);
+    print_message("  refused: %s\n", pcnn_last_error());
+    free(b);
+    pcnn_model_free(m);
+    test_rmtree(dir);
+    free(dir);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Replaces the first occurrence of `from` in the file by `to`. */
+static void edit_file(const char *path, const char *from, const char *to)
+{
+    unsigned char *b;
+    size_t n;
+    assert_int_equal(read_whole_file(path, &b, &n), PCNN_OK);
+    char *at = strstr((char *)b, from), *out = malloc(n + strlen(to) + 1);
+    assert_non_null(at);
+    size_t head = (size_t)(at - (char *)b);
+    memcpy(out, b, head);
+    strcpy(out + head, to);
+    strcat(out, at + strlen(from));
+    write_text(path, out);
+    free(out);
+    free(b);
+}
+
+static void expect_manifest_refusal(pcnn_device *dev, const char *dir, const char *words)
+{
+    pcnn_model *back;
+    assert_int_equal(pcnn_weights_dir_load(dev, dir, &back), PCNN_ERR_FORMAT);
+    print_message("  refused: %s\n", pcnn_last_error());
+    assert_non_null(strstr(pcnn_last_error(), words));
+    assert_null(back);
+}
+
+/* A manifest.txt that is malformed, of another version, lists a file the
+ * model has no tensor for, or leaves a tensor out is refused, saying which. */
+static void test_manifest_refusals(void **state)
+{
+    char *dir = test_tmpdir(), sub[512], manifest[600];
+    snprintf(sub, sizeof sub, "%s/w", dir);
+    snprintf(manifest, sizeof manifest, "%s/manifest.txt", sub);
+    pcnn_model *m = make_model(*state, 2);
+    pcnn_weights_save_opts o = {.step = 7};
+    assert_int_equal(pcnn_weights_save(m, sub, &o), PCNN_OK);
+    pcnn_model_free(m);
+    unsigned char *good;
+    size_t n;
+    assert_int_equal(read_whole_file(manifest, &good, &n), PCNN_OK);
+    assert_non_null(strstr((char *)good, "step=7\n"));
+
+    edit_file(manifest, "pcnn-cl weights manifest 1", "pcnn-cl weights manifest 2");
+    expect_manifest_refusal(*state, sub, "manifest version 2 not supported");
+    write_text(manifest, (char *)good);
+    edit_file(manifest, " crc32=", " crc32=zz");
+    expect_manifest_refusal(*state, sub, "manifest.txt: line 3 is not");
+    write_text(manifest, (char *)good);
+    edit_file(manifest, "final_conv.bias.npy", "final_conv.gain.npy");
+    expect_manifest_refusal(*state, sub, "lists final_conv.gain.npy, which is no tensor");
+    write_text(manifest, (char *)good);
+    edit_file(manifest, "input_conv.bias.npy", "input_conv.kernel.npy");
+    expect_manifest_refusal(*state, sub, "input_conv.kernel.npy is listed twice");
+    write_text(manifest, (char *)good);
+    edit_file(manifest, "step=7", "step=-3");
+    expect_manifest_refusal(*state, sub, "bad step");
+    write_text(manifest, (char *)good);
+    pcnn_model *back;
+    assert_int_equal(pcnn_weights_dir_load(*state, sub, &back), PCNN_OK);
+    pcnn_model_free(back);
+    free(good);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoint_round_trip),       cmocka_unit_test(test_weights_dir_round_trip),
         cmocka_unit_test(test_bad_checkpoints_refused),     cmocka_unit_test(test_sizes_checked_before_allocating),
         cmocka_unit_test(test_nonfinite_weights_refused),   cmocka_unit_test(test_weights_dir_wrong_shape_refused),
-        cmocka_unit_test(test_failed_write_keeps_old_file),
+        cmocka_unit_test(test_failed_write_keeps_old_file), cmocka_unit_test(test_npz_round_trip_and_truncations),
+        cmocka_unit_test(test_manifest_refusals),
     };
     return TEST_MAIN_ON_DEVICES(argc, argv, "checkpoints", tests);
 }

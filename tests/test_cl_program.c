@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/io_file.h"
 #include "opencl/cl_backend.h"
@@ -145,6 +147,36 @@ static void test_bad_entries_are_rebuilt(void **state)
     assert_int_equal(cached, N_PROGRAMS);
     for (int i = 0; i < N_PROGRAMS; i++)
         free(bytes[i]);
+    test_rmtree(cache);
+    free(cache);
+}
+
+/* Issue 14 §9: a cache entry that is a FIFO or a link to /dev/zero is not
+ * read (one would block in open, the other be read until memory ran out):
+ * both programs are built again, the FIFO stays a FIFO, and the link stays.
+ * Under an alarm, so a regression fails instead of hanging. */
+static void test_special_entries_are_not_read(void **state)
+{
+    (void)state;
+    char *cache = fresh_cache();
+    int built, cached;
+    start(&built, &cached);
+    char paths[16][4300];
+    assert_int_equal(entries(cache, paths), N_PROGRAMS);
+    assert_int_equal(unlink(paths[0]), 0);
+    assert_int_equal(mkfifo(paths[0], 0666), 0);
+    assert_int_equal(unlink(paths[1]), 0);
+    assert_int_equal(symlink("/dev/zero", paths[1]), 0);
+    alarm(120);
+    start(&built, &cached);
+    alarm(0);
+    assert_int_equal(built, 2);
+    assert_int_equal(cached, N_PROGRAMS - 2);
+    struct stat st;
+    assert_int_equal(lstat(paths[0], &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(lstat(paths[1], &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
     test_rmtree(cache);
     free(cache);
 }
@@ -326,6 +358,7 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_second_start_builds_nothing),
             cmocka_unit_test(test_bad_entries_are_rebuilt),
+            cmocka_unit_test(test_special_entries_are_not_read),
             cmocka_unit_test(test_broken_kernel_reports_build_log),
         };
         return cmocka_run_group_tests_name("OpenCL programs and compile cache", tests, NULL, NULL);

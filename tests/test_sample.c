@@ -279,15 +279,21 @@ static void test_same_images_on_every_device(void **state)
     pcnn_device *dev = open_device(d);
     pcnn_model *m = random_model(dev, 3, 6, 5, 41);
     assert_int_equal(pcnn_model_set_params(m, params), PCNN_OK);
-    for (int method = 0; method < 2; method++) {
-        o.method = method ? PCNN_SAMPLE_NAIVE : PCNN_SAMPLE_FAST;
-        assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);
-        size_t differ = 0;
-        for (size_t i = 0; i < bytes; i++)
-            differ += want[i] != got[i];
-        print_message("  device %d (%s) %s: %zu of %zu sub-pixels differ from device 0\n", d,
-                      pcnn_device_name(dev), method ? "naive" : "fast", differ, bytes);
-        assert_int_equal(differ, 0);
+    for (int rule = 0; rule < 2; rule++) { /* --first-pixel model, then uniform */
+        o.method = PCNN_SAMPLE_FAST;
+        o.first_pixel = rule ? PCNN_FIRST_PIXEL_UNIFORM : PCNN_FIRST_PIXEL_MODEL;
+        if (rule)
+            assert_int_equal(pcnn_sample(ref, &o, want), PCNN_OK);
+        for (int method = 0; method < 2; method++) {
+            o.method = method ? PCNN_SAMPLE_NAIVE : PCNN_SAMPLE_FAST;
+            assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);
+            size_t differ = 0;
+            for (size_t i = 0; i < bytes; i++)
+                differ += want[i] != got[i];
+            print_message("  device %d (%s) %s, first pixel %s: %zu of %zu sub-pixels differ from device 0\n", d,
+                          pcnn_device_name(dev), method ? "naive" : "fast", rule ? "uniform" : "model", differ, bytes);
+            assert_int_equal(differ, 0);
+        }
     }
     pcnn_model_free(m);
     pcnn_device_close(dev);
@@ -422,6 +428,66 @@ static void test_at_most_four_commands_per_subpixel(void **state)
     assert_true(per_subpixel[1] > 4 * per_subpixel[0]);
 }
 
+/* --first-pixel uniform (the seed's rule): a model whose every logit row
+ * says "7" (final_conv's kernel zero, its bias peaked at 7) draws 7
+ * everywhere with the default rule; with the uniform rule the very first
+ * sub-pixel of each image follows the uniform distribution over 0..255
+ * (chi-square over 2560 images) and every later sub-pixel is still the
+ * model's 7; naive and fast draw the same images, in any batch size. */
+static void test_first_pixel_uniform(void **state)
+{
+    enum { N = 2560, C = 3, H = 2, W = 3 };
+    int d = device_of(state);
+    pcnn_device *dev = open_device(d);
+    pcnn_model *m = random_model(dev, C, H, W, 13);
+    int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
+    int bias = pcnn_model_tensor_find(m, "final_conv.bias");
+    pcnn_tensor_info info;
+    pcnn_model_tensor_info(m, kernel, &info);
+    float *zeros = calloc(info.count, sizeof(float)), logits[C * 256] = {0};
+    assert_int_equal(pcnn_model_set_tensor(m, kernel, zeros), PCNN_OK);
+    for (int c = 0; c < C; c++)
+        logits[c * 256 + 7] = 40.0f; /* p(7) = 1 - 255 e^-40 */
+    assert_int_equal(pcnn_model_set_tensor(m, bias, logits), PCNN_OK);
+    size_t image = (size_t)H * W * C, bytes = (size_t)N * image;
+    uint8_t *fast = malloc(bytes), *naive = malloc(bytes);
+    pcnn_sample_opts o = pcnn_sample_defaults();
+    o.n = N;
+    o.seed = 5;
+    assert_int_equal(pcnn_sample(m, &o, fast), PCNN_OK);
+    for (size_t i = 0; i < bytes; i++)
+        assert_int_equal(fast[i], 7); /* the model's rule, first sub-pixel included */
+    assert_int_equal(pcnn_first_pixel_parse("uniform", &o.first_pixel), PCNN_OK);
+    assert_int_equal(o.first_pixel, PCNN_FIRST_PIXEL_UNIFORM);
+    assert_int_equal(pcnn_first_pixel_parse("seed", &o.first_pixel), PCNN_ERR_ARG);
+    o.first_pixel = PCNN_FIRST_PIXEL_UNIFORM;
+    o.batch = 1000;
+    assert_int_equal(pcnn_sample(m, &o, fast), PCNN_OK);
+    o.method = PCNN_SAMPLE_NAIVE;
+    o.batch = 0;
+    assert_int_equal(pcnn_sample(m, &o, naive), PCNN_OK);
+    assert_memory_equal(fast, naive, bytes);
+    size_t counts[256] = {0};
+    double p[256];
+    for (int i = 0; i < N; i++) {
+        counts[fast[i * image]]++;
+        for (size_t k = 1; k < image; k++)
+            assert_int_equal(fast[i * image + k], 7);
+    }
+    for (int v = 0; v < 256; v++)
+        p[v] = 1.0 / 256;
+    int df;
+    double stat = chi_square(counts, p, N, &df);
+    print_message("  device %d: first sub-pixel uniform: chi2 %.1f (df %d, limit %.1f)\n", d, stat, df,
+                  chi_square_limit(df));
+    assert_true(stat < chi_square_limit(df));
+    free(fast);
+    free(naive);
+    free(zeros);
+    pcnn_model_free(m);
+    pcnn_device_close(dev);
+}
+
 /* The public entry points: options are checked, seeds matter, grids are written. */
 static void test_sample_api(void **state)
 {
@@ -447,6 +513,12 @@ static void test_sample_api(void **state)
     o.n = 1;
     assert_int_equal(pcnn_sample(m, &o, a), PCNN_OK);
     assert_memory_equal(a, b, 4 * 6 * 3);
+    /* The default batch: 1..n, and on device 0 small enough for the caches. */
+    assert_int_equal(pcnn_sample_auto_batch(m, 1, 4, 6), 1);
+    int auto_batch = pcnn_sample_auto_batch(m, 1000, 4, 6);
+    assert_true(auto_batch >= 1 && auto_batch <= 1000);
+    if (d == 0)
+        assert_true(auto_batch <= 32);
     pcnn_sample_method method;
     assert_int_equal(pcnn_sample_method_parse("naive", &method), PCNN_OK);
     assert_int_equal(method, PCNN_SAMPLE_NAIVE);
@@ -493,6 +565,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_same_images_on_every_device, &device),
         cmocka_unit_test_prestate(test_one_launch_step_draws_the_same_images, &device),
         cmocka_unit_test_prestate(test_at_most_four_commands_per_subpixel, &device),
+        cmocka_unit_test_prestate(test_first_pixel_uniform, &device),
         cmocka_unit_test_prestate(test_sample_api, &device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

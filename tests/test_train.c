@@ -3,11 +3,14 @@
  * bit), a killed checkpoint save leaving a loadable checkpoint, a NaN loss
  * stopping without touching the checkpoint, and a short run whose loss falls. */
 #include <dirent.h>
+#include <float.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -491,6 +494,43 @@ static void test_short_run_loss_falls(void **state)
     free(spec);
 }
 
+/* Issue 14 §1: a diverged run's bits/dim (1e16..1e33, all alike) made the
+ * chart's tick loop add a step below one ULP of the values forever. Each
+ * chart, drawn in a child under a 20 s alarm and a 1 MB file-size limit, must
+ * end with a small SVG. */
+static void test_loss_chart_of_huge_values_ends(void **state)
+{
+    (void)state;
+    static const double values[][2] = {{1e33, 1e33},       {1e16, 1e16 * (1 + 1e-15)}, {3.0, 1e33},
+                                       {DBL_MAX, DBL_MAX}, {-DBL_MAX, DBL_MAX},        {1e-300, 2e-300}};
+    char *dir = test_tmpdir(), path[560];
+    snprintf(path, sizeof path, "%s/loss.svg", dir);
+    for (size_t k = 0; k < sizeof values / sizeof values[0]; k++) {
+        log_row rows[3] = {{.step = 1, .train_bpd = values[k][0], .test_bpd = NAN},
+                           {.step = 2, .train_bpd = values[k][1], .test_bpd = values[k][1]},
+                           {.step = 1000000000, .train_bpd = values[k][1], .test_bpd = NAN}};
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(20);
+            struct rlimit fs = {1 << 20, 1 << 20};
+            setrlimit(RLIMIT_FSIZE, &fs);
+            _exit(loss_chart_write(path, rows, 3) == PCNN_OK ? 0 : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        print_message("  chart of %g and %g: %s %d\n", values[k][0], values[k][1],
+                      WIFEXITED(status) ? "exit" : "signal",
+                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        struct stat sb;
+        assert_int_equal(stat(path, &sb), 0);
+        assert_true(sb.st_size > 500 && sb.st_size < 20000);
+    }
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_nan_loss_stops_and_keeps_the_checkpoint),
         cmocka_unit_test(test_nonfinite_moments_never_saved),
         cmocka_unit_test(test_short_run_loss_falls),
+        cmocka_unit_test(test_loss_chart_of_huge_values_ends),
     };
     return cmocka_run_group_tests_name("training, device 0 (CPU)", tests, setup_cpu, teardown);
 }

@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 CC=clang cmake -S . -B build-fuzz -DPCNN_FUZZ=ON -DPCNN_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_npy fuzz_ckpt fuzz_config fuzz_cli fuzz_data >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_npy fuzz_ckpt fuzz_config fuzz_cli fuzz_data fuzz_npz >/dev/null
 mkdir -p build-fuzz/crashes
 status=0
-for target in npy ckpt config cli data; do
+for target in npy ckpt config cli data npz; do
   scratch=$(mktemp -d)
   log=build-fuzz/fuzz_$target.log
   if ! build-fuzz/tests/fuzz/fuzz_$target -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 -close_fd_mask=3 \

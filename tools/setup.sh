@@ -13,6 +13,7 @@ packages=(
   libclblast-dev                              # GEMMs on OpenCL devices
   libcmocka-dev                               # tests
   libstb-dev                                  # PNG writing (stb_image_write)
+  libzip-dev                                  # .npz weights (export/import)
   libopenmpi-dev openmpi-bin                  # data-parallel training
   dataset-fashion-mnist                       # the default dataset, no download
 )

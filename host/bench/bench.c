@@ -16,10 +16,7 @@
 #include "pcnn/optim.h"
 #include "sample/sample_samplers.h"
 
-bench_settings bench_defaults(void)
-{
-    return (bench_settings){"small", 16, 32, 32, 3, 5, 16, 3, 2048, 0};
-}
+bench_settings bench_defaults(void) { return (bench_settings){"small", 16, 28, 28, 1, 5, 16, 3, 2048, 0, 0, 0, 0}; }
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -60,8 +57,14 @@ static uint8_t *random_images(size_t n)
 
 static pcnn_status make_model(pcnn_device *dev, const bench_settings *s, pcnn_model **m)
 {
-    pcnn_config cfg = {.channels = s->colours, .height = s->height, .width = s->width};
-    TRY(pcnn_config_preset(s->preset, &cfg));
+    pcnn_config cfg = {.hidden_dim = s->hidden_dim,
+                       .out_dim = s->out_dim,
+                       .n_layers = s->n_layers,
+                       .channels = s->colours,
+                       .height = s->height,
+                       .width = s->width};
+    if (!s->hidden_dim)
+        TRY(pcnn_config_preset(s->preset, &cfg));
     TRY(pcnn_config_validate(&cfg));
     TRY(pcnn_model_create(dev, &cfg, m));
     return pcnn_model_init(*m, 1);
@@ -154,12 +157,12 @@ pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, fl
     fast_sampler *fs = NULL;
     pcnn_status st = out ? fast_sampler_create(m, n, H, W, &fs) : pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     if (!st) /* warm-up: the first position's colours */
-        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, C, out);
+        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, 0, C, out);
     double t[64];
     int runs = 0;
     while (!st && runs < reps) { /* a run longer than 10 s is not repeated */
         double t0 = clock_now_s();
-        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, -1, out);
+        st = fast_sampler_run(fs, n, seed, 0, inv_temperature, 0, -1, out);
         t[runs++] = clock_now_s() - t0;
         if (t[runs - 1] > 10.0)
             break;
@@ -169,11 +172,11 @@ pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, fl
         r->fast_ips = rate_of(t, runs, n);
     /* The naive sampler over naive_steps sub-pixels, per rep; extrapolated to H*W*C. */
     if (!st && naive_steps > 0)
-        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 1, out); /* warm-up */
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, 1, NULL, out); /* warm-up */
     int naive_reps = reps < 3 ? reps : 3;
     for (int i = 0; !st && naive_steps > 0 && i < naive_reps; i++) {
         double t0 = clock_now_s();
-        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, naive_steps, out);
+        st = sample_naive_run(m, n, H, W, seed, 0, inv_temperature, 0, naive_steps, NULL, out);
         t[i] = (clock_now_s() - t0) / naive_steps;
     }
     if (!st && naive_steps > 0) {
@@ -185,8 +188,55 @@ pcnn_status bench_sampling(pcnn_model *m, int n, int H, int W, uint64_t seed, fl
     return st;
 }
 
+/* The median GFLOP/s of product p over min(reps, 3) runs after a warm-up. */
+static pcnn_status square_rate(backend *be, const step_product *p, int reps, double *gflops)
+{
+    gemm_buffers g;
+    TRY(gemm_buffers_alloc(be, p, 1, &g));
+    double t[3], sec;
+    if (reps > 3)
+        reps = 3;
+    pcnn_status st = product_time(&g, p, 1, &sec);
+    for (int k = 0; !st && k < reps; k++)
+        st = product_time(&g, p, 1, &t[k]);
+    gemm_buffers_free(&g);
+    TRY(st);
+    *gflops = rate_of(t, reps, p->shape.flops * 1e-9).median;
+    return PCNN_OK;
+}
+
+/* The device's peak with the best GEMM it has: the square product through
+ * its plain GEMM (CLBlast on an OpenCL device, with the parameters pcnn-cl
+ * tune stored if any), and as a masked product of one full segment (the
+ * route training's products take: pcnn-cl's kernels on CPU devices); and
+ * no lower than the fastest of the model's own products, so that a training
+ * step's share of the peak is a share. */
+static pcnn_status bench_peak(backend *be, const bench_settings *s, bench_result *r)
+{
+    step_product sq = gemm_square(s->peak_size);
+    TRY(square_rate(be, &sq, s->reps, &r->peak_plain_gflops));
+    r->peak_gflops = r->peak_plain_gflops;
+    r->peak_source = "gemm";
+    if (be->ops->masked_gemm) {
+        step_product mq = sq;
+        mq.kind = PRODUCT_MASKED;
+        mq.seg = (gemm_segments){.count = 1, .end = {s->peak_size}, .lo = {0}, .hi = {s->peak_size}};
+        TRY(square_rate(be, &mq, s->reps, &r->peak_masked_gflops));
+        if (r->peak_masked_gflops > r->peak_gflops) {
+            r->peak_gflops = r->peak_masked_gflops;
+            r->peak_source = "masked";
+        }
+    }
+    for (int i = 0; i < r->n_gemms; i++)
+        if (r->gemms[i].gflops.median > r->peak_gflops) {
+            r->peak_gflops = r->gemms[i].gflops.median;
+            r->peak_source = "model";
+        }
+    return PCNN_OK;
+}
+
 /* One step's products as training issues them (recorded, bench/bench_record.h),
- * each timed alone, then the device's peak. */
+ * each timed alone, then the device's peak (bench_peak). */
 static pcnn_status bench_gemms(pcnn_model *m, const bench_settings *s, bench_result *r)
 {
     backend *be = pcnn_model_device(m);
@@ -217,19 +267,8 @@ static pcnn_status bench_gemms(pcnn_model *m, const bench_settings *s, bench_res
     free(list);
     TRY(st);
     r->model_gemm_gflops = total_flops / total_s;
-    /* The device's peak: one large square product. */
-    step_product sq = gemm_square(s->peak_size);
-    TRY(gemm_buffers_alloc(be, &sq, 1, &g));
-    st = product_time(&g, &sq, 1, &sec);
-    int reps = s->reps < 3 ? s->reps : 3;
-    for (int k = 0; !st && k < reps; k++)
-        st = product_time(&g, &sq, 1, &t[k]);
-    gemm_buffers_free(&g);
-    TRY(st);
-    r->peak_gflops = rate_of(t, reps, sq.shape.flops * 1e-9).median;
-    return PCNN_OK;
+    return bench_peak(be, s, r);
 }
-
 /* Live multiply-adds of a training step: forward once, backward twice (weights
  * and input), except that input_conv has no input gradient. */
 static uint64_t live_macs(const model_summary *ms)

@@ -18,6 +18,9 @@ typedef struct {
     int naive_steps; /* sub-pixels the naive sampler is timed over */
     int peak_size;   /* the square sgemm that measures the device's peak */
     int profile;     /* also time `reps` training steps layer by layer */
+    /* The model's widths and depth when not the preset's (a checkpoint's
+     * model): all three set, or all 0. */
+    int hidden_dim, out_dim, n_layers;
 } bench_settings;
 
 typedef struct {
@@ -61,7 +64,12 @@ typedef struct {
     bench_gemm *gemms; /* one training step's products, as recorded */
     int n_gemms;
     double model_gemm_gflops; /* all of one step's GEMMs, weighted by how often they run */
-    double peak_gflops;       /* the square sgemm */
+    double peak_gflops;       /* the fastest product the device runs: the best of the two below and the model's */
+    double peak_plain_gflops; /* the square sgemm through the device's plain GEMM (CLBlast on OpenCL, tuned
+                                 where pcnn-cl tune stored parameters) */
+    double peak_masked_gflops; /* the same square as a one-segment masked product (pcnn-cl's own kernels
+                                  where the device runs them); 0 where the device has none */
+    const char *peak_source;   /* which of them gave peak_gflops: "gemm", "masked" or "model" */
     double train_live_gflops; /* live (unmasked) multiply-adds of a step / step time */
     double train_peak_fraction;
 
@@ -82,7 +90,7 @@ typedef struct {
     double profile_optim_s, profile_step_s;
 } bench_result;
 
-/* The defaults: small preset, batch 16, 32x32x3, 5 reps, 16 sampled images,
+/* The defaults: small preset, batch 16, 28x28x1 (the default job's), 5 reps, 16 sampled images,
  * 3 naive steps, 2048^3 peak. */
 bench_settings bench_defaults(void);
 

@@ -109,6 +109,9 @@ static void device_obj(FILE *f, const bench_result *r)
     fputs("],", f);
     fprintf(f, "\"masked\":%s,", masked ? "true" : "false");
     kv_num(f, "model_step_gflops", r->model_gemm_gflops);
+    kv_num(f, "peak_plain_gemm_gflops", r->peak_plain_gflops);
+    kv_num(f, "peak_masked_gflops", r->peak_masked_gflops);
+    kv_str(f, "peak_source", r->peak_source ? r->peak_source : "");
     key(f, "peak_sgemm_gflops");
     num(f, r->peak_gflops);
     fputs("},", f);

@@ -8,17 +8,128 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "io/io_file.h"
+#include "pcnn/model_ckpt.h"
+
+static const char *command_summary;
+
+void cli_set_command_summary(const char *summary) { command_summary = summary; }
+
+/* What a string flag's value is, by the flag's name (one table for every
+ * command, so the same flag reads the same everywhere). */
+static const struct {
+    const char *name, *metavar;
+} string_metavars[] = {
+    {"--checkpoint", "FILE|DIR"},
+    {"--run-dir", "DIR"},
+    {"--resume", "DIR"},
+    {"--data", "SPEC"},
+    {"--test-data", "SPEC"},
+    {"--device", "SPEC"},
+    {"--devices", "all|SPEC,..."},
+    {"--preset", "NAME"},
+    {"--method", "fast|naive"},
+    {"--first-pixel", "model|uniform"},
+    {"--optimizer", "adam|rmsprop"},
+    {"--split", "standard|seed"},
+    {"--mode", "A|B"},
+    {"--kernel", "K[xK2]"},
+    {"--from", "DIR|FILE"},
+    {"--to", "DIR|FILE"},
+    {"--out", "FILE"},
+    {"--json", "FILE"},
+    {"--svg", "FILE"},
+    {"--png", "FILE"},
+};
+
+static const char *metavar_of(const cli_flag *f)
+{
+    switch (f->kind) {
+    case FLAG_SWITCH:
+        return "";
+    case FLAG_INT:
+    case FLAG_LONG:
+        return "N";
+    case FLAG_DOUBLE:
+        return "X";
+    case FLAG_STRING:
+        break;
+    }
+    for (size_t i = 0; i < sizeof string_metavars / sizeof string_metavars[0]; i++)
+        if (strcmp(f->name, string_metavars[i].name) == 0)
+            return string_metavars[i].metavar;
+    return "TEXT";
+}
+
+/* Flags whose help starts with "internal:" are for pcnn-cl itself (a probe
+ * it runs in a child process): accepted, never listed. */
+static int is_internal(const cli_flag *f) { return strncmp(f->help, "internal:", 9) == 0; }
+
+static int has_flag(const cli_flag *flags, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(flags[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* "  LEFT  help" with the help wrapped at 100 columns under itself. */
+static void print_row(const char *left, const char *help, const char *tail)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", help, tail);
+    enum { INDENT = 27, WIDTH = 100 };
+    printf("  %-24s ", left);
+    int col = INDENT;
+    if ((int)strlen(left) > 24) { /* a long left side gets the help on the next line */
+        printf("\n%*s", INDENT, "");
+    }
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t word = strcspn(p, " ");
+        if (col > INDENT && col + 1 + (int)word > WIDTH) {
+            printf("\n%*s", INDENT, "");
+            col = INDENT;
+        } else if (col > INDENT) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", (int)word, p);
+        col += (int)word;
+        p += word;
+    }
+    putchar('\n');
+}
 
 static void print_help(const char *command, const char *usage, const cli_flag *flags, int n)
 {
-    printf("usage: pcnn-cl %s %s\n\n", command, usage);
+    printf("usage: pcnn-cl %s%s%s\n", command, *usage ? " " : "", usage);
+    if (command_summary)
+        printf("\n%s\n", command_summary);
+    if (n)
+        printf("\nflags:\n");
     for (int i = 0; i < n; i++) {
-        const char *arg = flags[i].kind == FLAG_SWITCH ? "" : flags[i].kind == FLAG_STRING ? " VALUE" : " N";
+        if (is_internal(&flags[i]))
+            continue;
+        const char *mv = metavar_of(&flags[i]);
         char left[64];
-        snprintf(left, sizeof left, "%s%s", flags[i].name, arg);
-        printf("  %-24s %s%s\n", left, flags[i].help, flags[i].required ? " (required)" : "");
+        snprintf(left, sizeof left, "%s%s%s", flags[i].name, *mv ? " " : "", mv);
+        print_row(left, flags[i].help, flags[i].required ? " (required)" : "");
     }
+    printf("\nglobal flags (before the command: pcnn-cl --device SPEC %s ...):\n", command);
+    if (!has_flag(flags, n, "--device"))
+        print_row("--device SPEC",
+                  "device index (0 = native CPU, 1.. OpenCL) or a piece of its name; see pcnn-cl devices; "
+                  "also PCNN_DEVICE (default: the first OpenCL GPU, else 0)",
+                  "");
+    print_row("--gemm ROUTE",
+              "auto|clblast|kernels: an OpenCL device's products (auto: pcnn-cl's kernels on CPU devices, CLBlast on "
+              "GPUs); also PCNN_GEMM",
+              "");
 }
 
 static int set_value(const char *command, cli_flag *f, const char *value)
@@ -89,6 +200,13 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
         for (int k = 0; k < nflags; k++)
             if (strlen(flags[k].name) == len && strncmp(flags[k].name, arg, len) == 0)
                 f = &flags[k];
+        int global = (len == 8 && strncmp(arg, "--device", 8) == 0) || (len == 6 && strncmp(arg, "--gemm", 6) == 0);
+        if (!f && global) {
+            fprintf(stderr,
+                    "pcnn-cl %s: %.*s is a global flag: put it before the command (pcnn-cl %.*s VALUE %s ...)\n",
+                    command, (int)len, arg, (int)len, arg, command);
+            return EXIT_USAGE;
+        }
         if (!f) {
             fprintf(stderr, "pcnn-cl %s: unknown %s '%.*s' (see pcnn-cl %s --help)\n", command,
                     arg[0] == '-' ? "flag" : "argument", (int)len, arg, command);
@@ -118,6 +236,40 @@ int cli_parse(const char *command, const char *usage, cli_flag *flags, int nflag
             return EXIT_USAGE;
         }
     return 0;
+}
+
+int cli_checkpoint_path(const char *command, const char *flag, const char *path, char *buf, size_t size)
+{
+    struct stat sb;
+    int n = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? snprintf(buf, size, "%s/checkpoint.pcnn", path)
+                                                        : snprintf(buf, size, "%s", path);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "pcnn-cl %s: %s: the path is too long\n", command, flag);
+        return EXIT_USAGE;
+    }
+    if (strcmp(buf, path) != 0 && access(buf, F_OK) != 0) {
+        fprintf(stderr,
+                "pcnn-cl %s: %s %s: the directory holds no checkpoint.pcnn (a run directory has one after "
+                "its first checkpoint)\n",
+                command, flag, path);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_checkpoint_config(const char *path, pcnn_config *cfg)
+{
+    pcnn_ckpt ck;
+    pcnn_status st = pcnn_ckpt_read(path, &ck);
+    if (!st) {
+        size_t n_params;
+        const pcnn_record *params;
+        st = pcnn_ckpt_model_records(&ck, path, cfg, &n_params, &params);
+        pcnn_ckpt_free(&ck);
+    }
+    if (st)
+        cli_report_error();
+    return cli_exit_code(st);
 }
 
 int cli_check_output(const char *flag, const char *path, int is_dir)

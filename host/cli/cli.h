@@ -3,6 +3,9 @@
 #ifndef PCNN_CLI_H
 #define PCNN_CLI_H
 
+#include <stddef.h>
+
+#include "pcnn/config.h"
 #include "pcnn/device.h"
 
 /* Exit codes: 0 success, 1 the job failed, 2 the command line was wrong. */
@@ -52,6 +55,20 @@ int cli_device_index(const cli_context *ctx, const char *spec, int *index);
  * can be written: output_check (io/io_file.h). Returns 0, or the exit code
  * after printing the one-line error. */
 int cli_check_output(const char *flag, const char *path, int is_dir);
+
+/* --checkpoint PATH for every command: a run directory means
+ * PATH/checkpoint.pcnn. Writes the file to open into buf. Returns 0, or
+ * EXIT_USAGE after a one-line error (a directory without a checkpoint.pcnn,
+ * a path too long). */
+int cli_checkpoint_path(const char *command, const char *flag, const char *path, char *buf, size_t size);
+
+/* The model configuration a checkpoint file holds (without a device).
+ * Returns 0, or the exit code after the one-line error. */
+int cli_checkpoint_config(const char *path, pcnn_config *cfg);
+
+/* The command whose --help is printed next says what it does (main.c sets
+ * it from its command table before running the command). */
+void cli_set_command_summary(const char *summary);
 
 /* Prints "pcnn-cl: <message>" for the last library error. */
 void cli_report_error(void);

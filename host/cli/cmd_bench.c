@@ -63,7 +63,8 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 /* Runs `pcnn-cl --device N bench --probe-open ...` with XDG_CACHE_HOME=cache
  * and reads its one line of results. */
-static int run_probe(const cli_context *ctx, int index, const bench_settings *s, const char *cache, double out[3])
+static int run_probe(const cli_context *ctx, int index, const bench_settings *s, const char *ckpt, const char *cache,
+                     double out[3])
 {
     char dev[16], batch[16], h[16], w[16], c[16], xdg[4200];
     snprintf(dev, sizeof dev, "%d", index);
@@ -79,8 +80,8 @@ static int run_probe(const cli_context *ctx, int index, const bench_settings *s,
                     (char *)pcnn_gemm_route_name(ctx->opts.gemm),
                     "bench",
                     "--probe-open",
-                    "--preset",
-                    (char *)s->preset,
+                    ckpt ? "--checkpoint" : "--preset",
+                    ckpt ? (char *)ckpt : (char *)s->preset,
                     "--batch",
                     batch,
                     "--height",
@@ -130,13 +131,13 @@ static int run_probe(const cli_context *ctx, int index, const bench_settings *s,
 }
 
 /* Cold and warm compile times of an OpenCL device (a note on stderr if the probes fail). */
-static void measure_compile(const cli_context *ctx, bench_result *r, const bench_settings *s)
+static void measure_compile(const cli_context *ctx, bench_result *r, const bench_settings *s, const char *ckpt)
 {
     char dir[] = "/tmp/pcnn-bench-cache-XXXXXX";
     if (!mkdtemp(dir))
         return;
     double cold[3], warm[3];
-    if (run_probe(ctx, r->index, s, dir, cold) && run_probe(ctx, r->index, s, dir, warm)) {
+    if (run_probe(ctx, r->index, s, ckpt, dir, cold) && run_probe(ctx, r->index, s, ckpt, dir, warm)) {
         r->has_compile = 1;
         r->open_cold_s = cold[0];
         r->open_warm_s = warm[0];
@@ -164,6 +165,15 @@ static void row(const char *label, const bench_result *r, int n, double (*get)(c
     printf("\n");
 }
 
+static double best_model_product(const bench_result *r)
+{
+    double best = 0;
+    for (int k = 0; k < r->n_gemms; k++)
+        if (r->gemms[k].gflops.median > best)
+            best = r->gemms[k].gflops.median;
+    return best;
+}
+
 #define GETTER(name, expr)                                                                                             \
     static double name(const bench_result *r) { return (expr); }
 GETTER(g_train, r->train_ips.median)
@@ -174,6 +184,9 @@ GETTER(g_fast, r->sampling.fast_ips.n ? r->sampling.fast_ips.median : 0.0 / 0.0)
 GETTER(g_naive, r->sampling.naive_subpixel_s.n ? r->sampling.naive_ips : 0.0 / 0.0)
 GETTER(g_gemm, r->model_gemm_gflops)
 GETTER(g_peak, r->peak_gflops)
+GETTER(g_peak_plain, r->peak_plain_gflops)
+GETTER(g_peak_masked, r->peak_masked_gflops > 0 ? r->peak_masked_gflops : 0.0 / 0.0)
+GETTER(g_peak_model, best_model_product(r))
 GETTER(g_live, r->train_live_gflops)
 GETTER(g_frac, 100.0 * r->train_peak_fraction)
 GETTER(g_cold, r->has_compile ? r->compile_cold_s : 0.0 / 0.0)
@@ -217,14 +230,18 @@ static void print_load(const char *when, const double l[3])
            l[0] > QUIET_LOAD ? "  [not a quiet machine]" : "");
 }
 
-static void print_table(const sysinfo *sys, const bench_settings *s, const bench_result *r, int n)
+static void print_table(const sysinfo *sys, const bench_settings *s, const bench_result *r, int n, int verbose)
 {
     printf("machine: %s, %d cores, %.1f GiB; pcnn-cl %s, %s, CLBlast %s\n", sys->cpu_model, sys->cores,
            sys->memory_bytes / 1073741824.0, sys->pcnn, sys->openblas, sys->clblast);
     print_load("before", sys->load_before);
     print_load("after", sys->load_after);
-    printf("model: preset %s, batch %d, %dx%dx%d; median of %d reps after a warm-up (min..max in JSON)\n",
-           s->preset, s->batch, s->height, s->width, s->colours, s->reps);
+    if (s->hidden_dim)
+        printf("model: %s (hidden_dim %d, out_dim %d, %d blocks)", s->preset, s->hidden_dim, s->out_dim, s->n_layers);
+    else
+        printf("model: preset %s", s->preset);
+    printf(", batch %d, %dx%dx%d; median of %d reps after a warm-up (min..max in JSON)\n", s->batch, s->height,
+           s->width, s->colours, s->reps);
     for (int i = 0; i < n; i++)
         printf("device %d: %s\n", r[i].index, r[i].name);
     printf("%-34s", "metric");
@@ -241,7 +258,10 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
     row("fast sampling, images/s", r, n, g_fast, "%.3f");
     row("naive sampling, images/s (extrap.)", r, n, g_naive, "%.3g");
     row("model GEMMs as trained, GFLOP/s", r, n, g_gemm, "%.1f");
-    row("sgemm peak, GFLOP/s", r, n, g_peak, "%.1f");
+    row("sgemm peak, GFLOP/s (best below)", r, n, g_peak, "%.1f");
+    row("  square, the plain GEMM", r, n, g_peak_plain, "%.1f");
+    row("  square, the masked kernels", r, n, g_peak_masked, "%.1f");
+    row("  fastest model product", r, n, g_peak_model, "%.1f");
     row("train, live GFLOP/s", r, n, g_live, "%.1f");
     row("train, % of sgemm peak", r, n, g_frac, "%.1f");
     row("compile cold, s", r, n, g_cold, "%.2f");
@@ -258,8 +278,8 @@ static void print_table(const sysinfo *sys, const bench_settings *s, const bench
             print_profile(&r[i]);
     for (int i = 0; i < n; i++)
         if (!r[i].fast_supported)
-            printf("note: device %d sampling %s\n", r[i].index, r[i].fast_note);
-    for (int i = 0; i < n; i++)
+            fprintf(stderr, "pcnn-cl bench: note: device %d sampling %s\n", r[i].index, r[i].fast_note);
+    for (int i = 0; verbose && i < n; i++)
         for (int k = 0; k < r[i].n_gemms; k++) {
             const step_product *p = &r[i].gemms[k].product;
             const gemm_shape *g = &p->shape;
@@ -276,14 +296,18 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
 {
     bench_settings s = bench_defaults();
     const char *devices = "all", *json = NULL, *svg = NULL;
-    int probe = 0, no_compile = 0;
+    const char *ckpt_arg = NULL, *run_dir = NULL;
+    int probe = 0, no_compile = 0, verbose = 0;
     cli_flag flags[] = {
         {"--devices", FLAG_STRING, &devices, "all (default) or devices (indices or names), e.g. 0,1", 0, 0, 0, 0},
         {"--preset", FLAG_STRING, &s.preset, "tiny, small (default), paper or seed", 0, 0, 0, 0},
+        {"--checkpoint", FLAG_STRING, &ckpt_arg,
+         "the model of this checkpoint (or run directory): its widths, depth and image size", 0, 0, 0, 0},
+        {"--run-dir", FLAG_STRING, &run_dir, "the model of this run directory (its checkpoint.pcnn)", 0, 0, 0, 0},
         {"--batch", FLAG_INT, &s.batch, "training and eval batch (16)", 1, 1 << 20, 0, 0},
-        {"--height", FLAG_INT, &s.height, "image height (32)", 1, 4096, 0, 0},
-        {"--width", FLAG_INT, &s.width, "image width (32)", 1, 4096, 0, 0},
-        {"--colours", FLAG_INT, &s.colours, "1 or 3 (3)", 1, 3, 0, 0},
+        {"--height", FLAG_INT, &s.height, "image height (28, the default job's, or the checkpoint's)", 1, 4096, 0, 0},
+        {"--width", FLAG_INT, &s.width, "image width (28, or the checkpoint's)", 1, 4096, 0, 0},
+        {"--colours", FLAG_INT, &s.colours, "1 or 3 (1, or the checkpoint's)", 1, 3, 0, 0},
         {"--reps", FLAG_INT, &s.reps, "timed repetitions per workload, after a warm-up (5)", 1, 64, 0, 0},
         {"--sample-n", FLAG_INT, &s.sample_n, "images the samplers draw (16)", 1, 1 << 16, 0, 0},
         {"--naive-steps", FLAG_INT, &s.naive_steps, "sub-pixels the naive sampler is timed over, 0 skips (3)", 0,
@@ -292,12 +316,14 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         {"--profile", FLAG_SWITCH, &s.profile, "also time each layer kind over --reps training steps", 0, 0, 0, 0},
         {"--no-compile", FLAG_SWITCH, &no_compile, "skip the OpenCL compile-time probes", 0, 0, 0, 0},
         {"--json", FLAG_STRING, &json, "write the results as JSON", 0, 0, 0, 0},
-        {"--svg", FLAG_STRING, &svg, "write a bar chart comparing the devices", 0, 0, 0, 0},
+        {"--svg", FLAG_STRING, &svg, "write a bar chart comparing the devices (min..max whiskers)", 0, 0, 0, 0},
+        {"--verbose", FLAG_SWITCH, &verbose, "also print every model GEMM's shape and GFLOP/s after the table", 0, 0, 0,
+         0},
         {"--probe-open", FLAG_SWITCH, &probe, "internal: time opening --device and two steps", 0, 0, 0, 0},
     };
     int rc = cli_parse("bench",
-                       "[--devices all|LIST] [--preset P] [--batch B] [--height H --width W --colours C] [--reps N] "
-                       "[--json FILE] [--svg FILE]",
+                       "[--devices all|SPEC,...] [--preset NAME | --checkpoint FILE|DIR | --run-dir DIR] [--batch N] "
+                       "[--height N --width N --colours N] [--reps N] [--json FILE] [--svg FILE] [--verbose]",
                        flags, sizeof flags / sizeof flags[0], argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -309,6 +335,33 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
     if (pcnn_config_preset(s.preset, &check)) {
         cli_report_error();
         return EXIT_USAGE;
+    }
+    char ckpt_path[4096];
+    const char *ckpt = NULL;
+    if ((flags[1].seen != 0) + (ckpt_arg != NULL) + (run_dir != NULL) > 1) {
+        fprintf(stderr, "pcnn-cl bench: give one of --preset, --checkpoint and --run-dir\n");
+        return EXIT_USAGE;
+    }
+    if (ckpt_arg || run_dir) {
+        pcnn_config cfg;
+        if ((rc = cli_checkpoint_path("bench", ckpt_arg ? "--checkpoint" : "--run-dir", ckpt_arg ? ckpt_arg : run_dir,
+                                      ckpt_path, sizeof ckpt_path)) ||
+            (rc = cli_checkpoint_config(ckpt_path, &cfg)))
+            return rc;
+        ckpt = ckpt_path;
+        s.preset = "checkpoint";
+        s.hidden_dim = cfg.hidden_dim;
+        s.out_dim = cfg.out_dim;
+        s.n_layers = cfg.n_layers;
+        if (!flags[5].seen)
+            s.height = cfg.height;
+        if (!flags[6].seen)
+            s.width = cfg.width;
+        if (flags[7].seen && s.colours != cfg.channels) {
+            fprintf(stderr, "pcnn-cl bench: --colours %d: %s holds a %d-colour model\n", s.colours, ckpt, cfg.channels);
+            return EXIT_USAGE;
+        }
+        s.colours = cfg.channels;
     }
     if (probe) {
         int index;
@@ -342,20 +395,20 @@ int cmd_bench(const cli_context *ctx, int argc, char **argv)
         fprintf(stderr, "pcnn-cl bench: device %d ...\n", idx[i]);
         st = bench_device(idx[i], &ctx->opts, &s, &r[i]);
         if (!st && idx[i] > 0 && !no_compile)
-            measure_compile(ctx, &r[i], &s);
+            measure_compile(ctx, &r[i], &s, ckpt);
     }
     sysinfo_load_average(sys.load_after);
     if (!st)
-        print_table(&sys, &s, r, n);
+        print_table(&sys, &s, r, n, verbose);
     if (!st && json) {
         st = bench_write_json(json, &sys, &s, r, n);
         if (!st)
-            printf("wrote %s\n", json);
+            fprintf(stderr, "pcnn-cl bench: wrote %s\n", json);
     }
     if (!st && svg) {
         st = bench_write_svg(svg, &s, r, n);
         if (!st)
-            printf("wrote %s\n", svg);
+            fprintf(stderr, "pcnn-cl bench: wrote %s\n", svg);
     }
     if (st)
         cli_report_error();

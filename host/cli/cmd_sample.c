@@ -1,6 +1,7 @@
-/* pcnn-cl sample --checkpoint FILE --n N --out grid.png [...]: draws N images,
- * writes them as a PNG grid and, beside it, as uint8 [N,H,W,C] .npy
- * (grid.png -> grid.npy).
+/* pcnn-cl sample --checkpoint FILE|DIR --n N --out grid.png [...]: draws N
+ * images, writes them as a PNG grid and, beside it, as uint8 [N,H,W,C] .npy
+ * (grid.png -> grid.npy). --out must end in .png. Below temperature 1, a grid
+ * that came out mostly blank says why in one line.
  * pcnn-cl sample --bench [--preset P | --checkpoint FILE]: times the fast
  * sampler against the naive one on the same device, side by side (the naive
  * one over a few sub-pixels, extrapolated to the H*W*C it would need). */
@@ -14,6 +15,9 @@
 #include "base/base_try.h"
 #include "bench/bench.h"
 #include "cli/cli_commands.h"
+#include "cli/cli_signals.h"
+#include "io/io_file.h"
+#include "io/io_npy.h"
 #include "io/io_png.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/model_ckpt.h"
@@ -32,21 +36,65 @@ static char *npy_path_for(const char *png)
     return p;
 }
 
+/* grid.png and grid.npy appear together or not at all: both temp files are
+ * written in full and fsynced before either is renamed (atomic_files_commit);
+ * a stop signal while they are written removes both. */
 static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C)
 {
-    pcnn_status st = png_write_grid(out, images, (size_t)n, H, W, C);
-    if (st)
-        return st;
     char *npy = npy_path_for(out);
     if (!npy)
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory");
     pcnn_array a = {.dtype = PCNN_U8, .ndim = 4, .shape = {(size_t)n, (size_t)H, (size_t)W, (size_t)C},
                     .data = (void *)images};
-    st = pcnn_npy_write(npy, &a);
+    volatile sig_atomic_t *stop = cli_catch_stop("sample", CLI_STOP_POLL);
+    atomic_file af[2];
+    pcnn_status st = atomic_file_open(&af[0], out);
+    if (!st && (st = atomic_file_open(&af[1], npy)))
+        atomic_file_abort(&af[0]);
+    if (!st) {
+        st = png_write_grid_to(&af[0], images, (size_t)n, H, W, C);
+        if (!st)
+            st = npy_write_to(&af[1], &a);
+        if (!st && *stop)
+            st = pcnn_fail(PCNN_ERR_IO, "interrupted by signal %d: %s and %s are as they were", cli_stop_signal(), out,
+                           npy);
+        if (st) {
+            atomic_file_abort(&af[0]);
+            atomic_file_abort(&af[1]);
+        } else {
+            st = atomic_files_commit(af, 2);
+        }
+    }
+    cli_catch_stop("sample", CLI_STOP_EXIT);
     if (!st)
         printf("wrote %s and %s\n", out, npy);
     free(npy);
     return st;
+}
+
+/* An image is nearly blank when one value fills >= 95% of its sub-pixels. */
+static int nearly_blank(const uint8_t *img, size_t bytes)
+{
+    size_t counts[256] = {0}, top = 0;
+    for (size_t i = 0; i < bytes; i++)
+        if (++counts[img[i]] > top)
+            top = counts[img[i]];
+    return top * 100 >= bytes * 95;
+}
+
+/* One line on stderr when most images came out nearly blank at T < 1:
+ * a sharpened softmax makes the likeliest value (often the background) win. */
+static void note_blank(const uint8_t *images, int n, size_t image_bytes, double temperature)
+{
+    int blank = 0;
+    for (int i = 0; i < n; i++)
+        blank += nearly_blank(images + (size_t)i * image_bytes, image_bytes);
+    if (temperature < 1 && blank * 2 > n)
+        fprintf(stderr,
+                "pcnn-cl sample: note: %d of %d images are nearly blank (one value in >= 95%% of the sub-pixels): "
+                "--temperature %g sharpens every draw towards the likeliest value (often the background); try "
+                "--temperature 1\n",
+                blank, n, temperature);
 }
 
 /* The images alone must fit in the machine's memory, or the flags ask the impossible. */
@@ -85,19 +133,28 @@ static pcnn_status bench(pcnn_model *m, const pcnn_sample_opts *o, int naive_ste
 
 int cmd_sample(const cli_context *ctx, int argc, char **argv)
 {
-    const char *ckpt = NULL, *out = NULL, *method = "fast", *preset = "small";
+    const char *ckpt_arg = NULL, *out = NULL, *method = "fast", *preset = "small", *first_pixel = "model";
     int n = 16, batch = 0, height = 0, width = 0, channels = 3, do_bench = 0, naive_steps = 3;
     long seed = 0;
     double temperature = 1.0;
     cli_flag flags[] = {
-        {"--checkpoint", FLAG_STRING, &ckpt, "checkpoint file (required unless --bench)", 0, 0, 0, 0},
+        {"--checkpoint", FLAG_STRING, &ckpt_arg,
+         "checkpoint file, or a run directory (its checkpoint.pcnn); required unless --bench", 0, 0, 0, 0},
         {"--n", FLAG_INT, &n, "images to draw (16)", 1, 1 << 24, 0, 0},
-        {"--out", FLAG_STRING, &out, "PNG grid to write; the images also go to the same name .npy", 0, 0, 0, 0},
-        {"--method", FLAG_STRING, &method, "fast (default) or naive (the seed's: a forward pass per sub-pixel)", 0, 0,
-         0, 0},
+        {"--out", FLAG_STRING, &out,
+         "PNG grid to write (must end in .png); the images also go to the same name .npy; required unless --bench", 0,
+         0, 0, 0},
+        {"--method", FLAG_STRING, &method,
+         "fast (default) or naive (the seed's generate_images: a forward pass per sub-pixel; same images)", 0, 0, 0, 0},
+        {"--first-pixel", FLAG_STRING, &first_pixel,
+         "model (default): the first sub-pixel of each image drawn from the model like every other; uniform: the "
+         "seed's rule, the very first (red) sub-pixel uniform over 0..255, the model from the next one on",
+         0, 0, 0, 0},
         {"--seed", FLAG_LONG, &seed, "random seed (0)", 0, 9223372036854775807.0, 0, 0},
         {"--temperature", FLAG_DOUBLE, &temperature, "sample softmax(logits / T) (1)", 1e-6, 1e6, 0, 0},
-        {"--batch", FLAG_INT, &batch, "images computed together (all)", 1, 1 << 24, 0, 0},
+        {"--batch", FLAG_INT, &batch,
+         "images computed together (default: chosen for speed, as many as stay in the CPU's caches; all on a GPU)", 1,
+         1 << 24, 0, 0},
         {"--height", FLAG_INT, &height, "image height (the checkpoint's)", 1, 65536, 0, 0},
         {"--width", FLAG_INT, &width, "image width (the checkpoint's)", 1, 65536, 0, 0},
         {"--bench", FLAG_SWITCH, &do_bench, "time fast against naive instead of writing images", 0, 0, 0, 0},
@@ -107,15 +164,29 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         {"--naive-steps", FLAG_INT, &naive_steps, "--bench: naive sub-pixels to time, 0 to skip (3)", 0, 1 << 20, 0, 0},
     };
     int rc = cli_parse("sample",
-                       "--checkpoint FILE --n N --out grid.png [--method fast|naive] [--seed S] [--temperature T] "
-                       "[--batch B] [--height H --width W] | --bench [--preset P] [--n N]",
+                       "--checkpoint FILE|DIR --out FILE.png [--n N] [--method fast|naive] "
+                       "[--first-pixel model|uniform] [--seed N] [--temperature X] [--batch N] [--height N --width N] "
+                       "| --bench [--preset NAME] [--n N]",
                        flags, sizeof flags / sizeof flags[0], argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (!do_bench && (!ckpt || !out)) {
+    if (!do_bench && (!ckpt_arg || !out)) {
         fprintf(stderr, "pcnn-cl sample: %s is required (see pcnn-cl sample --help)\n",
-                !ckpt ? "--checkpoint" : "--out");
+                !ckpt_arg ? "--checkpoint" : "--out");
         return EXIT_USAGE;
+    }
+    size_t out_len = out ? strlen(out) : 0;
+    if (!do_bench && (out_len < 5 || strcmp(out + out_len - 4, ".png") != 0 || out[out_len - 5] == '/')) {
+        fprintf(stderr, "pcnn-cl sample: --out %s: the grid is a PNG, so its name must end in .png (e.g. grid.png)\n",
+                out);
+        return EXIT_USAGE;
+    }
+    char ckpt_path[4096];
+    const char *ckpt = NULL;
+    if (ckpt_arg) {
+        if ((rc = cli_checkpoint_path("sample", "--checkpoint", ckpt_arg, ckpt_path, sizeof ckpt_path)))
+            return rc;
+        ckpt = ckpt_path;
     }
     pcnn_sample_opts o = pcnn_sample_defaults();
     o.n = n;
@@ -124,7 +195,7 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
     o.batch = batch;
     o.height = height;
     o.width = width;
-    if (pcnn_sample_method_parse(method, &o.method)) {
+    if (pcnn_sample_method_parse(method, &o.method) || pcnn_first_pixel_parse(first_pixel, &o.first_pixel)) {
         cli_report_error();
         return EXIT_USAGE;
     }
@@ -167,15 +238,19 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         if (!st)
             st = pcnn_sample(m, &o, images);
         if (!st)
-            printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g) in %.2f s on %s\n", n, H, W,
-                   cfg->channels, method, seed, temperature, clock_now_s() - t0, pcnn_device_name(dev));
+            printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g%s) in %.2f s on %s\n", n, H, W,
+                   cfg->channels, method, seed, temperature,
+                   o.first_pixel == PCNN_FIRST_PIXEL_UNIFORM ? ", first pixel uniform" : "", clock_now_s() - t0,
+                   pcnn_device_name(dev));
         if (!st)
             st = write_outputs(out, images, n, H, W, cfg->channels);
+        if (!st) /* after the files: a failed write stays one line */
+            note_blank(images, n, (size_t)H * W * cfg->channels, temperature);
     }
     if (st)
         cli_report_error();
     free(images);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return cli_exit_code(st);
+    return st && cli_stop_signal() ? 128 + cli_stop_signal() : cli_exit_code(st);
 }

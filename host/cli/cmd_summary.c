@@ -1,5 +1,6 @@
-/* pcnn-cl summary [--preset NAME | --checkpoint FILE] [--height H --width W
- * --colours C] [--batch B]: the model's layers as a table (Keras's
+/* pcnn-cl summary [--preset NAME | --checkpoint FILE|DIR | --run-dir DIR]
+ * [--height H --width W --colours C] [--batch B] (default: small on 28x28x1,
+ * the default job's): the model's layers as a table (Keras's
  * model.summary(), with what masking changes), the receptive field of the
  * output, and the memory of one training step. Counts are in model_summary.c. */
 #include <inttypes.h>
@@ -115,23 +116,37 @@ static void print_memory(const model_summary *s)
 
 int cmd_summary(const cli_context *ctx, int argc, char **argv)
 {
-    const char *preset = "small", *ckpt = NULL;
-    int height = 32, width = 32, colours = 3, batch = 16;
+    const char *preset = "small", *ckpt_arg = NULL, *run_dir = NULL;
+    int height = 28, width = 28, colours = 1, batch = 16;
     cli_flag flags[] = {
-        {"--preset", FLAG_STRING, &preset, "tiny, small, paper or seed (small)", 0, 0, 0, 0},
-        {"--checkpoint", FLAG_STRING, &ckpt, "summarise the model in this checkpoint instead", 0, 0, 0, 0},
-        {"--height", FLAG_INT, &height, "image height (32, or the checkpoint's)", 1, 65536, 0, 0},
-        {"--width", FLAG_INT, &width, "image width (32, or the checkpoint's)", 1, 65536, 0, 0},
-        {"--colours", FLAG_INT, &colours, "colour channels, 1 or 3 (3, or the checkpoint's)", 1, 3, 0, 0},
+        {"--preset", FLAG_STRING, &preset,
+         "tiny, small, paper or seed (small, on 28x28x1 images: the default job's model)", 0, 0, 0, 0},
+        {"--checkpoint", FLAG_STRING, &ckpt_arg, "summarise the model in this checkpoint (or run directory) instead", 0,
+         0, 0, 0},
+        {"--height", FLAG_INT, &height, "image height (28, or the checkpoint's)", 1, 65536, 0, 0},
+        {"--width", FLAG_INT, &width, "image width (28, or the checkpoint's)", 1, 65536, 0, 0},
+        {"--colours", FLAG_INT, &colours, "colour channels, 1 or 3 (1, or the checkpoint's)", 1, 3, 0, 0},
         {"--batch", FLAG_INT, &batch, "images per training step, for the memory (16)", 1, 1 << 20, 0, 0},
+        {"--run-dir", FLAG_STRING, &run_dir, "summarise the model of this run directory (its checkpoint.pcnn)", 0, 0, 0,
+         0},
     };
-    int rc = cli_parse("summary", "[--preset NAME | --checkpoint FILE] [--height H --width W --colours C] [--batch B]",
-                       flags, 6, argc, argv);
+    int rc = cli_parse("summary",
+                       "[--preset NAME | --checkpoint FILE|DIR | --run-dir DIR] [--height N --width N --colours N] "
+                       "[--batch N]",
+                       flags, sizeof flags / sizeof flags[0], argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (flags[0].seen && ckpt) {
-        fprintf(stderr, "pcnn-cl summary: give --preset or --checkpoint, not both\n");
+    if ((flags[0].seen != 0) + (ckpt_arg != NULL) + (run_dir != NULL) > 1) {
+        fprintf(stderr, "pcnn-cl summary: give one of --preset, --checkpoint and --run-dir\n");
         return EXIT_USAGE;
+    }
+    char ckpt_path[4096];
+    const char *ckpt = NULL;
+    if (ckpt_arg || run_dir) {
+        if ((rc = cli_checkpoint_path("summary", ckpt_arg ? "--checkpoint" : "--run-dir", ckpt_arg ? ckpt_arg : run_dir,
+                                      ckpt_path, sizeof ckpt_path)))
+            return rc;
+        ckpt = ckpt_path;
     }
     if (colours != 1 && colours != 3) {
         fprintf(stderr, "pcnn-cl summary: --colours must be 1 or 3, got %d\n", colours);

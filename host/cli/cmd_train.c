@@ -1,8 +1,7 @@
 /* pcnn-cl train: the flags of the training job, resuming a run with its own
  * settings, and Ctrl-C / SIGTERM as "save a checkpoint and stop". The job
  * itself is host/train/train.c. */
-#define _XOPEN_SOURCE 700 /* sigaction, SA_RESETHAND */
-#include <signal.h>
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,34 +9,10 @@
 #include <unistd.h>
 
 #include "cli/cli_commands.h"
+#include "cli/cli_signals.h"
 #include "pcnn/config.h"
 #include "train/train.h"
 #include "train/train_dist.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-    static const char msg[] = "\npcnn-cl train: stopping: saving a checkpoint after this step "
-                              "(press Ctrl-C again to quit at once)\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
-}
-
-/* SA_RESETHAND: a second Ctrl-C kills at once (checkpoints are atomic, so
- * that is safe too). */
-static void catch_stop_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* The values as the command line gave them (NULL/unseen: not given). */
 typedef struct {
@@ -60,14 +35,47 @@ static int copy_str(char *dst, size_t size, const char *src, const char *flag)
     return 1;
 }
 
+/* A data spec whose path part is relative (npy:data.npy) as an absolute,
+ * real path (npy:/home/me/data.npy), so a resume finds the data from any
+ * directory and a given --data compares with the stored one as real paths.
+ * A path that does not exist (yet) is made absolute from the current
+ * directory; its loader reports it. */
+static int absolute_spec(char *spec, size_t size, const char *flag)
+{
+    static const char *const kinds[] = {"npy:", "idx:", "mnist:", "cifar10:", "fashion-mnist:"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t n = strlen(kinds[k]);
+        if (strncmp(spec, kinds[k], n) != 0 || !spec[n])
+            continue;
+        char *real = realpath(spec + n, NULL), cwd[4096], out[4096];
+        int len;
+        if (real)
+            len = snprintf(out, sizeof out, "%s%s", kinds[k], real);
+        else if (spec[n] == '/' || !getcwd(cwd, sizeof cwd))
+            len = snprintf(out, sizeof out, "%s", spec);
+        else
+            len = snprintf(out, sizeof out, "%s%s/%s", kinds[k], cwd, spec + n);
+        free(real);
+        if (len < 0 || (size_t)len >= size || (size_t)len >= sizeof out) {
+            fprintf(stderr, "pcnn-cl train: %s %s: its absolute path is too long\n", flag, spec);
+            return 0;
+        }
+        memcpy(spec, out, (size_t)len + 1);
+        return 1;
+    }
+    return 1;
+}
+
 /* A fresh run: the defaults, the preset, then the flags given. Returns 0 or
  * the exit code after printing why. */
 static int fresh_flags(const cli_flag *fl, const cli_values *v, train_flags *f)
 {
     *f = train_flags_defaults();
-    if (fl[F_DATA].seen && !copy_str(f->data, sizeof f->data, v->data, "--data"))
+    if (fl[F_DATA].seen &&
+        (!copy_str(f->data, sizeof f->data, v->data, "--data") || !absolute_spec(f->data, sizeof f->data, "--data")))
         return EXIT_USAGE;
-    if (fl[F_TEST_DATA].seen && !copy_str(f->test_data, sizeof f->test_data, v->test_data, "--test-data"))
+    if (fl[F_TEST_DATA].seen && (!copy_str(f->test_data, sizeof f->test_data, v->test_data, "--test-data") ||
+                                 !absolute_spec(f->test_data, sizeof f->test_data, "--test-data")))
         return EXIT_USAGE;
     if (fl[F_SPLIT].seen && !copy_str(f->split, sizeof f->split, v->split, "--split"))
         return EXIT_USAGE;
@@ -248,10 +256,11 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         strftime(default_dir, sizeof default_dir, "runs/%Y%m%d-%H%M%S", localtime(&t));
     }
     train_opts o = {
-        .run_dir = v.resume ? v.resume : v.run_dir ? v.run_dir : default_dir,
+        .run_dir = v.resume    ? v.resume
+                   : v.run_dir ? v.run_dir
+                               : default_dir,
         .resume = v.resume != NULL,
         .lr_given = v.resume != NULL && fl[F_LR].seen,
-        .interrupted = &stop_requested,
         .live_progress = isatty(STDOUT_FILENO),
     };
     dist *d;
@@ -272,7 +281,7 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         dist_finalize(d);
         return rc;
     }
-    catch_stop_signals();
+    o.interrupted = cli_catch_stop("train", CLI_STOP_SAVE);
     train_result r;
     pcnn_status st = train_run(dev, &f, &o, &r);
     if (st) {

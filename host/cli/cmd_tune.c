@@ -27,21 +27,22 @@ static void print_gain(const char *prefix, const char *what, int tried, double b
 int cmd_tune(const cli_context *ctx, int argc, char **argv)
 {
     const char *preset = "small", *device = ctx->device;
-    int batch = 16, height = 32, width = 32, colours = 3;
+    int batch = 16, height = 28, width = 28, colours = 1; /* the default job's shapes */
     double budget = 120;
     cli_flag flags[] = {
         {"--device", FLAG_STRING, &device, "the OpenCL device to tune: index or name (also the global --device)", 0, 0,
          0, 0},
         {"--preset", FLAG_STRING, &preset, "the model whose GEMM shapes to tune for (small)", 0, 0, 0, 0},
         {"--batch", FLAG_INT, &batch, "training batch of those shapes (16)", 1, 1 << 20, 0, 0},
-        {"--height", FLAG_INT, &height, "image height of those shapes (32)", 1, 4096, 0, 0},
-        {"--width", FLAG_INT, &width, "image width (32)", 1, 4096, 0, 0},
-        {"--colours", FLAG_INT, &colours, "1 or 3 (3)", 1, 3, 0, 0},
-        {"--budget", FLAG_DOUBLE, &budget, "seconds to search (120)", 1, 86400, 0, 0},
+        {"--height", FLAG_INT, &height, "image height of those shapes (28, the default job's)", 1, 4096, 0, 0},
+        {"--width", FLAG_INT, &width, "image width (28)", 1, 4096, 0, 0},
+        {"--colours", FLAG_INT, &colours, "colours, 1 or 3 (1)", 1, 3, 0, 0},
+        {"--budget", FLAG_DOUBLE, &budget, "seconds to search (120); too short a budget tries nothing and says so", 1,
+         86400, 0, 0},
     };
-    int rc = cli_parse("tune",
-                       "--device SPEC [--preset P] [--batch B] [--height H --width W --colours C] [--budget SECONDS]",
-                       flags, sizeof flags / sizeof flags[0], argc, argv);
+    int rc =
+        cli_parse("tune", "--device SPEC [--preset NAME] [--batch N] [--height N --width N --colours N] [--budget X]",
+                  flags, sizeof flags / sizeof flags[0], argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!device) {
@@ -73,6 +74,8 @@ int cmd_tune(const cli_context *ctx, int argc, char **argv)
     print_gain("", "CLBlast", rep.clblast.tried, rep.clblast.before_gflops, rep.clblast.after_gflops);
     if (rep.saved)
         printf("wrote %s\n", rep.path);
+    else if (rep.clblast.tried == 0 && rep.tiles.tried == 0)
+        printf("nothing was tried; %s left as it was\n", rep.path);
     else
         printf("nothing beat the defaults; %s left as it was\n", rep.path);
     return 0;

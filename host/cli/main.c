@@ -1,15 +1,42 @@
 /* pcnn-cl: the command-line program. Global flags come before the command
  * (pcnn-cl --device 1 train ...); each command parses its own flags. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_sysinfo.h"
 #include "cli/cli_commands.h"
+#include "cli/cli_signals.h"
+#include "pcnn_commit.h" /* generated at every build: cmake/commit.cmake */
+#include "train/train_dist.h"
 
 #ifndef PCNN_VERSION
 #define PCNN_VERSION "unknown"
 #endif
+
+/* pcnn-cl --version: the version, the commit, the backends and the libraries
+ * compiled in (versions from the build; OpenBLAS's and MPI's also as the
+ * libraries loaded now report themselves). */
+static void print_version(void)
+{
+    sysinfo sys;
+    sysinfo_get(&sys);
+    const char *mpi = dist_library_version();
+    printf("pcnn-cl %s\n", PCNN_VERSION);
+    printf("commit: %s\n", PCNN_COMMIT);
+#ifdef PCNN_OPENCL
+    printf("backends: cpu (device 0), opencl (devices 1..)\n");
+    printf("opencl: %s headers and ICD loader; CLBlast %s\n", PCNN_BUILD_OPENCL, PCNN_CLBLAST_VERSION);
+#else
+    printf("backends: cpu (device 0); opencl not compiled in\n");
+#endif
+    printf("openblas: %s (loaded: %s)\n", PCNN_BUILD_OPENBLAS, sys.openblas);
+    if (mpi)
+        printf("mpi: %s (loaded: %s)\n", PCNN_BUILD_MPI, mpi);
+    else
+        printf("mpi: not compiled in (training runs in one process)\n");
+    printf("openmp: %s\nzlib: %s\ncompiler: %s\n", PCNN_BUILD_OPENMP, PCNN_BUILD_ZLIB, PCNN_BUILD_COMPILER);
+}
 
 typedef struct {
     const char *name;
@@ -18,7 +45,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"devices", cmd_devices, "the compute devices --device accepts"},
+    {"devices", cmd_devices, "the compute devices --device accepts: full names, compute units, memory (--json)"},
     {"train", cmd_train, "train a model on a dataset: progress, run directory, checkpoints, exact resume"},
     {"eval", cmd_eval, "negative log-likelihood of a dataset in bits/dim"},
     {"import", cmd_import, "a weights directory (config.txt + .npy files) into a checkpoint"},
@@ -41,7 +68,7 @@ static void usage(FILE *to)
             "                 (default: the first OpenCL GPU, else 0)\n"
             "  --gemm ROUTE   auto|clblast|kernels: the products of an OpenCL device (auto: pcnn-cl's kernels\n"
             "                 on CPU devices, CLBlast on GPUs); also PCNN_GEMM\n"
-            "  --version      print the version\n\n"
+            "  --version      print the version, the commit, the backends and libraries compiled in\n\n"
             "environment (developer knobs):\n"
             "  PCNN_NO_TUNE=1          ignore the results of pcnn-cl tune\n"
             "  PCNN_CL_PROFILE=1       time every OpenCL command; a table on stderr at exit\n"
@@ -72,9 +99,7 @@ int main(int argc, char **argv)
     cli_context ctx;
     if (cli_context_from_env(&ctx, argv[0]))
         return EXIT_USAGE;
-    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
-     * names the file and keeps the last checkpoint, not kill us mid-write. */
-    signal(SIGXFSZ, SIG_IGN);
+    cli_signals_init(); /* SIGPIPE and SIGXFSZ ignored: a failed write says so */
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *value = NULL;
@@ -82,7 +107,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("pcnn-cl %s\n", PCNN_VERSION);
+            print_version();
             return 0;
         } else if (global_flag(argc, argv, &i, "--device", &value)) {
             if (!value)
@@ -108,8 +133,13 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (int c = 0; c < N_COMMANDS; c++)
-        if (strcmp(argv[i], commands[c].name) == 0)
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            cli_set_command_summary(commands[c].summary);
+            /* A stop signal removes the temp files of any write in progress and
+             * exits 128+N; train switches to "save and stop" once it runs. */
+            cli_catch_stop(commands[c].name, CLI_STOP_EXIT);
             return commands[c].run(&ctx, argc - i - 1, argv + i + 1);
+        }
     fprintf(stderr, "pcnn-cl: unknown command '%s' (see pcnn-cl --help)\n", argv[i]);
     return EXIT_USAGE;
 }

@@ -18,6 +18,16 @@ uint64_t io_hash64(const char *const *parts, int n)
     return h;
 }
 
+uint64_t io_hash64_bytes(uint64_t h, const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 int io_cache_dir_ready(const char *dir)
 {
     if (!dir || !*dir || make_dirs(dir) != PCNN_OK) {

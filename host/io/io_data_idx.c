@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "base/base_sysinfo.h"
@@ -98,9 +100,14 @@ static pcnn_status read_gz(const char *path, unsigned char **bytes, size_t *size
 {
     *bytes = NULL;
     *size = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
+    int fd;
+    struct stat fst;
+    TRY(io_open_regular(path, &fd, &fst)); /* a FIFO or device never reaches zlib */
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
         return pcnn_fail(PCNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     size_t cap = IDX_IMAGES_HEADER, n = 0;
     unsigned char *buf = malloc(cap);
     pcnn_status st =

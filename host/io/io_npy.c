@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io_file.h"
+#include "io/io_npy.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -192,7 +192,10 @@ pcnn_status pcnn_npy_read(const char *path, pcnn_array *out)
     return st;
 }
 
-pcnn_status pcnn_npy_write(const char *path, const pcnn_array *a)
+/* The format 1.0 header of a (our headers are always short), padded with
+ * spaces so the data starts on a 64-byte boundary, ending with '\n'; returns
+ * its length. */
+static size_t npy_header(const pcnn_array *a, unsigned char head[640])
 {
     char dict[512];
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
@@ -201,10 +204,7 @@ pcnn_status pcnn_npy_write(const char *path, const pcnn_array *a)
         n += snprintf(dict + n, sizeof dict - (size_t)n, "%zu%s", a->shape[i],
                       a->ndim == 1 ? "," : i + 1 < a->ndim ? ", " : "");
     n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
-    /* Format 1.0 (our headers are always short). Pad with spaces so the data
-     * starts on a 64-byte boundary; the header ends with '\n'. */
     size_t total = (10 + (size_t)n + 1 + 63) / 64 * 64, header_len = total - 10;
-    unsigned char head[640];
     memcpy(head, npy_magic, 6);
     head[6] = 1;
     head[7] = 0;
@@ -213,12 +213,38 @@ pcnn_status pcnn_npy_write(const char *path, const pcnn_array *a)
     memset(head + 10, ' ', header_len);
     memcpy(head + 10, dict, (size_t)n);
     head[total - 1] = '\n';
+    return total;
+}
 
+pcnn_status pcnn_npy_encode(const pcnn_array *a, unsigned char **bytes, size_t *size)
+{
+    unsigned char head[640];
+    size_t h = npy_header(a, head), data = pcnn_array_bytes(a);
+    *size = 0;
+    *bytes = malloc(h + data);
+    if (!*bytes)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory encoding a .npy of %zu bytes", data);
+    memcpy(*bytes, head, h);
+    memcpy(*bytes + h, a->data, data);
+    *size = h + data;
+    return PCNN_OK;
+}
+
+pcnn_status npy_write_to(atomic_file *af, const pcnn_array *a)
+{
+    unsigned char head[640];
+    size_t total = npy_header(a, head);
+    pcnn_status st = atomic_file_write(af, head, total);
+    return st ? st : atomic_file_write(af, a->data, pcnn_array_bytes(a));
+}
+
+pcnn_status pcnn_npy_write(const char *path, const pcnn_array *a)
+{
     atomic_file af;
     pcnn_status st = atomic_file_open(&af, path);
     if (st)
         return st;
-    if ((st = atomic_file_write(&af, head, total)) || (st = atomic_file_write(&af, a->data, pcnn_array_bytes(a)))) {
+    if ((st = npy_write_to(&af, a))) {
         atomic_file_abort(&af);
         return st;
     }

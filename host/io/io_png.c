@@ -21,21 +21,26 @@ static void sink_write(void *ctx, void *data, int size)
         s->status = atomic_file_write(s->af, data, (size_t)size);
 }
 
-pcnn_status png_write(const char *path, const uint8_t *pixels, int width, int height, int channels)
+pcnn_status png_write_to(atomic_file *af, const uint8_t *pixels, int width, int height, int channels)
 {
     if (width < 1 || height < 1 || channels < 1 || channels > 4)
-        return pcnn_fail(PCNN_ERR_ARG, "%s: cannot write a %dx%dx%d PNG", path, width, height, channels);
+        return pcnn_fail(PCNN_ERR_ARG, "%s: cannot write a %dx%dx%d PNG", af->path, width, height, channels);
+    png_sink sink = {af, PCNN_OK};
+    if (!stbi_write_png_to_func(sink_write, &sink, width, height, channels, pixels, width * channels) &&
+        sink.status == PCNN_OK)
+        sink.status = pcnn_fail(PCNN_ERR_MEMORY, "%s: PNG encoding failed", af->path);
+    return sink.status;
+}
+
+pcnn_status png_write(const char *path, const uint8_t *pixels, int width, int height, int channels)
+{
     atomic_file af;
     pcnn_status st = atomic_file_open(&af, path);
     if (st)
         return st;
-    png_sink sink = {&af, PCNN_OK};
-    if (!stbi_write_png_to_func(sink_write, &sink, width, height, channels, pixels, width * channels) &&
-        sink.status == PCNN_OK)
-        sink.status = pcnn_fail(PCNN_ERR_MEMORY, "%s: PNG encoding failed", path);
-    if (sink.status) {
+    if ((st = png_write_to(&af, pixels, width, height, channels))) {
         atomic_file_abort(&af);
-        return sink.status;
+        return st;
     }
     return atomic_file_commit(&af);
 }
@@ -61,15 +66,28 @@ uint8_t *image_grid(const uint8_t *images, size_t n, int h, int w, int c, int co
     return grid;
 }
 
-pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c)
+pcnn_status png_write_grid_to(atomic_file *af, const uint8_t *images, size_t n, int h, int w, int c)
 {
     if (n == 0)
-        return pcnn_fail(PCNN_ERR_ARG, "%s: no images to draw", path);
+        return pcnn_fail(PCNN_ERR_ARG, "%s: no images to draw", af->path);
     int cols = (int)ceil(sqrt((double)n)), gh, gw;
     uint8_t *grid = image_grid(images, n, h, w, c, cols, 255, &gh, &gw);
     if (!grid)
         return PCNN_ERR_MEMORY;
-    pcnn_status st = png_write(path, grid, gw, gh, c);
+    pcnn_status st = png_write_to(af, grid, gw, gh, c);
     free(grid);
     return st;
+}
+
+pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c)
+{
+    atomic_file af;
+    pcnn_status st = atomic_file_open(&af, path);
+    if (st)
+        return st;
+    if ((st = png_write_grid_to(&af, images, n, h, w, c))) {
+        atomic_file_abort(&af);
+        return st;
+    }
+    return atomic_file_commit(&af);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/io_file.h"
 #include "pcnn/error.h"
 
 /* Writes an 8-bit PNG of width x height pixels with `channels` (1, 3 or 4)
@@ -19,5 +20,10 @@ uint8_t *image_grid(const uint8_t *images, size_t n, int h, int w, int c, int co
 
 /* A grid PNG of n images, as square as possible. */
 pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c);
+
+/* The same into an open atomic file, not committed (for files that must
+ * appear together: atomic_files_commit). */
+pcnn_status png_write_to(atomic_file *af, const uint8_t *pixels, int width, int height, int channels);
+pcnn_status png_write_grid_to(atomic_file *af, const uint8_t *images, size_t n, int h, int w, int c);
 
 #endif

@@ -28,13 +28,38 @@ pcnn_status pcnn_sample_method_parse(const char *name, pcnn_sample_method *out)
     return PCNN_OK;
 }
 
+pcnn_status pcnn_first_pixel_parse(const char *name, pcnn_first_pixel *out)
+{
+    if (strcmp(name, "model") == 0)
+        *out = PCNN_FIRST_PIXEL_MODEL;
+    else if (strcmp(name, "uniform") == 0)
+        *out = PCNN_FIRST_PIXEL_UNIFORM;
+    else
+        return pcnn_fail(PCNN_ERR_ARG, "--first-pixel: expected model or uniform, got '%s'", name);
+    return PCNN_OK;
+}
+
+int pcnn_sample_auto_batch(const pcnn_model *m, int n, int H, int W)
+{
+    enum { CACHE_BYTES = 1 << 20, MOST = 32 };
+    if (n < 1 || !m->be->gathers) /* OpenCL: fewer, wider launches */
+        return n < 1 ? 1 : n;
+    size_t per_image = fast_sampler_floats_per_image(m, H, W) * sizeof(float);
+    size_t fit = per_image ? CACHE_BYTES / per_image : MOST;
+    if (fit > MOST)
+        fit = MOST;
+    return fit < 1 ? 1 : fit < (size_t)n ? (int)fit : n;
+}
+
 pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *out_images)
 {
     const pcnn_config *cfg = &m->cfg;
     int H = opts->height ? opts->height : cfg->height, W = opts->width ? opts->width : cfg->width;
-    int batch = opts->batch > 0 && opts->batch < opts->n ? opts->batch : opts->n;
     if (opts->n < 1)
         return pcnn_fail(PCNN_ERR_ARG, "--n: need at least one image, got %d", opts->n);
+    int batch = opts->batch > 0                    ? (opts->batch < opts->n ? opts->batch : opts->n)
+                : opts->method == PCNN_SAMPLE_FAST ? pcnn_sample_auto_batch(m, opts->n, H, W)
+                                                   : opts->n;
     if (H < 1 || W < 1 || H > 65536 || W > 65536)
         return pcnn_fail(PCNN_ERR_ARG, "--height/--width: image size %dx%d out of range (1..65536)", H, W);
     if (!(opts->temperature > 0.0f) || !isfinite(1.0f / opts->temperature))
@@ -44,12 +69,15 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
     fast_sampler *fs = NULL;
     if (opts->method == PCNN_SAMPLE_FAST)
         TRY(fast_sampler_create(m, batch, H, W, &fs));
+    if (fs)
+        fast_sampler_set_stop(fs, opts->stop);
     pcnn_status st = PCNN_OK;
     for (int first = 0; first < opts->n && !st; first += batch) {
         int b = opts->n - first < batch ? opts->n - first : batch;
         uint8_t *dst = out_images + (size_t)first * image_bytes;
-        st = fs ? fast_sampler_run(fs, b, opts->seed, (uint32_t)first, inv_t, -1, dst)
-                : sample_naive_run(m, b, H, W, opts->seed, (uint32_t)first, inv_t, -1, dst);
+        int uniform = opts->first_pixel == PCNN_FIRST_PIXEL_UNIFORM;
+        st = fs ? fast_sampler_run(fs, b, opts->seed, (uint32_t)first, inv_t, uniform, -1, dst)
+                : sample_naive_run(m, b, H, W, opts->seed, (uint32_t)first, inv_t, uniform, -1, opts->stop, dst);
     }
     fast_sampler_free(fs);
     return st;
@@ -57,7 +85,14 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
 
 pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path)
 {
+    return pcnn_sample_grid_stoppable(m, n, seed, NULL, path);
+}
+
+pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, volatile sig_atomic_t *stop,
+                                       const char *path)
+{
     pcnn_sample_opts opts = pcnn_sample_defaults();
+    opts.stop = stop;
     opts.n = n;
     opts.seed = seed;
     const pcnn_config *cfg = &m->cfg;

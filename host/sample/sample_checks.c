@@ -1,6 +1,7 @@
-/* What both samplers ask of the device before and after a batch: whether it
- * has the ops sampling needs, and whether any image met a non-finite logit.
- * Apart from the samplers so that neither reaches into the other. */
+/* What both samplers ask before, during and after a batch: whether the
+ * device has the ops sampling needs, whether the caller asked them to stop
+ * (at every position), and whether any image met a non-finite logit. Apart
+ * from the samplers so that neither reaches into the other. */
 #include <stdlib.h>
 
 #include "sample/sample_samplers.h"
@@ -24,4 +25,10 @@ pcnn_status sample_check_finite(backend *be, bview bad, int n, uint32_t image_ba
                            image_base + (uint32_t)i);
     free(flags);
     return st;
+}
+
+pcnn_status sample_poll_stop(volatile sig_atomic_t *stop)
+{
+    return stop && *stop ? pcnn_fail(PCNN_ERR_STOPPED, "sample: stopped by a signal before the images were drawn")
+                         : PCNN_OK;
 }

@@ -38,8 +38,10 @@ struct fast_sampler {
     int *ring_rows;      /* per conv layer: R, or 0 for 1x1 layers */
     size_t *y, *h2;      /* y[0..L], h2[0..L) */
     size_t h3, col, r, r2, o2, logits;
+    size_t uniform; /* 256 zeros: the logits of the uniform first sub-pixel (--first-pixel uniform) */
     size_t bad; /* [cap] floats: 1 where an image's logits were ever non-finite */
-    bbuf *program; /* sample_step's program (NULL: the step as a chain of ops) */
+    bbuf *program;               /* sample_step's program (NULL: the step as a chain of ops) */
+    volatile sig_atomic_t *stop; /* polled at every sub-pixel (NULL: never) */
 };
 
 static size_t take(size_t *cursor, size_t n)
@@ -122,7 +124,7 @@ static pcnn_status load_program(fast_sampler *s)
     const pcnn_config *cfg = &s->m->cfg;
     int C = s->C, L = s->L;
     size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
-    size_t floats = s->bad + (size_t)s->cap, params = 0;
+    size_t floats = s->uniform + 256, params = 0; /* the last of the state */
     if (pcnn_config_param_count(cfg, &params) || floats > INT32_MAX || params > INT32_MAX ||
         (size_t)s->H * s->W * C > INT32_MAX)
         return PCNN_OK;
@@ -163,6 +165,24 @@ static pcnn_status load_program(fast_sampler *s)
     pcnn_status st = s->program ? be->ops->write(be, s->program, 0, w, words * sizeof *w) : PCNN_ERR_MEMORY;
     free(w);
     return st;
+}
+
+size_t fast_sampler_floats_per_image(const pcnn_model *m, int H, int W)
+{
+    const pcnn_config *cfg = &m->cfg;
+    int C = cfg->channels, L = cfg->n_layers;
+    size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
+    size_t floats = 0, col = 0;
+    for (int li = 0; li < m->n_convs; li++) { /* as fast_sampler_create lays them out */
+        const conv_layer *l = &m->convs[li];
+        if (l->kh * l->kw == 1)
+            continue;
+        size_t rows = (size_t)(l->kh / 2 + 1 < H ? l->kh / 2 + 1 : H);
+        floats += rows * (size_t)W * l->cin;
+        if (conv_col_width(l) > col)
+            col = conv_col_width(l);
+    }
+    return floats + (size_t)(L + 1) * H2 + (size_t)L * Hd + 2 * H2 + col + 2 * O + 256 * (size_t)C + 1;
 }
 
 pcnn_status fast_sampler_create(pcnn_model *m, int n, int H, int W, fast_sampler **out)
@@ -222,6 +242,7 @@ pcnn_status fast_sampler_create(pcnn_model *m, int n, int H, int W, fast_sampler
     s->o2 = take(&a, (size_t)n * O);
     s->logits = take(&a, (size_t)n * 256 * C);
     s->bad = take(&a, (size_t)n);
+    s->uniform = take(&a, 256);
     /* Zeroed by alloc: groups not yet computed hold finite values (zeros, or
      * stale ones from an earlier row or batch), which are never read anyway. */
     s->state = s->be->ops->alloc(s->be, a * sizeof(float), "the sampler's caches");
@@ -295,8 +316,10 @@ static pcnn_status position_step(fast_sampler *s, int n, int y, int x, int g)
     return layer_step(s, final, n, S(s, s->o2), O, y, x, g, S(s, s->logits), (size_t)256 * C);
 }
 
+void fast_sampler_set_stop(fast_sampler *s, volatile sig_atomic_t *stop) { s->stop = stop; }
+
 pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t image_base, float inv_temperature,
-                             long max_steps, uint8_t *out_images)
+                             int uniform_first, long max_steps, uint8_t *out_images)
 {
     if (n < 1 || n > s->cap)
         return pcnn_fail(PCNN_ERR_ARG, "sample: batch of %d images for a sampler sized for %d", n, s->cap);
@@ -308,22 +331,29 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
         TRY(be->ops->write(be, s->pixels, 0, out_images, (size_t)n * image_bytes));
     }
     TRY(be->ops->fill(be, S(s, s->bad), (size_t)n, 0.0f));
+    TRY(be->ops->fill(be, S(s, s->uniform), 256, 0.0f));
     long step = 0;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
             for (int g = 0; g < C; g++, step++) {
                 if (max_steps >= 0 && step >= max_steps)
                     goto done;
+                TRY(sample_poll_stop(s->stop));
+                int uniform = uniform_first && step == 0; /* the same 256 zeros for every image */
                 if (s->program) { /* the whole step and the draw in one launch */
                     TRY(be->ops->sample_step(be, (bview){s->program, 0}, S(s, 0), model_params(s->m),
-                                             (bview){s->pixels, 0}, n, seed, image_base, y, x, g, inv_temperature, 1));
-                    continue;
+                                             (bview){s->pixels, 0}, n, seed, image_base, y, x, g, inv_temperature,
+                                             !uniform));
+                    if (!uniform)
+                        continue;
+                } else {
+                    TRY(position_step(s, n, y, x, g)); /* also at step 0: the caches need it */
                 }
-                TRY(position_step(s, n, y, x, g));
                 bview px = {s->pixels, ((size_t)y * W + x) * C + g};
                 TRY(be->ops->sample_draw(be, px, image_bytes, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),
-                                         S(s, s->logits + (size_t)g * 256), (size_t)256 * C, n, seed, image_base, y, x,
-                                         g, inv_temperature, S(s, s->bad)));
+                                         S(s, uniform ? s->uniform : s->logits + (size_t)g * 256),
+                                         uniform ? 0 : (size_t)256 * C, n, seed, image_base, y, x, g, inv_temperature,
+                                         S(s, s->bad)));
             }
 done:
     TRY(sample_check_finite(be, S(s, s->bad), n, image_base));

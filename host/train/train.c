@@ -11,6 +11,7 @@
 
 #include "base/base_clock.h"
 #include "base/base_try.h"
+#include "io/io_cache.h"
 #include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/data.h"
@@ -27,7 +28,8 @@
 enum { LOG_EVERY = 10, SAMPLE_IMAGES = 16 };
 
 typedef struct {
-    const train_flags *f;
+    const train_flags *f; /* &flags */
+    train_flags flags;    /* the caller's, with data_check filled in */
     const train_opts *o;
     pcnn_dataset train, test;
     int have_test;
@@ -59,6 +61,25 @@ static int ranks(const job *j) { return j->o->dist ? dist_size(j->o->dist) : 1; 
 
 static double run_seconds(const job *j) { return j->seconds0 + (clock_now_s() - j->t_start); }
 
+/* The training images' fingerprint, recorded at the start (train.txt and
+ * every checkpoint's flags) and compared on resume: a data file that was
+ * replaced or changed since would silently continue on other data. */
+static pcnn_status check_data(job *j)
+{
+    const pcnn_dataset *d = &j->train;
+    uint64_t h = io_hash64_bytes(IO_HASH64_START, d->pixels, d->n * pcnn_dataset_image_bytes(d));
+    char now[sizeof j->flags.data_check];
+    snprintf(now, sizeof now, "%zu images %dx%dx%d, fnv1a64 %016llx", d->n, d->height, d->width, d->channels,
+             (unsigned long long)h);
+    if (j->o->resume && j->flags.data_check[0] && strcmp(now, j->flags.data_check) != 0)
+        return pcnn_fail(PCNN_ERR_ARG,
+                         "--resume %s: the training data %s changed since the run started (then %s; now %s): "
+                         "resume with the data it started on, or start a new run",
+                         j->o->run_dir, j->f->data, j->flags.data_check, now);
+    memcpy(j->flags.data_check, now, sizeof now);
+    return PCNN_OK;
+}
+
 static pcnn_status load_data(job *j)
 {
     const train_flags *f = j->f;
@@ -78,7 +99,7 @@ static pcnn_status load_data(job *j)
                          f->data, j->train.height, j->train.width, j->train.channels);
     if (j->train.n > UINT32_MAX)
         return pcnn_fail(PCNN_ERR_ARG, "--data %s: %zu images is more than this build shuffles", f->data, j->train.n);
-    return PCNN_OK;
+    return check_data(j);
 }
 
 static pcnn_status parse_optimizer(const char *name, pcnn_optimizer *out)
@@ -360,8 +381,12 @@ static pcnn_status after_step(job *j)
     progress_update(&j->bar, &info, row_due && (isfinite(test_bpd) || step % 100 == 0 || step == j->total));
     if (f->sample_every > 0 && step % f->sample_every == 0 && is_writer(j)) {
         char *path;
-        TRY(write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step, &path));
+        /* A stop signal cuts the grid short: no grid, and the loop saves and stops. */
+        pcnn_status st = write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step,
+                                           j->o->interrupted, &path);
         free(path);
+        if (st != PCNN_ERR_STOPPED)
+            TRY(st);
     }
     if (ckpt_due)
         TRY(save(j));
@@ -460,7 +485,8 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     result->last_train_bpd = result->last_test_bpd = -1;
     job j;
     memset(&j, 0, sizeof j);
-    j.f = flags;
+    j.flags = *flags;
+    j.f = &j.flags;
     j.o = opts;
     j.bar.live = opts->live_progress;
     j.bar.quiet = opts->quiet || (opts->dist && dist_rank(opts->dist) != 0);

@@ -3,13 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/base_try.h"
+#include "io/io_file.h"
 #include "pcnn/ckpt.h"
 #include "pcnn/model_ckpt.h"
 #include "train/train_run_dir.h"
@@ -72,17 +75,29 @@ static void format_optim(char *buf, size_t size, const pcnn_optim_state *s)
              s->step);
 }
 
-/* checkpoint.pcnn -> checkpoint.prev.pcnn without ever removing checkpoint.pcnn. */
-static pcnn_status keep_previous(const char *latest, const char *prev, const char *prev_tmp)
+static int is_link(const char *path)
 {
-    if (access(latest, F_OK) != 0)
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* checkpoint.pcnn -> checkpoint.prev.pcnn without ever removing checkpoint.pcnn.
+ * `target` is the file latest names (itself, or its symlink's target). When
+ * latest or prev is a symlink, no link is moved: prev gets target's bytes (a
+ * hard link when it can, else a copy, written through prev's own link). */
+static pcnn_status keep_previous(const char *latest, const char *target, const char *prev, const char *prev_tmp)
+{
+    if (access(target, F_OK) != 0)
         return PCNN_OK; /* the first save */
     unlink(prev_tmp);
-    if (link(latest, prev_tmp) == 0) {
+    int links = strcmp(latest, target) != 0 || is_link(prev);
+    if (!is_link(prev) && link(target, prev_tmp) == 0) {
         if (rename(prev_tmp, prev) != 0)
             return pcnn_fail(PCNN_ERR_IO, "%s: cannot rename into place: %s", prev, strerror(errno));
         return PCNN_OK;
     }
+    if (links)
+        return io_copy_file(target, prev);
     /* No hard links here (some network and FUSE file systems): move it. For a
      * moment only prev and next exist; train_ckpt_load falls back to prev. */
     if (rename(latest, prev) != 0)
@@ -92,13 +107,29 @@ static pcnn_status keep_previous(const char *latest, const char *prev, const cha
 
 /* After a resume that fell back to prev, checkpoint.pcnn is the unloadable
  * one: it goes to checkpoint.bad.pcnn (kept for a look, never loaded) and
- * prev, the only good checkpoint until this save is in place, stays. */
-static pcnn_status set_aside(const char *latest, const char *bad)
+ * prev, the only good checkpoint until this save is in place, stays. A
+ * symlinked latest stays: its target's bytes are copied aside. */
+static pcnn_status set_aside(const char *latest, const char *target, const char *bad)
 {
-    if (access(latest, F_OK) != 0 || rename(latest, bad) == 0)
+    if (access(target, F_OK) != 0)
+        return PCNN_OK;
+    if (strcmp(latest, target) != 0)
+        return io_copy_file(target, bad);
+    if (rename(latest, bad) == 0)
         return PCNN_OK;
     return pcnn_fail(PCNN_ERR_IO, "%s: cannot move the unloadable checkpoint aside to %s: %s", latest, bad,
                      strerror(errno));
+}
+
+static void fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    int fd = copy ? open(dirname(copy), O_RDONLY | O_DIRECTORY) : -1;
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
 }
 
 /* Host copies of the optimiser's moments, checked to be finite, as records. */
@@ -142,21 +173,41 @@ pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, c
     char *latest = run_dir_path(run_dir, "checkpoint.pcnn"), *next = run_dir_path(run_dir, "checkpoint.next.pcnn");
     char *prev = run_dir_path(run_dir, "checkpoint.prev.pcnn"), *prev_tmp = run_dir_path(run_dir, "checkpoint.prev.tmp");
     char *bad = run_dir_path(run_dir, "checkpoint.bad.pcnn");
-    if (!st && (!latest || !next || !prev || !prev_tmp || !bad))
+    /* A symlinked checkpoint.pcnn stays a symlink: the new checkpoint is
+     * written beside its target (same file system) and renamed over it. */
+    int in_place = 0;
+    char *target = latest ? io_write_target(latest, &in_place) : NULL, *target_next = NULL;
+    if (!st && (!latest || !next || !prev || !prev_tmp || !bad || !target))
         st = PCNN_ERR_MEMORY;
-    if (!st)
-        st = pcnn_ckpt_write(&ck, next);
-    if (!st)
-        st = latest_is_bad ? set_aside(latest, bad) : keep_previous(latest, prev, prev_tmp);
-    if (!st && rename(next, latest) != 0)
-        st = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the new checkpoint into place: %s", latest, strerror(errno));
-    if (!st) { /* make the renames durable */
-        int fd = open(run_dir, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
+    struct stat tst;
+    if (!st && (in_place || (stat(target, &tst) == 0 && !S_ISREG(tst.st_mode))))
+        st = pcnn_fail(PCNN_ERR_IO, "%s: leads to %s, which is not a regular file: not a place for a checkpoint",
+                       latest, target);
+    int linked = !st && strcmp(target, latest) != 0;
+    if (linked) {
+        size_t len = strlen(target) + sizeof ".next";
+        target_next = malloc(len);
+        if (target_next)
+            snprintf(target_next, len, "%s.next", target);
+        else
+            st = PCNN_ERR_MEMORY;
     }
+    const char *new_path = linked ? target_next : next;
+    if (!st)
+        st = pcnn_ckpt_write(&ck, new_path);
+    if (!st)
+        st = latest_is_bad ? set_aside(latest, target, bad) : keep_previous(latest, target, prev, prev_tmp);
+    if (!st && rename(new_path, target) != 0)
+        st = pcnn_fail(PCNN_ERR_IO, "%s: cannot rename the new checkpoint into place: %s", target, strerror(errno));
+    if (st && new_path)
+        unlink(new_path);
+    if (!st) { /* make the renames durable */
+        fsync_dir_of(latest);
+        if (linked)
+            fsync_dir_of(target);
+    }
+    free(target);
+    free(target_next);
     free(latest);
     free(next);
     free(prev);
@@ -193,6 +244,18 @@ static pcnn_status read_progress(const pcnn_ckpt *ck, const char *path, train_pr
     TRY(kv_u64(t, path, rec, "test_step", &test_step));
     p->step = (long)step;
     p->test_step = (long)test_step;
+    return PCNN_OK;
+}
+
+pcnn_status train_ckpt_step(const pcnn_ckpt *ck, const char *path, long *step)
+{
+    *step = -1;
+    const pcnn_record *r = pcnn_ckpt_find(ck, "train.progress");
+    if (!r)
+        return PCNN_OK;
+    train_progress p;
+    TRY(read_progress(ck, path, &p));
+    *step = p.step;
     return PCNN_OK;
 }
 

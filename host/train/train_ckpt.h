@@ -51,6 +51,10 @@ pcnn_status train_ckpt_save(const char *run_dir, pcnn_model *m, pcnn_optim *o, c
 pcnn_status train_ckpt_load(const char *path, pcnn_device *dev, pcnn_model **m, pcnn_optim **o, train_flags *f,
                             train_progress *p);
 
+/* The training step a checkpoint holds (its train.progress record), or -1
+ * for a checkpoint of just a model (`import` makes those). */
+pcnn_status train_ckpt_step(const pcnn_ckpt *ck, const char *path, long *step);
+
 /* Just the flags of a checkpoint file. */
 pcnn_status train_ckpt_read_flags(const char *path, train_flags *f);
 

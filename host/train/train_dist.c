@@ -188,3 +188,18 @@ pcnn_status dist_allreduce_grads(dist *d, pcnn_model *m, double *loss_sum, size_
         *seconds = clock_now_s() - start;
     return PCNN_OK;
 }
+
+const char *dist_library_version(void)
+{
+#ifdef PCNN_MPI
+    /* One of the calls MPI allows before MPI_Init. */
+    static char version[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    if (!version[0] && MPI_Get_library_version(version, &len) == MPI_SUCCESS) {
+        version[strcspn(version, ",\n")] = 0; /* "Open MPI v4.1.4, package: ..." -> "Open MPI v4.1.4" */
+    }
+    return version[0] ? version : "MPI (version unknown)";
+#else
+    return NULL;
+#endif
+}

@@ -17,6 +17,10 @@ typedef struct dist dist;
  * manager's environment is there: mpirun), else a world of one. `timeout_s`
  * bounds every collective: a rank that dies or hangs stops the whole job with
  * a message instead of hanging it (0: no bound). */
+/* The MPI library compiled in ("Open MPI v4.1.4"), or NULL without MPI
+ * (pcnn-cl --version). Needs no dist_init. */
+const char *dist_library_version(void);
+
 pcnn_status dist_init(int *argc, char ***argv, int launched, double timeout_s, dist **out);
 void dist_finalize(dist *d);
 

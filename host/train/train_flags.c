@@ -32,17 +32,41 @@ typedef struct {
     const char *key;
     kind kind;
     size_t offset, size; /* size: of the char array for K_STR */
+    int optional;        /* may be missing (then default); written only when not empty */
 } field;
 
-#define STR(name) {#name, K_STR, offsetof(train_flags, name), sizeof(((train_flags *)0)->name)}
-#define NUM(name, k) {#name, k, offsetof(train_flags, name), 0}
+#define STR(name)                                                                                                      \
+    {                                                                                                                  \
+#name, K_STR, offsetof(train_flags, name), sizeof(((train_flags *)0)->name), 0                                 \
+    }
+#define STR_OPTIONAL(name)                                                                                             \
+    {                                                                                                                  \
+#name, K_STR, offsetof(train_flags, name), sizeof(((train_flags *)0)->name), 1                                 \
+    }
+#define NUM(name, k)                                                                                                   \
+    {                                                                                                                  \
+#name, k, offsetof(train_flags, name), 0, 0                                                                    \
+    }
 
 static const field fields[] = {
-    STR(data),           STR(test_data),          STR(split),          STR(preset),
-    NUM(hidden_dim, K_INT), NUM(out_dim, K_INT),  NUM(layers, K_INT),  NUM(batch, K_INT),
-    NUM(steps, K_LONG),  NUM(epochs, K_LONG),     NUM(lr, K_DOUBLE),   NUM(lr_decay, K_DOUBLE),
-    STR(optimizer),      NUM(seed, K_LONG),       NUM(eval_every, K_LONG), NUM(sample_every, K_LONG),
+    STR(data),
+    STR(test_data),
+    STR(split),
+    STR(preset),
+    NUM(hidden_dim, K_INT),
+    NUM(out_dim, K_INT),
+    NUM(layers, K_INT),
+    NUM(batch, K_INT),
+    NUM(steps, K_LONG),
+    NUM(epochs, K_LONG),
+    NUM(lr, K_DOUBLE),
+    NUM(lr_decay, K_DOUBLE),
+    STR(optimizer),
+    NUM(seed, K_LONG),
+    NUM(eval_every, K_LONG),
+    NUM(sample_every, K_LONG),
     NUM(ckpt_every, K_LONG),
+    STR_OPTIONAL(data_check),
 };
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
 
@@ -54,6 +78,8 @@ int train_flags_format(const train_flags *f, char *buf, size_t size)
         const field *d = &fields[i];
         const void *p = base + d->offset;
         int n = 0;
+        if (d->optional && d->kind == K_STR && !*(const char *)p)
+            continue;
         char *out = at < size ? buf + at : NULL;
         size_t room = at < size ? size - at : 0;
         switch (d->kind) {
@@ -128,7 +154,7 @@ pcnn_status train_flags_parse(const char *text, const char *name, train_flags *f
         seen[k] = 1;
     }
     for (int k = 0; k < NFIELDS; k++)
-        if (!seen[k])
+        if (!seen[k] && !fields[k].optional)
             return pcnn_fail(PCNN_ERR_FORMAT, "%s: missing training flag '%s'", name, fields[k].key);
     return PCNN_OK;
 }

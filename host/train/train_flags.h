@@ -22,6 +22,10 @@ typedef struct {
     char optimizer[16]; /* "adam" or "rmsprop" */
     long seed;
     long eval_every, sample_every, ckpt_every; /* 0 = off */
+    /* The training images when the run started: "N images HxWxC, fnv1a64 X"
+     * (train_data_check); a resume refuses data that differs. Optional in
+     * the text ("" in runs from before it existed). */
+    char data_check[128];
 } train_flags;
 
 /* The defaults of `pcnn-cl train` with no flags (steps/epochs both 0: the

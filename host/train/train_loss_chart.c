@@ -1,5 +1,6 @@
 /* loss.svg: training and test bits/dim against the step, as a small SVG
  * (no library needed; any browser shows it), rewritten atomically. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "io/io_file.h"
 #include "train/train_run_dir.h"
 
-enum { CHART_W = 720, CHART_H = 420, LEFT = 64, RIGHT = 20, TOP = 36, BOTTOM = 48 };
+enum { CHART_W = 720, CHART_H = 420, LEFT = 64, RIGHT = 20, TOP = 36, BOTTOM = 48, MAX_TICKS = 32 };
 
 typedef struct {
     atomic_file af;
@@ -36,6 +37,15 @@ static double tick_step(double span, int ticks)
     double raw = span / ticks, p = pow(10.0, floor(log10(raw)));
     double m = raw / p;
     return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
+/* How many ticks lo, lo + step, ... up to hi: an integer count, at most
+ * MAX_TICKS, so a step below one ULP of the values (a diverged run's 1e33
+ * bits/dim) or a non-finite one still ends the loop. */
+static int tick_count(double lo, double hi, double step)
+{
+    double n = floor((hi - lo) / step + 0.5) + 1;
+    return n >= 1 && n <= MAX_TICKS ? (int)n : n > MAX_TICKS ? MAX_TICKS : 1;
 }
 
 typedef struct {
@@ -78,7 +88,11 @@ pcnn_status loss_chart_write(const char *path, const log_row *rows, size_t n)
         r.y0 = 0;
         r.y1 = 8;
     }
-    double ystep = tick_step(fmax(r.y1 - r.y0, 0.1), 6);
+    /* A span of at least a millionth of the values, so the ticks differ at %g. */
+    double span = fmax(r.y1 - r.y0, fmax(0.1, 1e-6 * fmax(fabs(r.y0), fabs(r.y1))));
+    if (!isfinite(span))
+        span = DBL_MAX;
+    double ystep = tick_step(span, 6);
     r.y0 = floor(r.y0 / ystep) * ystep;
     r.y1 = ceil(r.y1 / ystep) * ystep;
     if (r.y1 <= r.y0)
@@ -90,13 +104,15 @@ pcnn_status loss_chart_write(const char *path, const log_row *rows, size_t n)
     emit(&s, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
          "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", CHART_W, CHART_H);
     emit(&s, "<text x=\"%d\" y=\"22\" font-size=\"14\">bits/dim: train (blue), test (orange)</text>\n", LEFT);
-    for (double y = r.y0; y <= r.y1 + ystep / 2; y += ystep) {
+    for (int i = 0, ny = tick_count(r.y0, r.y1, ystep); i < ny; i++) {
+        double y = r.y0 + i * ystep;
         emit(&s, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", LEFT, CHART_W - RIGHT,
              py(&r, y), py(&r, y));
         emit(&s, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", LEFT - 6, py(&r, y) + 4, y);
     }
-    for (double x = 0; x <= r.x1 + xstep / 2; x += xstep)
-        emit(&s, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n", px(&r, x), CHART_H - BOTTOM + 18, x);
+    for (int i = 0, nx = tick_count(0, r.x1, xstep); i < nx; i++)
+        emit(&s, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n", px(&r, i * xstep),
+             CHART_H - BOTTOM + 18, i * xstep);
     emit(&s, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">step</text>\n", (LEFT + CHART_W - RIGHT) / 2,
          CHART_H - 8);
     emit(&s, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n", LEFT, TOP,

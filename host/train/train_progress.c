@@ -35,6 +35,18 @@ static void format_line(char *buf, size_t size, const progress_info *i)
              test, rate, i->step >= i->total ? "0s" : eta);
 }
 
+/* Flushes stdout; once that fails (EPIPE: the reader of a pipe went away,
+ * as in pcnn-cl train | head -1; SIGPIPE is ignored) nothing more is printed
+ * and the run goes on. */
+static void flush(progress *p)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        p->quiet = 1;
+        p->open = 0;
+        clearerr(stdout);
+    }
+}
+
 void progress_update(progress *p, const progress_info *info, int mark)
 {
     if (p->quiet)
@@ -44,7 +56,7 @@ void progress_update(progress *p, const progress_info *info, int mark)
         if (mark) {
             format_line(line, sizeof line, info);
             printf("%s\n", line);
-            fflush(stdout);
+            flush(p);
         }
         return;
     }
@@ -54,15 +66,15 @@ void progress_update(progress *p, const progress_info *info, int mark)
     p->last_draw = t;
     format_line(line, sizeof line, info);
     printf("\r%s\033[K", line); /* \033[K clears what a longer line left */
-    fflush(stdout);
     p->open = 1;
+    flush(p);
 }
 
 void progress_end(progress *p)
 {
     if (p->open) {
         printf("\n");
-        fflush(stdout);
+        flush(p);
     }
     p->open = 0;
 }
@@ -77,5 +89,5 @@ void progress_say(progress *p, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     printf("\n");
-    fflush(stdout);
+    flush(p);
 }

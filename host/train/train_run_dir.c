@@ -200,14 +200,14 @@ void run_dir_release(run_dir_hold *h, int undo)
     h->lock_fd = -1;
 }
 
-void run_dir_remove_stale_temps(const char *dir)
+/* Removes the temporaries in one directory: atomic_file's ("<name>.tmp.XXXXXX")
+ * and the link made while keeping the previous checkpoint, never complete files. */
+static void remove_temps_in(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     for (struct dirent *e; (e = readdir(d));) {
-        /* atomic_file's temporaries ("<name>.tmp.XXXXXX") and the link made
-         * while keeping the previous checkpoint: never complete files. */
         if (strstr(e->d_name, ".tmp.") || strcmp(e->d_name, "checkpoint.prev.tmp") == 0) {
             char *path = run_dir_path(dir, e->d_name);
             if (path)
@@ -216,6 +216,15 @@ void run_dir_remove_stale_temps(const char *dir)
         }
     }
     closedir(d);
+}
+
+void run_dir_remove_stale_temps(const char *dir)
+{
+    remove_temps_in(dir);
+    char *samples = run_dir_path(dir, "samples"); /* a grid cut short by a kill */
+    if (samples)
+        remove_temps_in(samples);
+    free(samples);
 }
 
 pcnn_status run_dir_write_text(const char *dir, const char *name, const char *text)

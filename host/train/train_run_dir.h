@@ -34,7 +34,8 @@ pcnn_status run_dir_prepare(const char *dir, int resume, run_dir_hold *h);
  * lock file, directories it made that are empty again). Safe to call twice. */
 void run_dir_release(run_dir_hold *h, int undo);
 
-/* Removes the temporary files a killed process left in a run directory. */
+/* Removes the temporary files a killed process left in a run directory and
+ * its samples/. */
 void run_dir_remove_stale_temps(const char *dir);
 
 /* Writes dir/name atomically. */

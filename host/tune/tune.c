@@ -61,7 +61,8 @@ pcnn_status tune_run(const char *spec, const pcnn_device_opts *opts, const pcnn_
     if (!st)
         st = search(dev, m, batch, budget_s, &opts->log, rep);
     tune_set best = rep->clblast.best;
-    if (!st && rep->tiles_tuned && best.n < TUNE_MAX_KERNELS)
+    /* Tiles nobody tried are the defaults: a budget too short to try any stores nothing. */
+    if (!st && rep->tiles_tuned && rep->tiles.tried > 0 && best.n < TUNE_MAX_KERNELS)
         cl_gemm_tiles_to_tune(&rep->tiles.best, &best.kernels[best.n++]);
     rep->saved = !st && best.n > 0;
     if (rep->saved) {

@@ -12,6 +12,7 @@ typedef enum {
     PCNN_ERR_MEMORY,  /* host or device allocation failed */
     PCNN_ERR_DEVICE,  /* a device, driver or kernel build failed */
     PCNN_ERR_NUMERIC, /* NaN or Inf where a finite value was required */
+    PCNN_ERR_STOPPED, /* the caller's stop flag was set (a signal): the work was cut short */
 } pcnn_status;
 
 /* The message set by the last failing call on this thread ("" if none). */

@@ -15,4 +15,8 @@ pcnn_status pcnn_npy_parse(const void *bytes, size_t size, const char *name, pcn
  * the same directory, fsynced, then renamed over `path`. */
 pcnn_status pcnn_npy_write(const char *path, const pcnn_array *a);
 
+/* The bytes of the .npy file pcnn_npy_write writes, in one malloc'd buffer
+ * (for containers such as .npz). */
+pcnn_status pcnn_npy_encode(const pcnn_array *a, unsigned char **bytes, size_t *size);
+
 #endif

@@ -1,0 +1,36 @@
+# Writes OUT, a header defining PCNN_COMMIT: the git commit of SOURCE_DIR
+# (with "+changes" when tracked files differ from it), else the commit that
+# `git archive` wrote into cmake/commit.txt (export-subst, .gitattributes),
+# else "unknown". Run at every build; OUT is rewritten only when it changes.
+set(commit "")
+find_package(Git QUIET)
+if(GIT_FOUND AND EXISTS "${SOURCE_DIR}/.git")
+  execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" rev-parse --short=12 HEAD
+                  OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    set(commit "")
+  else()
+    execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" status --porcelain --untracked-files=no
+                    OUTPUT_VARIABLE changes ERROR_QUIET)
+    if(changes)
+      set(commit "${commit}+changes")
+    endif()
+  endif()
+endif()
+if(commit STREQUAL "" AND EXISTS "${SOURCE_DIR}/cmake/commit.txt")
+  file(STRINGS "${SOURCE_DIR}/cmake/commit.txt" archived LIMIT_COUNT 1)
+  if(archived MATCHES "^[0-9a-f]+$")
+    string(SUBSTRING "${archived}" 0 12 commit)
+  endif()
+endif()
+if(commit STREQUAL "")
+  set(commit "unknown")
+endif()
+set(text "#define PCNN_COMMIT \"${commit}\"\n")
+set(old "")
+if(EXISTS "${OUT}")
+  file(READ "${OUT}" old)
+endif()
+if(NOT old STREQUAL text)
+  file(WRITE "${OUT}" "${text}")
+endif()
