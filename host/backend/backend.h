@@ -187,10 +187,11 @@ typedef struct {
      * float caches) and `params`; each image's step is computed as
      * host/sample/sample_fast.c's composed path computes it, every output
      * element summed over its inputs in order (k = 0, 1, ...; fused
-     * multiply-adds where the device has them), then + bias, then ReLU. Then, if draw, sample_draw's draw for each of the n images
-     * (logits, pixels, the input ring and bad flags where the program's
-     * header says). Images are independent: one work-group per image or per
-     * few images. */
+     * multiply-adds where the device has them), then + bias, then ReLU.
+     * Then, if draw, sample_draw's draw for each of the n images (logits,
+     * pixels, the input ring and bad flags where the program's header
+     * says). Images are independent: one work-group per image or per few
+     * images. */
     pcnn_status (*sample_step)(backend *be, bview program, bview state, bview params, bview pixels, int n,
                                uint64_t seed, uint32_t image_base, int y, int x, int g, float inv_temperature,
                                int draw);

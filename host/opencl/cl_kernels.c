@@ -103,8 +103,7 @@ static int device_fma(const cl_device_entry *d)
 /* cl/gemm.cl's -D options for c->gemm. */
 static void gemm_options(const cl_backend *c, char *dst, size_t n)
 {
-    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
-             device_fma(c->dev));
+    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc, device_fma(c->dev));
 }
 
 void cl_kernels_release(cl_backend *c, int p)

@@ -340,7 +340,8 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
                     goto done;
                 TRY(sample_poll_stop(s->stop));
                 int uniform = uniform_first && step == 0; /* the same 256 zeros for every image */
-                if (s->program) { /* the whole step and the draw in one launch */
+                if (s->program) {
+                    /* the whole step and the draw in one launch (the uniform first draw apart) */
                     TRY(be->ops->sample_step(be, (bview){s->program, 0}, S(s, 0), model_params(s->m),
                                              (bview){s->pixels, 0}, n, seed, image_base, y, x, g, inv_temperature,
                                              !uniform));
