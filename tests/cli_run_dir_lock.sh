@@ -41,7 +41,7 @@ done
 kill -TERM "$live"
 set +e; wait "$live"; rc=$?; set -e
 [ "$rc" = 0 ] || fail "the live run ended with exit $rc: $(cat live.err)"
-grep -q "resume with pcnn-cl train --resume live" live.out || fail "no resume line: $(cat live.out)"
+grep -q "resume with $bin train --resume live" live.out || fail "no resume line: $(cat live.out)"
 # The lock went with the process: the run resumes.
 "$bin" train --resume live --steps 3 >/dev/null 2>resume.err || fail "resume after the run ended: $(cat resume.err)"
 echo "a live run's directory is refused to others, and free once it ends"

@@ -57,7 +57,7 @@ pid=$!
 wait_for grid/checkpoint.pcnn
 sleep "$((step_ms / 1000 + 1))"
 stop_within TERM "$bound"
-grep -q "interrupted at step 1 (checkpoint saved): resume with pcnn-cl train --resume grid" out ||
+grep -q "interrupted at step 1 (checkpoint saved): resume with $bin train --resume grid" out ||
   fail "SIGTERM while sampling: $(cat out err)"
 grep -q "train: SIGTERM: saving a checkpoint" err || fail "SIGTERM while sampling said: $(cat err)"
 ! ls grid/samples | grep -q . || fail "a grid cut short was written: $(ls grid/samples)"
@@ -84,7 +84,7 @@ timeout -s KILL 120 "$bin" --device 0 train --data idx:little "${tiny[@]}" --eva
 rcs=("${PIPESTATUS[@]}")
 set -e
 [ "${rcs[0]}" = 0 ] || fail "train | head -1: train exit ${rcs[0]}: $(cat err)"
-grep -q "^training pipe" first || fail "train | head -1 printed: $(cat first)"
+grep -q "^loading training images (idx:.*little)" first || fail "train | head -1 printed: $(cat first)"
 "$bin" summary --checkpoint pipe/checkpoint.pcnn >/dev/null
 grep -q "^300," pipe/log.csv || fail "train | head -1 did not reach step 300: $(tail -1 pipe/log.csv)"
 echo "train | head -1: finished at step 300 and saved"

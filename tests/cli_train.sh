@@ -30,7 +30,7 @@ kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?
 pid=
 [ "$rc" = 0 ] || { cat "$tmp/out"; fail "SIGINT: exit code $rc, expected 0"; }
-grep -q "resume with pcnn-cl train --resume $run" "$tmp/out" || { cat "$tmp/out"; fail "no resume command printed"; }
+grep -q "resume with $bin train --resume $run" "$tmp/out" || { cat "$tmp/out"; fail "no resume command printed"; }
 stopped=$(sed -n 's/.*interrupted at step \([0-9]*\).*/\1/p' "$tmp/out")
 [ -n "$stopped" ] || fail "no step in the interruption message"
 for f in config.txt train.txt log.csv loss.svg checkpoint.pcnn checkpoint.prev.pcnn; do

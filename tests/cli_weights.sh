@@ -115,13 +115,14 @@ run "$bin" import --from mixed --out mixed.pcnn >/dev/null || fail "a directory 
 
 # sample: the png fits under the limit, the npy does not: neither changes.
 # (At temperature 0.05 the images are nearly constant: a small PNG, the
-# same 64 KB .npy; the limit goes between the two sizes.)
-run "$bin" sample --checkpoint g.pcnn --n 1024 --seed 1 --out s.png >/dev/null
+# same 64 KB .npy; the limit goes between the two sizes. --scale 1: the grid
+# at the images' own size, not upscaled.)
+run "$bin" sample --checkpoint g.pcnn --n 1024 --seed 1 --scale 1 --out s.png >/dev/null
 cp s.png s_old.png && cp s.npy s_old.npy
-run "$bin" sample --checkpoint g.pcnn --n 1024 --seed 2 --temperature 0.05 --out probe.png >/dev/null
+run "$bin" sample --checkpoint g.pcnn --n 1024 --seed 2 --temperature 0.05 --scale 1 --out probe.png >/dev/null
 png_kb=$(( $(stat -c %s probe.png) / 1024 + 2 ))
 [ $((png_kb * 1024)) -lt "$(stat -c %s probe.npy)" ] || fail "probe.png ($(stat -c %s probe.png) bytes) is not smaller than probe.npy"
-expect_fail 1 bash -c "ulimit -f $png_kb; exec \"$bin\" sample --checkpoint g.pcnn --n 1024 --seed 2 --temperature 0.05 --out s.png"
+expect_fail 1 bash -c "ulimit -f $png_kb; exec \"$bin\" sample --checkpoint g.pcnn --n 1024 --seed 2 --temperature 0.05 --scale 1 --out s.png"
 cmp -s s.png s_old.png && cmp -s s.npy s_old.npy || fail "a failed sample changed one of s.png and s.npy: $err"
 no_temps . "failed sample"
 run "$bin" sample --checkpoint g.pcnn --n 1024 --seed 2 --temperature 0.05 --out s.png >/dev/null

@@ -184,6 +184,7 @@ static void test_gather_matches_im2col(void **state)
     check_gather(1, 9, 4, 3, 7, 30);
     check_gather(3, 3, 3, 40, 3, 40); /* K spans several register-tile groups per tap */
     check_gather(1, 12, 12, 90, 3, 600); /* wide: the weight gradient's BLAS path */
+    check_gather(5, 29, 29, 16, 3, 48);  /* two weight-gradient parts, the second starting mid-row */
 }
 
 /* The input gradient of a masked k x k convolution as one transposed product

@@ -206,6 +206,9 @@ static void test_atomic_dir(void **state)
     snprintf(target, sizeof target, "%s/fresh", dir);
     assert_int_equal(stat(target, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
+    assert_no_temp_files(dir);
+    test_rmtree(dir);
+    free(dir);
 }
 
 /* Issue 14 §2: outputs that are not regular files are never replaced. */

@@ -70,6 +70,10 @@ int cli_checkpoint_config(const char *path, pcnn_config *cfg);
  * it from its command table before running the command). */
 void cli_set_command_summary(const char *summary);
 
+/* The program's name as the user can type it again: argv0's base name when
+ * $PATH finds this very binary under it, else argv0 as typed (build/pcnn-cl). */
+const char *cli_program_name(const char *argv0);
+
 /* Prints "pcnn-cl: <message>" for the last library error. */
 void cli_report_error(void);
 

@@ -39,7 +39,7 @@ static char *npy_path_for(const char *png)
 /* grid.png and grid.npy appear together or not at all: both temp files are
  * written in full and fsynced before either is renamed (atomic_files_commit);
  * a stop signal while they are written removes both. */
-static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C)
+static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, int H, int W, int C, int scale)
 {
     char *npy = npy_path_for(out);
     if (!npy)
@@ -52,7 +52,7 @@ static pcnn_status write_outputs(const char *out, const uint8_t *images, int n, 
     if (!st && (st = atomic_file_open(&af[1], npy)))
         atomic_file_abort(&af[0]);
     if (!st) {
-        st = png_write_grid_to(&af[0], images, (size_t)n, H, W, C);
+        st = png_write_grid_to(&af[0], images, (size_t)n, H, W, C, scale);
         if (!st)
             st = npy_write_to(&af[1], &a);
         if (!st && *stop)
@@ -134,7 +134,7 @@ static pcnn_status bench(pcnn_model *m, const pcnn_sample_opts *o, int naive_ste
 int cmd_sample(const cli_context *ctx, int argc, char **argv)
 {
     const char *ckpt_arg = NULL, *out = NULL, *method = "fast", *preset = "small", *first_pixel = "model";
-    int n = 16, batch = 0, height = 0, width = 0, channels = 3, do_bench = 0, naive_steps = 3;
+    int n = 16, batch = 0, height = 0, width = 0, channels = 3, do_bench = 0, naive_steps = 3, scale = 0;
     long seed = 0;
     double temperature = 1.0;
     cli_flag flags[] = {
@@ -157,6 +157,8 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
          1 << 24, 0, 0},
         {"--height", FLAG_INT, &height, "image height (the checkpoint's)", 1, 65536, 0, 0},
         {"--width", FLAG_INT, &width, "image width (the checkpoint's)", 1, 65536, 0, 0},
+        {"--scale", FLAG_INT, &scale, "draw each pixel of the grid as NxN (0 = at least 64 pixels per image side)", 0,
+         64, 0, 0},
         {"--bench", FLAG_SWITCH, &do_bench, "time fast against naive instead of writing images", 0, 0, 0, 0},
         {"--preset", FLAG_STRING, &preset, "--bench without --checkpoint: randomly initialised preset (small)", 0, 0, 0,
          0},
@@ -243,7 +245,7 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
                    o.first_pixel == PCNN_FIRST_PIXEL_UNIFORM ? ", first pixel uniform" : "", clock_now_s() - t0,
                    pcnn_device_name(dev));
         if (!st)
-            st = write_outputs(out, images, n, H, W, cfg->channels);
+            st = write_outputs(out, images, n, H, W, cfg->channels, scale);
         if (!st) /* after the files: a failed write stays one line */
             note_blank(images, n, (size_t)H * W * cfg->channels, temperature);
     }

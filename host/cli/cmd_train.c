@@ -13,17 +13,42 @@
 #include "pcnn/config.h"
 #include "train/train.h"
 #include "train/train_dist.h"
+#include "train/train_summary.h"
 
 /* The values as the command line gave them (NULL/unseen: not given). */
 typedef struct {
     const char *data, *test_data, *split, *preset, *optimizer, *run_dir, *resume;
-    int hidden_dim, out_dim, layers, batch;
+    int hidden_dim, out_dim, layers, batch, scale, quiet, json;
     long steps, epochs, seed, eval_every, sample_every, ckpt_every;
     double lr, lr_decay, mpi_timeout;
 } cli_values;
 
-enum { F_DATA, F_TEST_DATA, F_SPLIT, F_PRESET, F_HIDDEN, F_OUT, F_LAYERS, F_BATCH, F_STEPS, F_EPOCHS, F_LR,
-       F_LR_DECAY, F_OPTIMIZER, F_SEED, F_EVAL, F_SAMPLE, F_CKPT, F_RUN_DIR, F_RESUME, F_MPI_TIMEOUT, N_FLAGS };
+enum {
+    F_DATA,
+    F_TEST_DATA,
+    F_SPLIT,
+    F_PRESET,
+    F_HIDDEN,
+    F_OUT,
+    F_LAYERS,
+    F_BATCH,
+    F_STEPS,
+    F_EPOCHS,
+    F_LR,
+    F_LR_DECAY,
+    F_OPTIMIZER,
+    F_SEED,
+    F_EVAL,
+    F_SAMPLE,
+    F_CKPT,
+    F_RUN_DIR,
+    F_RESUME,
+    F_MPI_TIMEOUT,
+    F_SCALE,
+    F_QUIET,
+    F_JSON,
+    N_FLAGS
+};
 
 static int copy_str(char *dst, size_t size, const char *src, const char *flag)
 {
@@ -240,6 +265,11 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
                            "under mpirun: seconds any collective may "
                            "wait for a dead or hung rank before the job stops (300; 0 = forever)",
                            0, 1e9, 0, 0},
+        [F_SCALE] = {"--scale", FLAG_INT, &v.scale,
+                     "sample grids draw each pixel as NxN (0 = at least 64 pixels per image side)", 0, 64, 0, 0},
+        [F_QUIET] = {"--quiet", FLAG_SWITCH, &v.quiet, "no progress: print only the final summary", 0, 0, 0, 0},
+        [F_JSON] = {"--json", FLAG_SWITCH, &v.json, "no progress: print the final summary as one JSON object", 0, 0, 0,
+                    0},
     };
     v.mpi_timeout = 300;
     int rc = cli_parse("train", "[--data SPEC] [--preset NAME] [--steps N | --epochs N] [--run-dir DIR] ... | "
@@ -262,6 +292,9 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         .resume = v.resume != NULL,
         .lr_given = v.resume != NULL && fl[F_LR].seen,
         .live_progress = isatty(STDOUT_FILENO),
+        .quiet = v.quiet || v.json,
+        .sample_scale = v.scale,
+        .program = cli_program_name(ctx->program),
     };
     dist *d;
     /* Launched by mpirun (Open MPI, or a PMI/PMIx process manager)? */
@@ -300,14 +333,10 @@ int cmd_train(const cli_context *ctx, int argc, char **argv)
         dist_finalize(d);
         return 0;
     }
-    if (dist_size(d) > 1)
+    if (dist_size(d) > 1 && !v.json)
         printf("mpi: %d ranks, %.4f s of communication per step\n", dist_size(d), r.comm_s_per_step);
-    if (!r.interrupted) {
-        printf("done: %ld steps; train %.4f bits/dim", r.steps_done, r.last_train_bpd);
-        if (r.last_test_bpd >= 0)
-            printf(", test %.4f bits/dim", r.last_test_bpd);
-        printf("; run directory %s (checkpoint.pcnn, log.csv, loss.svg)\n", o.run_dir);
-    }
+    train_summary_ctx sc = {.program = o.program, .run_dir = o.run_dir, .data = f.data, .test_data = f.test_data};
+    train_summary_print(stdout, &sc, &r, v.json);
     pcnn_device_close(dev);
     dist_finalize(d);
     return 0;

@@ -219,15 +219,31 @@ static void im2col_range(void *ctx, size_t p0, size_t p1)
     const conv_rows *j = ctx;
     int H = j->H, W = j->W, cin = j->cin, kh = j->kh, kw = j->kw;
     size_t row_len = (size_t)j->taps * cin;
+    /* The position (b, y, x) and each tap's place (ty, tx) in the kernel are
+     * stepped along: no division per position or tap. */
+    int b = (int)(p0 / ((size_t)H * W)), y = (int)(p0 / W % H), x = (int)(p0 % W);
     for (size_t p = p0; p < p1; p++) {
-        int b = (int)(p / ((size_t)H * W)), y = (int)(p / W % H), x = (int)(p % W);
         float *dst = j->out + p * row_len;
-        for (int t = 0; t < j->taps; t++, dst += cin) {
-            int sy = y + t / kw - kh / 2, sx = x + t % kw - kw / 2;
-            if (sy < 0 || sy >= H || sx < 0 || sx >= W)
-                memset(dst, 0, (size_t)cin * sizeof(float));
+        for (int t = 0, ty = 0, tx = 0; t < j->taps; t++, dst += cin) {
+            int sy = y + ty - kh / 2, sx = x + tx - kw / 2;
+            if (++tx == kw)
+                tx = 0, ty++;
+            if (sy < 0 || sy >= H || sx < 0 || sx >= W) {
+                for (int c = 0; c < cin; c++)
+                    dst[c] = 0.0f;
+                continue;
+            }
+            const float *src = j->in + (((size_t)b * H + sy) * W + sx) * cin;
+            if (cin <= 4) /* the input layer's few colours: a call per tap costs more than the copy */
+                for (int c = 0; c < cin; c++)
+                    dst[c] = src[c];
             else
-                memcpy(dst, j->in + (((size_t)b * H + sy) * W + sx) * cin, (size_t)cin * sizeof(float));
+                memcpy(dst, src, (size_t)cin * sizeof(float));
+        }
+        if (++x == W) {
+            x = 0;
+            if (++y == H)
+                y = 0, b++;
         }
     }
 }

@@ -215,19 +215,38 @@ typedef struct {
     const float *zeros; /* gather->cin zeros */
 } a_operand;
 
+/* Where taps [t0, t1) read relative to the position: oy[t - t0], ox[t - t0]. */
+static void tap_offsets(const gemm_gather *g, int t0, int t1, int *oy, int *ox)
+{
+    int sign = g->transposed ? -1 : 1;
+    for (int t = t0; t < t1; t++) {
+        int ct = gather_tap(g, t);
+        oy[t - t0] = sign * (ct / g->kw - g->kh / 2);
+        ox[t - t0] = sign * (ct % g->kw - g->kw / 2);
+    }
+}
+
+/* Where the row at position (b, y, x) reads each of n taps (offsets oy, ox):
+ * a row of the input, or the zeros. */
+static void rows_at(const a_operand *A, int b, int y, int x, const int *oy, const int *ox, int n, const float **rows)
+{
+    const gemm_gather *g = A->gather;
+    const float *image = A->a + (size_t)b * g->H * g->W * g->cin;
+    for (int i = 0; i < n; i++) {
+        int sy = y + oy[i], sx = x + ox[i];
+        rows[i] = sy < 0 || sy >= g->H || sx < 0 || sx >= g->W ? A->zeros : image + ((size_t)sy * g->W + sx) * g->cin;
+    }
+}
+
 /* Where row r's taps read: rows[t] = a row of the input, or the zeros, for
- * taps [t0, t1). The position is decoded once for all its taps. */
+ * taps [t0, t1) (at most TAP_CHUNK). The position is decoded once for all its taps. */
+enum { TAP_CHUNK = 64 };
 static void gathered_rows(const a_operand *A, int r, int t0, int t1, const float **rows)
 {
     const gemm_gather *g = A->gather;
-    int b = r / (g->H * g->W), y = r / g->W % g->H, x = r % g->W, sign = g->transposed ? -1 : 1;
-    const float *image = A->a + (size_t)b * g->H * g->W * g->cin;
-    for (int t = t0; t < t1; t++) {
-        int ct = gather_tap(g, t);
-        int sy = y + sign * (ct / g->kw - g->kh / 2), sx = x + sign * (ct % g->kw - g->kw / 2);
-        rows[t - t0] = sy < 0 || sy >= g->H || sx < 0 || sx >= g->W ? A->zeros
-                                                                   : image + ((size_t)sy * g->W + sx) * g->cin;
-    }
+    int oy[TAP_CHUNK], ox[TAP_CHUNK];
+    tap_offsets(g, t0, t1, oy, ox);
+    rows_at(A, r / (g->H * g->W), r / g->W % g->H, r % g->W, oy, ox, t1 - t0, rows);
 }
 
 /* acc += A[rows r.., k0:k1] panel[k0:k1, :] for the tile's rows (a short
@@ -239,16 +258,18 @@ static void tile_of_a(const a_operand *A, const float *const *tap_rows, int r0, 
 {
     const float *arow[MR];
     if (!A->gather) {
+        const float *first = A->a + (size_t)r * A->lda;
         for (int i = 0; i < MR; i++)
-            arow[i] = A->a + (size_t)(r + (i < mr ? i : mr - 1)) * A->lda;
+            arow[i] = first + (size_t)(mr == MR || i < mr ? i : mr - 1) * A->lda;
         tile_panels(arow, 1, panel, panel1, NR, k0, k1, acc, acc1);
         return;
     }
     int cin = A->gather->cin, taps = A->gather->taps;
+    const float *const *rows = tap_rows + (size_t)(r - r0) * taps;
     for (int t = k0 / cin; t * cin < k1; t++) {
         int kk0 = k0 > t * cin ? k0 - t * cin : 0, kk1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
         for (int i = 0; i < MR; i++)
-            arow[i] = tap_rows[(size_t)(r - r0 + (i < mr ? i : mr - 1)) * taps + t];
+            arow[i] = rows[(size_t)(mr == MR || i < mr ? i : mr - 1) * taps + t];
         tile_panels(arow, 1, panel + (size_t)t * cin * NR, panel1 ? panel1 + (size_t)t * cin * NR : NULL, NR, kk0,
                     kk1, acc, acc1);
     }
@@ -292,11 +313,31 @@ static void row_block(int r0, int r1, int kb, int kc, int n, int npanels, const 
     }
 }
 
-/* Where each row of [r0, r1) reads each tap: tap_rows[(r - r0) * taps + t]. */
+/* Where each row of [r0, r1) reads each tap: tap_rows[(r - r0) * taps + t].
+ * The tap offsets are found once, and the position steps along the rows (a
+ * few divisions per row cost as much as a small layer's products). */
 static void fill_tap_rows(const a_operand *A, int r0, int r1, const float **tap_rows)
 {
-    for (int r = r0; r < r1; r++)
-        gathered_rows(A, r, 0, A->gather->taps, tap_rows + (size_t)(r - r0) * A->gather->taps);
+    const gemm_gather *g = A->gather;
+    int taps = g->taps;
+    if (taps > TAP_CHUNK) {
+        for (int r = r0; r < r1; r++)
+            for (int t = 0; t < taps; t += TAP_CHUNK)
+                gathered_rows(A, r, t, t + TAP_CHUNK < taps ? t + TAP_CHUNK : taps,
+                              tap_rows + (size_t)(r - r0) * taps + t);
+        return;
+    }
+    int oy[TAP_CHUNK], ox[TAP_CHUNK];
+    tap_offsets(g, 0, taps, oy, ox);
+    int b = r0 / (g->H * g->W), y = r0 / g->W % g->H, x = r0 % g->W;
+    for (int r = r0; r < r1; r++) {
+        rows_at(A, b, y, x, oy, ox, taps, tap_rows + (size_t)(r - r0) * taps);
+        if (++x == g->W) {
+            x = 0;
+            if (++y == g->H)
+                y = 0, b++;
+        }
+    }
 }
 
 static pcnn_status check_gather(const gemm_gather *g, int m, int kmax)
@@ -445,14 +486,66 @@ static void a_row_range(const a_operand *A, int r, int k0, int k1, float *dst)
         return;
     }
     int cin = A->gather->cin, t0 = k0 / cin, t1 = (k1 + cin - 1) / cin;
-    const float *rows[64];
-    for (int tb = t0; tb < t1; tb += 64) {
-        int te = tb + 64 < t1 ? tb + 64 : t1;
+    const float *rows[TAP_CHUNK];
+    for (int tb = t0; tb < t1; tb += TAP_CHUNK) {
+        int te = tb + TAP_CHUNK < t1 ? tb + TAP_CHUNK : t1;
         gathered_rows(A, r, tb, te, rows);
         for (int t = tb; t < te; t++) {
             int c0 = k0 > t * cin ? k0 - t * cin : 0, c1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
             memcpy(dst + t * cin + c0 - k0, rows[t - tb] + c0, (size_t)(c1 - c0) * sizeof *dst);
         }
+    }
+}
+
+/* A[r, k0 .. k1) for r = r, r + 1, ... in turn: for a gathered A of at most
+ * TAP_CHUNK taps in the range, the taps' offsets are found once and the
+ * position steps along the rows (no division per row or tap). */
+typedef struct {
+    const a_operand *A;
+    int r, k0, k1, t0, t1, stepped, b, y, x;
+    int oy[TAP_CHUNK], ox[TAP_CHUNK];
+} row_cursor;
+
+static void cursor_start(row_cursor *c, const a_operand *A, int r, int k0, int k1)
+{
+    const gemm_gather *g = A->gather;
+    c->A = A;
+    c->r = r;
+    c->k0 = k0;
+    c->k1 = k1;
+    c->stepped = 0;
+    if (!g)
+        return;
+    c->t0 = k0 / g->cin;
+    c->t1 = (k1 + g->cin - 1) / g->cin;
+    if (c->t1 - c->t0 > TAP_CHUNK)
+        return;
+    c->stepped = 1;
+    tap_offsets(g, c->t0, c->t1, c->oy, c->ox);
+    c->b = r / (g->H * g->W);
+    c->y = r / g->W % g->H;
+    c->x = r % g->W;
+}
+
+static void cursor_row(row_cursor *c, float *dst)
+{
+    if (!c->stepped) {
+        a_row_range(c->A, c->r++, c->k0, c->k1, dst);
+        return;
+    }
+    const gemm_gather *g = c->A->gather;
+    int cin = g->cin, k0 = c->k0, k1 = c->k1;
+    const float *rows[TAP_CHUNK];
+    rows_at(c->A, c->b, c->y, c->x, c->oy, c->ox, c->t1 - c->t0, rows);
+    for (int t = c->t0; t < c->t1; t++) {
+        int c0 = k0 > t * cin ? k0 - t * cin : 0, c1 = k1 < (t + 1) * cin ? k1 - t * cin : cin;
+        memcpy(dst + t * cin + c0 - k0, rows[t - c->t0] + c0, (size_t)(c1 - c0) * sizeof *dst);
+    }
+    c->r++;
+    if (++c->x == g->W) {
+        c->x = 0;
+        if (++c->y == g->H)
+            c->y = 0, c->b++;
     }
 }
 
@@ -466,10 +559,12 @@ static void tn_task(void *ctx, int task, int thread)
     int groups = (k1 - k0 + MR - 1) / MR, panels = (j1 - j0 + NR - 1) / NR;
     float *ag = j->buffers + j->thread_floats * thread, *bp = ag + (size_t)TN_RC * TN_KB, *row = bp + (size_t)TN_RC * TN_NB;
     float *part_c = j->partial + (size_t)part * j->K * j->n;
+    row_cursor cursor;
+    cursor_start(&cursor, &j->A, r_begin, k0, k1);
     for (int r0 = r_begin; r0 < r_end || r0 == r_begin; r0 += TN_RC) {
         int rc = (r0 + TN_RC < r_end ? r0 + TN_RC : r_end) - r0, first = r0 == r_begin;
         for (int r = 0; r < rc; r++) {
-            a_row_range(&j->A, r0 + r, k0, k1, row);
+            cursor_row(&cursor, row);
             for (int i = k1 - k0; i < groups * MR; i++)
                 row[i] = 0.0f;
             for (int g = 0; g < groups; g++)

@@ -5,10 +5,34 @@
 #include "cpu/cpu_softmax.h"
 
 #include <math.h>
+#include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "cpu/cpu_simd.h"
 
 typedef double v8d __attribute__((vector_size(64)));
+
+/* lo += e[0..8), hi += e[8..16) in double. GCC's generic conversion of a half
+ * goes through four xmm pieces; AVX-512 converts eight floats at once. */
+static inline void add_doubles(v8d *lo, v8d *hi, v16 e)
+{
+#if defined(__AVX512F__)
+    __m512 v;
+    memcpy(&v, &e, sizeof v);
+    __m512d l = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    __m512d h = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    v8d lv, hv;
+    memcpy(&lv, &l, sizeof lv);
+    memcpy(&hv, &h, sizeof hv);
+    *lo += lv;
+    *hi += hv;
+#else
+    *lo += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
+    *hi += __builtin_convertvector(__builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
+#endif
+}
 
 /* Sixteen values from row[c..n), padded with -inf (which no max picks and
  * whose exp is 0). */
@@ -28,17 +52,19 @@ static inline v16 load16_padded(const float *row, int c, int n)
 static double sum_exp_shifted(float *row, int n, float shift, int keep)
 {
     v8d lo = {0}, hi = {0};
-    for (int c = 0; c < n; c += 16) {
+    int c = 0;
+    for (; c + 16 <= n; c += 16) {
+        v16 e = exp16(load16(row + c) - shift);
+        if (keep)
+            store16(row + c, e);
+        add_doubles(&lo, &hi, e);
+    }
+    if (c < n) {
         v16 e = exp16(load16_padded(row, c, n) - shift);
-        if (keep) {
-            if (c + 16 <= n)
-                store16(row + c, e);
-            else
-                for (int k = 0; c + k < n; k++)
-                    row[c + k] = e[k];
-        }
-        lo += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
-        hi += __builtin_convertvector(__builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
+        if (keep)
+            for (int k = 0; c + k < n; k++)
+                row[c + k] = e[k];
+        add_doubles(&lo, &hi, e);
     }
     v8d s = lo + hi;
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
@@ -47,14 +73,16 @@ static double sum_exp_shifted(float *row, int n, float shift, int keep)
 static float row_max(const float *row, int n)
 {
     v16 m = load16_padded(row, 0, n);
-    for (int c = 16; c < n; c += 16) {
+    int c = 16;
+    for (; c + 16 <= n; c += 16) {
+        v16 v = load16(row + c);
+        m = select16(v > m, v, m);
+    }
+    if (c < n) {
         v16 v = load16_padded(row, c, n);
         m = select16(v > m, v, m);
     }
-    float max = m[0];
-    for (int k = 1; k < 16; k++)
-        max = m[k] > max ? m[k] : max;
-    return max;
+    return max16(m);
 }
 
 void cpu_softmax_xent(float *z, const uint8_t *t, float *loss, size_t rows, int classes, int want_grad,

@@ -7,7 +7,10 @@
  * competing process). Here tasks are claimed dynamically, so a thread that
  * gets no CPU holds back at most the task it is on; the caller waits only for
  * tasks that were claimed, never for a thread that has not started; and a
- * waiting thread spins briefly, then sleeps in the kernel (futex).
+ * waiting thread spins briefly, then sleeps in the kernel (futex). When the
+ * caller waits for other threads longer than they save it (they are being
+ * descheduled), loops run on the caller alone for a while; while the process
+ * is being preempted, waiting threads sleep after a few microseconds.
  *
  * Determinism: a task must compute the same values whichever thread runs it
  * (thread is only for choosing per-thread scratch), so results never depend on

@@ -18,12 +18,19 @@ pcnn_status png_write(const char *path, const uint8_t *pixels, int width, int he
 uint8_t *image_grid(const uint8_t *images, size_t n, int h, int w, int c, int cols, uint8_t gap_value,
                     int *grid_h, int *grid_w);
 
-/* A grid PNG of n images, as square as possible. */
-pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c);
+/* The nearest-neighbour scale that makes an h x w image at least
+ * PNG_GRID_MIN_SIDE pixels on each side (1 for images that large already). */
+enum { PNG_GRID_MIN_SIDE = 64 };
+int png_grid_auto_scale(int h, int w);
+
+/* A grid PNG of n images, as square as possible, every pixel (the gaps too)
+ * drawn as a scale x scale block (nearest neighbour; 0: png_grid_auto_scale).
+ * The PNG is scale*(rows*(h+1)-1) high and scale*(cols*(w+1)-1) wide. */
+pcnn_status png_write_grid(const char *path, const uint8_t *images, size_t n, int h, int w, int c, int scale);
 
 /* The same into an open atomic file, not committed (for files that must
  * appear together: atomic_files_commit). */
 pcnn_status png_write_to(atomic_file *af, const uint8_t *pixels, int width, int height, int channels);
-pcnn_status png_write_grid_to(atomic_file *af, const uint8_t *images, size_t n, int h, int w, int c);
+pcnn_status png_write_grid_to(atomic_file *af, const uint8_t *images, size_t n, int h, int w, int c, int scale);
 
 #endif

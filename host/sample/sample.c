@@ -85,10 +85,10 @@ pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *ou
 
 pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path)
 {
-    return pcnn_sample_grid_stoppable(m, n, seed, NULL, path);
+    return pcnn_sample_grid_stoppable(m, n, seed, 0, NULL, path);
 }
 
-pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, volatile sig_atomic_t *stop,
+pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, int scale, volatile sig_atomic_t *stop,
                                        const char *path)
 {
     pcnn_sample_opts opts = pcnn_sample_defaults();
@@ -101,7 +101,7 @@ pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, vola
         return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for %d sample images", n);
     pcnn_status st = pcnn_sample(m, &opts, images);
     if (!st)
-        st = png_write_grid(path, images, (size_t)n, cfg->height, cfg->width, cfg->channels);
+        st = png_write_grid(path, images, (size_t)n, cfg->height, cfg->width, cfg->channels, scale);
     free(images);
     return st;
 }

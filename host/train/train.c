@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/base_clock.h"
+#include "base/base_sysinfo.h"
 #include "base/base_try.h"
 #include "io/io_cache.h"
 #include "io/io_file.h"
@@ -20,6 +21,7 @@
 #include "train/train_dist.h"
 #include "train/train_progress.h"
 #include "train/train_run_dir.h"
+#include "train/train_run_page.h"
 #include "train/train_sample_grid.h"
 #include "train/train_shuffle.h"
 
@@ -53,6 +55,11 @@ typedef struct {
     double comm_s;          /* seconds spent in MPI collectives this session */
     run_dir_hold hold;      /* the run directory's lock (the writer's) */
     int latest_is_bad;      /* resumed from prev: checkpoint.pcnn is not loadable */
+    /* For the ETA: this session's seconds in steps, and the last evaluation's
+     * and sample grid's durations (NaN until one ran). */
+    double train_s, eval_s, sample_s;
+    int eval_pending; /* an evaluation was cut short by the stop flag */
+    char title[300];  /* "runs/fm (preset small)" for the chart and the page */
 } job;
 
 /* With MPI, rank 0 alone writes files and prints; every rank computes. */
@@ -60,6 +67,17 @@ static int is_writer(const job *j) { return !j->o->dist || dist_rank(j->o->dist)
 static int ranks(const job *j) { return j->o->dist ? dist_size(j->o->dist) : 1; }
 
 static double run_seconds(const job *j) { return j->seconds0 + (clock_now_s() - j->t_start); }
+
+static const char *program(const job *j) { return j->o->program ? j->o->program : "pcnn-cl"; }
+
+/* Loads one dataset, saying so first (Fashion-MNIST's gzipped files take seconds). */
+static pcnn_status load_one(job *j, const char *spec, pcnn_split split, const char *what, pcnn_dataset *out)
+{
+    char line[1200];
+    snprintf(line, sizeof line, "loading %s images (%s)", what, spec);
+    progress_phase(&j->bar, line, 0, 0);
+    return pcnn_dataset_load(spec, split, out);
+}
 
 /* The training images' fingerprint, recorded at the start (train.txt and
  * every checkpoint's flags) and compared on resume: a data file that was
@@ -84,12 +102,12 @@ static pcnn_status load_data(job *j)
 {
     const train_flags *f = j->f;
     int seed = strcmp(f->split, "seed") == 0;
-    TRY(pcnn_dataset_load(f->data, seed ? PCNN_SPLIT_SEED_TRAIN : PCNN_SPLIT_TRAIN, &j->train));
+    TRY(load_one(j, f->data, seed ? PCNN_SPLIT_SEED_TRAIN : PCNN_SPLIT_TRAIN, "training", &j->train));
     if (f->test_data[0]) {
-        TRY(pcnn_dataset_load(f->test_data, PCNN_SPLIT_TEST, &j->test));
+        TRY(load_one(j, f->test_data, PCNN_SPLIT_TEST, "test", &j->test));
         j->have_test = 1;
     } else if (pcnn_dataset_has_test_split(f->data)) {
-        TRY(pcnn_dataset_load(f->data, seed ? PCNN_SPLIT_SEED_TEST : PCNN_SPLIT_TEST, &j->test));
+        TRY(load_one(j, f->data, seed ? PCNN_SPLIT_SEED_TEST : PCNN_SPLIT_TEST, "test", &j->test));
         j->have_test = 1;
     }
     if (j->have_test && (j->test.height != j->train.height || j->test.width != j->train.width ||
@@ -235,7 +253,9 @@ static pcnn_status setup(job *j, pcnn_device *dev)
         char text[4096];
         pcnn_config_format(pcnn_model_config(j->m), text, sizeof text);
         TRY(run_dir_write_text(j->o->run_dir, "config.txt", text));
-        train_flags_format(f, text, sizeof text);
+        int len = train_flags_format(f, text, sizeof text);
+        if (len >= 0 && (size_t)len < sizeof text) /* the device's full name beside the flags */
+            snprintf(text + len, sizeof text - (size_t)len, "device=%s\n", pcnn_device_name(dev));
         TRY(run_dir_write_text(j->o->run_dir, "train.txt", text));
         TRY(train_log_open(&j->log, j->o->run_dir, j->o->resume ? j->p.step : -1));
     }
@@ -274,20 +294,27 @@ static pcnn_status evaluate(job *j, double *bpd, int *stopped)
     *stopped = 0;
     if (j->o->dist) /* each rank its share of the test images; the sums are added below */
         dist_share(j->o->dist, n, &first, &end);
+    char what[96];
+    snprintf(what, sizeof what, "step %ld/%ld: evaluating test", j->p.step, j->total);
+    double t0 = clock_now_s();
     for (size_t i = first; i < end; i += (size_t)j->f->batch) {
         /* Ranks must stay in step, so only a lone process stops mid-evaluation. */
         if (ranks(j) == 1 && j->o->interrupted && *j->o->interrupted) {
             *stopped = 1;
             return PCNN_OK;
         }
+        /* Rank 0 shows its share as the whole: the ranks run in step. */
+        progress_phase(&j->bar, what, end > first ? (i - first) * n / (end - first) : 0, n);
         int b = (int)(end - i < (size_t)j->f->batch ? end - i : (size_t)j->f->batch);
         double part;
         TRY(pcnn_model_loss(j->m, j->test.pixels + i * per, b, j->test.height, j->test.width, 0, &part));
         sum += part;
     }
+    progress_phase(&j->bar, what, n, n);
     if (j->o->dist)
         TRY(dist_sum(j->o->dist, &sum, 1));
     *bpd = sum / ((double)n * per) / log(2.0);
+    j->eval_s = clock_now_s() - t0;
     return PCNN_OK;
 }
 
@@ -303,9 +330,9 @@ static pcnn_status numeric_stop(job *j, long step, const char *what)
                          step, what, lr);
     return pcnn_fail(PCNN_ERR_NUMERIC,
                      "step %ld: %s; stopped without saving: %s/checkpoint.pcnn (step %ld) is the "
-                     "last good checkpoint, untouched. Resume with a lower learning rate: pcnn-cl train --resume %s "
+                     "last good checkpoint, untouched. Resume with a lower learning rate: %s train --resume %s "
                      "--lr %g",
-                     step, what, j->o->run_dir, j->saved_step, j->o->run_dir, lr / 10);
+                     step, what, j->o->run_dir, j->saved_step, program(j), j->o->run_dir, lr / 10);
 }
 
 static pcnn_status save(job *j)
@@ -325,27 +352,112 @@ static pcnn_status save(job *j)
     return PCNN_OK;
 }
 
-static progress_info info_now(const job *j, double train_bpd)
+static size_t eval_count(const job *j)
+{
+    return j->o->eval_images && j->o->eval_images < j->test.n ? j->o->eval_images : j->test.n;
+}
+
+/* Steps in (from, to] that are multiples of `every` (0: none), plus `to`
+ * itself when it is not one (the end has its own evaluation and grid). */
+static long due_between(long from, long to, long every)
+{
+    if (every <= 0 || to <= from)
+        return 0;
+    return to / every - from / every + (to % every != 0);
+}
+
+/* The time left: the steps at this session's pace, plus the evaluations and
+ * sample grids still to come at the last one's duration (before the first
+ * evaluation: a forward pass costs about a third of a training step). */
+static double eta_seconds(const job *j)
 {
     long done = j->p.step - j->step0;
-    double elapsed = clock_now_s() - j->t_start;
+    if (done <= 0 || !(j->train_s > 0))
+        return NAN;
+    const train_flags *f = j->f;
+    double step_s = j->train_s / (double)done, eta = step_s * (double)(j->total - j->p.step);
+    if (j->have_test && f->eval_every > 0) {
+        double each = isfinite(j->eval_s) ? j->eval_s : step_s / f->batch * (double)eval_count(j) / 3;
+        eta += each * (double)due_between(j->p.step, j->total, f->eval_every);
+    }
+    if (f->sample_every > 0 && isfinite(j->sample_s))
+        eta += j->sample_s * (double)due_between(j->p.step, j->total, f->sample_every);
+    return eta;
+}
+
+static progress_info info_now(const job *j, double train_bpd)
+{
     return (progress_info){
-        .step = j->p.step, .total = j->total, .train_bpd = train_bpd, .test_bpd = j->p.test_bpd,
-        .test_step = j->p.test_step, .images_per_s = j->last_rate,
-        .eta_s = done > 0 ? elapsed / done * (double)(j->total - j->p.step) : NAN,
+        .step = j->p.step,
+        .total = j->total,
+        .train_bpd = train_bpd,
+        .test_bpd = j->p.test_bpd,
+        .test_step = j->p.test_step,
+        .images_per_s = j->last_rate,
+        .eta_s = eta_seconds(j),
     };
 }
 
-/* Everything due after step j->p.step: evaluation, log row, chart, samples, checkpoint. */
+static pcnn_status write_grid(job *j, long step)
+{
+    char what[96];
+    snprintf(what, sizeof what, "step %ld/%ld: drawing %d samples", step, j->total, SAMPLE_IMAGES);
+    progress_phase(&j->bar, what, 0, 0);
+    double t0 = clock_now_s();
+    char *path = NULL;
+    /* A stop signal cuts the grid short: no grid, and the loop saves and stops. */
+    pcnn_status st = write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)j->f->seed + (uint64_t)step,
+                                       j->o->sample_scale, j->o->interrupted, &path);
+    free(path);
+    if (st == PCNN_ERR_STOPPED)
+        return PCNN_OK;
+    TRY(st);
+    j->sample_s = clock_now_s() - t0;
+    return PCNN_OK;
+}
+
+/* loss.svg, then index.html (which inlines it). */
+static pcnn_status write_chart_and_page(job *j, const char *status)
+{
+    if (!is_writer(j))
+        return PCNN_OK;
+    char *chart = run_dir_path(j->o->run_dir, "loss.svg");
+    pcnn_status st = chart ? loss_chart_write_titled(chart, j->log.rows, j->log.n, j->title) : PCNN_ERR_MEMORY;
+    free(chart);
+    TRY(st);
+    char flags[4096], config[4096];
+    train_flags_format(j->f, flags, sizeof flags);
+    pcnn_config_format(pcnn_model_config(j->m), config, sizeof config);
+    run_page page = {.run_dir = j->o->run_dir,
+                     .program = program(j),
+                     .title = j->title,
+                     .status = status,
+                     .device = pcnn_device_name(pcnn_model_device(j->m)),
+                     .flags_text = flags,
+                     .config_text = config,
+                     .rows = j->log.rows,
+                     .n_rows = j->log.n,
+                     .step = j->p.step,
+                     .total = j->total,
+                     .seconds = run_seconds(j)};
+    return run_page_write(&page);
+}
+
+static int stop_flag(const job *j) { return j->o->interrupted && *j->o->interrupted; }
+
+/* Everything due after step j->p.step: evaluation, log row, samples, chart
+ * and page, checkpoint. */
 static pcnn_status after_step(job *j)
 {
     const train_flags *f = j->f;
     long step = j->p.step;
     int eval_due = j->have_test && f->eval_every > 0 && (step % f->eval_every == 0 || step == j->total);
+    int first_eval = eval_due && !isfinite(j->p.test_bpd);
     double test_bpd = NAN;
     if (eval_due) {
         int stopped;
         TRY(evaluate(j, &test_bpd, &stopped));
+        j->eval_pending = stopped;
         if (stopped)
             test_bpd = NAN;
         else if (!isfinite(test_bpd)) {
@@ -367,30 +479,60 @@ static pcnn_status after_step(job *j)
         j->interval_loss = j->interval_train_s = 0;
         j->interval_steps = 0;
     }
+    /* Grids: every --sample-every steps, the final model's, and a short run's
+     * first evaluation (it would have none until its end). Not while stopping. */
+    int grid_due = f->sample_every > 0 && is_writer(j) && !stop_flag(j) &&
+                   (step % f->sample_every == 0 || step == j->total ||
+                    (first_eval && isfinite(test_bpd) && step < f->sample_every));
+    if (grid_due)
+        TRY(write_grid(j, step));
     int ckpt_due = (f->ckpt_every > 0 && step % f->ckpt_every == 0) || step == j->total;
-    if ((isfinite(test_bpd) || ckpt_due) && is_writer(j)) {
-        char *chart = run_dir_path(j->o->run_dir, "loss.svg");
-        pcnn_status st = chart ? loss_chart_write(chart, j->log.rows, j->log.n) : PCNN_ERR_MEMORY;
-        free(chart);
-        TRY(st);
-    }
+    if (isfinite(test_bpd) || ckpt_due || grid_due)
+        TRY(write_chart_and_page(j, step == j->total ? "finished" : "running"));
     if (row_due && isfinite(train_bpd))
         j->shown_train_bpd = train_bpd;
     /* Every step: a live line redraws itself (throttled); plain output only at marks. */
     progress_info info = info_now(j, j->shown_train_bpd);
     progress_update(&j->bar, &info, row_due && (isfinite(test_bpd) || step % 100 == 0 || step == j->total));
-    if (f->sample_every > 0 && step % f->sample_every == 0 && is_writer(j)) {
-        char *path;
-        /* A stop signal cuts the grid short: no grid, and the loop saves and stops. */
-        pcnn_status st = write_sample_grid(j->m, j->o->run_dir, step, SAMPLE_IMAGES, (uint64_t)f->seed + (uint64_t)step,
-                                           j->o->interrupted, &path);
-        free(path);
-        if (st != PCNN_ERR_STOPPED)
-            TRY(st);
-    }
     if (ckpt_due)
         TRY(save(j));
     return PCNN_OK;
+}
+
+/* A resume of a run whose evaluation at its checkpoint's step was cut short
+ * by a stop redoes it first, and puts its figure in that step's log row. */
+static pcnn_status redo_cut_evaluation(job *j)
+{
+    const train_flags *f = j->f;
+    long step = j->p.step;
+    if (!j->o->resume || !j->have_test || f->eval_every <= 0 || step <= 0 || step % f->eval_every != 0 ||
+        j->p.test_step == step)
+        return PCNN_OK;
+    progress_say(&j->bar, "step %ld: redoing the evaluation that the stop cut short", step);
+    double bpd;
+    int stopped;
+    TRY(evaluate(j, &bpd, &stopped));
+    if (stopped || !isfinite(bpd)) /* stopped again (the loop ends at once), or the step's own check comes later */
+        return PCNN_OK;
+    j->p.test_bpd = bpd;
+    j->p.test_step = step;
+    if (is_writer(j))
+        TRY(train_log_set_test(&j->log, step, bpd, run_seconds(j)));
+    return write_chart_and_page(j, "running");
+}
+
+/* "native CPU (model, N cores)" for device 0, whose full name carries the
+ * OpenBLAS build string (that stays in `devices` and train.txt); others as named. */
+static void short_device_name(pcnn_device *dev, char *buf, size_t size)
+{
+    const char *name = pcnn_device_name(dev);
+    if (strncmp(name, "CPU (OpenBLAS", 13) != 0) {
+        snprintf(buf, size, "%s", name);
+        return;
+    }
+    sysinfo si;
+    sysinfo_get(&si);
+    snprintf(buf, size, "native CPU (%s, %d cores)", si.cpu_model, si.cores);
 }
 
 static pcnn_status one_step(job *j)
@@ -420,6 +562,7 @@ static pcnn_status one_step(job *j)
     j->interval_loss += loss;
     j->interval_steps++;
     j->interval_train_s += clock_now_s() - t0;
+    j->train_s += clock_now_s() - t0;
     if (j->o->hook)
         j->o->hook(j->o->hook_ctx, j->p.step, loss);
     return PCNN_OK;
@@ -432,16 +575,23 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
     j->step0 = j->p.step;
     j->t_start = clock_now_s();
     const pcnn_config *c = pcnn_model_config(j->m);
-    progress_say(&j->bar, "%s %s: %zu training images %dx%dx%d (%s), %s test images; model hidden_dim=%d "
-                 "out_dim=%d layers=%d, %zu parameters; %s, batch %d; steps %ld..%ld on %s",
-                 j->o->resume ? "resuming" : "training", j->o->run_dir, j->train.n, c->height, c->width, c->channels,
-                 j->f->data, j->have_test ? "with" : "no", c->hidden_dim, c->out_dim, c->n_layers,
-                 pcnn_model_param_count(j->m), j->f->optimizer, j->f->batch, j->p.step + 1, j->total,
-                 pcnn_device_name(dev));
+    const char *base = strrchr(j->o->run_dir, '/');
+    snprintf(j->title, sizeof j->title, "%s (preset %s)", base && base[1] ? base + 1 : j->o->run_dir, j->f->preset);
+    char device[256], n_train[32], n_test[32], params[32];
+    short_device_name(dev, device, sizeof device);
+    progress_format_count(n_train, sizeof n_train, j->train.n);
+    progress_format_count(n_test, sizeof n_test, j->have_test ? eval_count(j) : 0);
+    progress_format_count(params, sizeof params, pcnn_model_param_count(j->m));
+    progress_say(&j->bar,
+                 "%s %s: %s images %dx%dx%d (%s), %s test; preset %s, %s parameters; batch %d, steps "
+                 "%ld..%ld; %s",
+                 j->o->resume ? "resuming" : "training", j->o->run_dir, n_train, c->height, c->width, c->channels,
+                 j->f->data, n_test, j->f->preset, params, j->f->batch, j->p.step + 1, j->total, device);
     if (!j->have_test)
         progress_say(&j->bar, "note: %s has no test split: give --test-data SPEC to see test bits/dim", j->f->data);
     if (j->saved_step < 0) /* a checkpoint from the start: there is always one to resume or fall back to */
         TRY(save(j));
+    TRY(redo_cut_evaluation(j));
     while (j->p.step < j->total) {
         double stop = j->o->interrupted && *j->o->interrupted;
         if (j->o->dist) /* every rank stops at the same step, or the collectives would hang */
@@ -457,7 +607,14 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
         r->interrupted = 1;
     if (r->interrupted && j->saved_step != j->p.step)
         TRY(save(j));
+    if (r->interrupted)
+        TRY(write_chart_and_page(j, "interrupted"));
     progress_end(&j->bar);
+    r->total_steps = j->total;
+    r->test_step = j->p.test_step;
+    r->session_s = clock_now_s() - j->t_start;
+    r->run_s = run_seconds(j);
+    r->eval_pending = r->interrupted && j->eval_pending;
     r->steps_done = j->p.step;
     r->comm_s_per_step = j->p.step > j->step0 ? j->comm_s / (double)(j->p.step - j->step0) : 0;
     r->last_test_bpd = isfinite(j->p.test_bpd) ? j->p.test_bpd : -1;
@@ -475,8 +632,10 @@ static pcnn_status say_checkpoint_intact(const job *j, pcnn_status st)
 {
     char why[700];
     snprintf(why, sizeof why, "%s", pcnn_last_error());
-    return pcnn_fail(st, "%s; the last checkpoint (step %ld) is intact: once that is fixed, continue with "
-                     "pcnn-cl train --resume %s", why, j->saved_step, j->o->run_dir);
+    return pcnn_fail(st,
+                     "%s; the last checkpoint (step %ld) is intact: once that is fixed, continue with "
+                     "%s train --resume %s",
+                     why, j->saved_step, program(j), j->o->run_dir);
 }
 
 pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_opts *opts, train_result *result)
@@ -490,7 +649,7 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
     j.o = opts;
     j.bar.live = opts->live_progress;
     j.bar.quiet = opts->quiet || (opts->dist && dist_rank(opts->dist) != 0);
-    j.last_rate = j.shown_train_bpd = NAN;
+    j.last_rate = j.shown_train_bpd = j.eval_s = j.sample_s = NAN;
     j.t_start = clock_now_s();
     j.saved_step = -1;
     pcnn_status st = run(&j, dev, result);
@@ -498,9 +657,6 @@ pcnn_status train_run(pcnn_device *dev, const train_flags *flags, const train_op
         st = say_checkpoint_intact(&j, st);
     /* A fresh start that failed before its first checkpoint leaves nothing behind. */
     run_dir_release(&j.hold, st && !opts->resume && j.saved_step < 0);
-    if (!st && result->interrupted)
-        progress_say(&j.bar, "interrupted at step %ld (checkpoint saved): resume with pcnn-cl train --resume %s",
-                     j.p.step, opts->run_dir);
     progress_end(&j.bar);
     train_log_close(&j.log);
     free(j.order);

@@ -29,7 +29,8 @@ char *run_dir_path(const char *dir, const char *name)
 
 /* The files a start writes beside the checkpoints (undone by a failed start,
  * unless they were there before it). */
-static const char *const run_files[] = {"config.txt", "train.txt", "log.csv", "loss.svg", "checkpoint.next.pcnn"};
+static const char *const run_files[] = {"config.txt", "train.txt",  "log.csv",
+                                        "loss.svg",   "index.html", "checkpoint.next.pcnn"};
 enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0], MAX_MADE = 64 };
 
 /* mkdir -p, noting each directory this call created (outermost first). */
@@ -318,19 +319,14 @@ static pcnn_status read_rows(train_log *log, long keep_upto)
     return st;
 }
 
-pcnn_status train_log_open(train_log *log, const char *dir, long keep_upto)
+/* Writes the header and the kept rows atomically, then opens the file for appending. */
+static pcnn_status rewrite_log(train_log *log)
 {
-    memset(log, 0, sizeof *log);
-    log->path = run_dir_path(dir, "log.csv");
-    if (!log->path)
-        return PCNN_ERR_MEMORY;
-    pcnn_status st = PCNN_OK;
-    if (keep_upto >= 0 && file_exists(log->path))
-        st = read_rows(log, keep_upto);
-    /* Rewrite atomically (header + kept rows), then append to it. */
+    if (log->f)
+        fclose(log->f);
+    log->f = NULL;
     atomic_file af;
-    if (!st)
-        st = atomic_file_open(&af, log->path);
+    pcnn_status st = atomic_file_open(&af, log->path);
     if (!st) {
         st = atomic_file_write(&af, LOG_CSV_HEADER "\n", strlen(LOG_CSV_HEADER) + 1);
         for (size_t i = 0; !st && i < log->n; i++) {
@@ -345,9 +341,34 @@ pcnn_status train_log_open(train_log *log, const char *dir, long keep_upto)
         if (!log->f)
             st = pcnn_fail(PCNN_ERR_IO, "%s: cannot open for appending: %s", log->path, strerror(errno));
     }
+    return st;
+}
+
+pcnn_status train_log_open(train_log *log, const char *dir, long keep_upto)
+{
+    memset(log, 0, sizeof *log);
+    log->path = run_dir_path(dir, "log.csv");
+    if (!log->path)
+        return PCNN_ERR_MEMORY;
+    pcnn_status st = PCNN_OK;
+    if (keep_upto >= 0 && file_exists(log->path))
+        st = read_rows(log, keep_upto);
+    if (!st)
+        st = rewrite_log(log);
     if (st)
         train_log_close(log);
     return st;
+}
+
+pcnn_status train_log_set_test(train_log *log, long step, double test_bpd, double seconds)
+{
+    if (log->n && log->rows[log->n - 1].step == step) {
+        log->rows[log->n - 1].test_bpd = test_bpd;
+        return rewrite_log(log);
+    }
+    log_row r = {
+        .step = step, .seconds = seconds, .train_bpd = NAN, .test_bpd = test_bpd, .lr = NAN, .images_per_s = NAN};
+    return train_log_append(log, &r);
 }
 
 pcnn_status train_log_append(train_log *log, const log_row *row)

@@ -68,9 +68,15 @@ typedef struct {
 pcnn_status train_log_open(train_log *log, const char *dir, long keep_upto);
 /* Appends and flushes one row. */
 pcnn_status train_log_append(train_log *log, const log_row *row);
+/* Puts an evaluation's figure into the row of `step` when the log ends with
+ * that step (rewriting the file atomically), else appends a row of its own. */
+pcnn_status train_log_set_test(train_log *log, long step, double test_bpd, double seconds);
 void train_log_close(train_log *log);
 
-/* Writes the training and test curves of the rows as an SVG chart, atomically. */
+/* Writes the training and test curves of the rows as an SVG chart,
+ * atomically (host/train/train_loss_chart.c); title (NULL: none) names the
+ * run, e.g. "runs/fm (preset small)". */
 pcnn_status loss_chart_write(const char *path, const log_row *rows, size_t n);
+pcnn_status loss_chart_write_titled(const char *path, const log_row *rows, size_t n, const char *title);
 
 #endif

@@ -8,7 +8,7 @@
 #include "pcnn/sample.h"
 #include "train/train_run_dir.h"
 
-pcnn_status write_sample_grid(pcnn_model *m, const char *run_dir, long step, int n, uint64_t seed,
+pcnn_status write_sample_grid(pcnn_model *m, const char *run_dir, long step, int n, uint64_t seed, int scale,
                               volatile sig_atomic_t *stop, char **path_out)
 {
     if (path_out)
@@ -18,7 +18,7 @@ pcnn_status write_sample_grid(pcnn_model *m, const char *run_dir, long step, int
     char *path = run_dir_path(run_dir, name);
     if (!path)
         return PCNN_ERR_MEMORY;
-    pcnn_status st = pcnn_sample_grid_stoppable(m, n, seed, stop, path);
+    pcnn_status st = pcnn_sample_grid_stoppable(m, n, seed, scale, stop, path);
     if (!st && path_out)
         *path_out = path;
     else

@@ -61,10 +61,12 @@ int pcnn_sample_auto_batch(const pcnn_model *m, int n, int H, int W);
 pcnn_status pcnn_sample(pcnn_model *m, const pcnn_sample_opts *opts, uint8_t *out_images);
 
 /* For training's periodic grids: n images at the model's size with the fast
- * sampler and temperature 1, written as a PNG grid to `path`. */
+ * sampler and temperature 1, written as a PNG grid to `path`, each pixel a
+ * 3x3 block or larger: at least 64 pixels per image side. */
 pcnn_status pcnn_sample_grid(pcnn_model *m, int n, uint64_t seed, const char *path);
-/* The same, stopping (PCNN_ERR_STOPPED, nothing written) once *stop is set. */
-pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, volatile sig_atomic_t *stop,
+/* The same, each pixel a scale x scale block (0: as above), stopping
+ * (PCNN_ERR_STOPPED, nothing written) once *stop is set (may be NULL). */
+pcnn_status pcnn_sample_grid_stoppable(pcnn_model *m, int n, uint64_t seed, int scale, volatile sig_atomic_t *stop,
                                        const char *path);
 
 #endif
