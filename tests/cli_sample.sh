@@ -3,10 +3,11 @@
 # and naive methods (and another batch size) write the same .npy beside the
 # PNG grid, of shape [N,H,W,C]; --height/--width override the checkpoint's
 # size; --first-pixel uniform draws the same images with either method and
-# differs from the model's rule only in each image's first sub-pixel; a grid
-# that comes out mostly blank below temperature 1 gets a one-line note (and
-# none at temperature 1); --out must end in .png; bad flags exit 2 with one
-# line.
+# differs from the model's rule only in each image's first sub-pixel; device 1
+# draws the same images as device 0 (fast and naive, with either first-pixel
+# rule); a grid that comes out mostly blank below temperature 1 gets a
+# one-line note (and none at temperature 1); --out must end in .png; bad flags
+# exit 2 with one line.
 set -euo pipefail
 bin=$1 golden=$2
 tmp=$(mktemp -d)
@@ -21,6 +22,16 @@ for f in fast naive batch; do
 done
 cmp "$tmp/fast.npy" "$tmp/naive.npy" || { echo "fast and naive images differ"; exit 1; }
 cmp "$tmp/fast.npy" "$tmp/batch.npy" || { echo "--batch changed the images"; exit 1; }
+# Device 1 (the first OpenCL device: one sample_step launch per sub-pixel for
+# fast, a forward per sub-pixel for naive) draws the images device 0 drew.
+if "$bin" devices 2>/dev/null | grep -q '^1 '; then
+  for m in fast naive; do
+    "$bin" --device 1 sample --checkpoint "$tmp/m.pcnn" --n 3 --out "$tmp/d1-$m.png" --seed 5 --method $m >/dev/null
+    cmp "$tmp/fast.npy" "$tmp/d1-$m.npy" || { echo "device 1 $m images differ from device 0's"; exit 1; }
+  done
+else
+  echo "no device 1: the OpenCL half of the equality skipped"
+fi
 # The golden model is 8x8x3: the header must say (3, 8, 8, 3), the data 3*8*8*3 bytes.
 head -c 128 "$tmp/fast.npy" | grep -q "'shape': (3, 8, 8, 3)" || { echo "wrong .npy shape"; exit 1; }
 size=$(stat -c %s "$tmp/fast.npy")
@@ -56,6 +67,11 @@ s=(--device 0 sample --checkpoint "$tmp/p.pcnn" --n 6 --seed 2)
 "$bin" "${s[@]}" --out "$tmp/pu.png" --temperature 0.1 --first-pixel uniform >/dev/null 2>/dev/null
 "$bin" "${s[@]}" --out "$tmp/pn.png" --temperature 0.1 --first-pixel uniform --method naive >/dev/null 2>/dev/null
 cmp "$tmp/pu.npy" "$tmp/pn.npy" || { echo "--first-pixel uniform: fast and naive differ"; exit 1; }
+if "$bin" devices 2>/dev/null | grep -q '^1 '; then # device 1's one-launch step, its first draw uniform
+  "$bin" --device 1 sample --checkpoint "$tmp/p.pcnn" --n 6 --seed 2 --out "$tmp/pd1.png" --temperature 0.1 \
+    --first-pixel uniform >/dev/null 2>/dev/null
+  cmp "$tmp/pu.npy" "$tmp/pd1.npy" || { echo "--first-pixel uniform: device 1 differs from device 0"; exit 1; }
+fi
 python3 - "$tmp/pm.npy" "$tmp/pu.npy" <<'PY'
 import sys
 m, u = (open(p, "rb").read()[128:] for p in sys.argv[1:])

@@ -233,6 +233,117 @@ static void test_broken_kernel_reports_build_log(void **state)
     free(cache);
 }
 
+/* Strips comments: what a kernel's code says, not its prose. */
+static char *strip_comments(const char *src, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n;) {
+        if (src[i] == '/' && i + 1 < n && src[i + 1] == '*') {
+            for (i += 2; i + 1 < n && !(src[i] == '*' && src[i + 1] == '/'); i++)
+                if (src[i] == '\n')
+                    *o++ = '\n'; /* keep line numbers */
+            i += 2;
+        } else if (src[i] == '/' && i + 1 < n && src[i + 1] == '/') {
+            while (i < n && src[i] != '\n')
+                i++;
+        } else {
+            *o++ = src[i++];
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* What a GPU driver refuses and a CPU one may let through: every kernel is
+ * OpenCL C 1.2 (NVIDIA's drivers offer no more) and uses double only inside
+ * `#if SAMPLE_FP64` (set where the device has cl_khr_fp64): no double type,
+ * no unsuffixed floating literal (double where fp64 exists), no fp64 pragma
+ * outside it, and none of OpenCL C 2.0's generic address space, work-group
+ * or sub-group functions, atomics, pipes or device-side enqueue. */
+static void test_kernels_are_opencl_c_1_2_without_fp64(void **state)
+{
+    (void)state;
+    static const char *const opencl_2[] = {"__generic",    "generic",     "pipe",         "enqueue_kernel",
+                                           "ndrange_t",    "queue_t",     "clk_event_t",  "memory_scope",
+                                           "memory_order", "to_global",   "to_local",     "to_private",
+                                           "atomic_int",   "atomic_load", "atomic_store", "atomic_work_item_fence"};
+    int problems = 0;
+    for (int f = 0; f < cl_source_count; f++) {
+        char *text = strip_comments((const char *)cl_sources[f].text, cl_sources[f].len);
+        /* Preprocessor blocks: 1 inside #if SAMPLE_FP64, 0 in its #else, else
+         * what the enclosing block is. */
+        int stack[32], depth = 0, fp64 = 0, line = 1;
+        for (char *l = text; *l; line++) {
+            char *end = strchr(l, '\n');
+            if (end)
+                *end = 0;
+            char *t = l + strspn(l, " \t");
+            if (*t == '#') {
+                if (strncmp(t, "#if", 3) == 0) {
+                    assert_true(depth < 32);
+                    stack[depth++] = fp64;
+                    if (strstr(t, "SAMPLE_FP64"))
+                        fp64 = 1;
+                } else if (strncmp(t, "#else", 5) == 0 || strncmp(t, "#elif", 5) == 0) {
+                    if (fp64 && !(depth > 0 && stack[depth - 1]))
+                        fp64 = 0;
+                } else if (strncmp(t, "#endif", 6) == 0) {
+                    assert_true(depth > 0);
+                    fp64 = stack[--depth];
+                }
+            }
+            for (char *p = l; *p && !fp64; p++) {
+                if (p > l && ident_char(p[-1]))
+                    continue;
+                const char *why = NULL;
+                if (strncmp(p, "double", 6) == 0 && !ident_char(p[6]))
+                    why = "the type double";
+                else if (strstr(p, "cl_khr_fp64") == p)
+                    why = "cl_khr_fp64";
+                else if (strncmp(p, "work_group_", 11) == 0 || strncmp(p, "sub_group_", 10) == 0)
+                    why = "an OpenCL C 2.0 work-group or sub-group function";
+                for (size_t k = 0; !why && k < sizeof opencl_2 / sizeof opencl_2[0]; k++) {
+                    size_t len = strlen(opencl_2[k]);
+                    if (strncmp(p, opencl_2[k], len) == 0 && !ident_char(p[len]))
+                        why = "OpenCL C 2.0";
+                }
+                if (!why && ((*p >= '0' && *p <= '9') || (*p == '.' && p[1] >= '0' && p[1] <= '9'))) {
+                    char *q = p;
+                    int real = 0;
+                    if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+                        for (q += 2; ident_char(*q); q++) {
+                        }
+                    else
+                        for (; (*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' ||
+                               ((*q == '+' || *q == '-') && (q[-1] == 'e' || q[-1] == 'E'));
+                             q++)
+                            real |= *q == '.' || *q == 'e' || *q == 'E';
+                    if (real && *q != 'f' && *q != 'F')
+                        why = "a floating literal without f (a double where the device has fp64)";
+                    p = q - 1;
+                }
+                if (why) {
+                    print_error("cl/%s:%d: %s outside #if SAMPLE_FP64: %s\n", cl_sources[f].name, line, why, l);
+                    problems++;
+                    break;
+                }
+            }
+            if (!end)
+                break;
+            l = end + 1;
+        }
+        assert_int_equal(depth, 0);
+        free(text);
+    }
+    print_message("  %d kernel sources checked: OpenCL C 1.2, double only under SAMPLE_FP64\n", cl_source_count);
+    assert_int_equal(problems, 0);
+}
+
 /* test_cl_program: the embedded sources (no device needed);
  * test_cl_program_device (`test_cl_program device`): the compile cache and
  * build logs on the first OpenCL device, skipped (77) without one. */
@@ -254,6 +365,7 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embedded_sources_equal_files),
+        cmocka_unit_test(test_kernels_are_opencl_c_1_2_without_fp64),
     };
     return cmocka_run_group_tests_name("OpenCL kernel sources embedded", tests, NULL, NULL);
 }

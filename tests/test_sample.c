@@ -30,9 +30,18 @@ static pcnn_device *open_device(int index)
     return dev;
 }
 
+/* Channels per colour group: 4 (the small models), or 11 and 10, which an
+ * OpenCL CPU device's sample_step computes 8 columns at a time plus a tail. */
+static int hidden_per_group = 4, out_per_group = 4;
+
 static pcnn_model *random_model(pcnn_device *dev, int colours, int H, int W, uint64_t seed)
 {
-    pcnn_config cfg = {.hidden_dim = 4, .out_dim = 4, .n_layers = 2, .channels = colours, .height = H, .width = W};
+    pcnn_config cfg = {.hidden_dim = hidden_per_group,
+                       .out_dim = out_per_group,
+                       .n_layers = 2,
+                       .channels = colours,
+                       .height = H,
+                       .width = W};
     pcnn_model *m;
     assert_int_equal(pcnn_model_create(dev, &cfg, &m), PCNN_OK);
     assert_int_equal(pcnn_model_init(m, seed), PCNN_OK);
@@ -295,6 +304,130 @@ static void test_same_images_on_every_device(void **state)
     pcnn_device_close(cpu);
 }
 
+/* An OpenCL device with the option sample_composed runs the fast sampler's
+ * step as the chain of ops device 0 runs; without it, as one sample_step. */
+static pcnn_device *open_device_composed(int index, int composed, int profile, pcnn_log log)
+{
+    pcnn_device_opts o = test_device_opts();
+    o.sample_composed = composed;
+    o.profile = profile;
+    o.log = log;
+    pcnn_device *dev;
+    if (pcnn_device_open_index(index, &o, &dev))
+        fail_msg("device %d: %s", index, pcnn_last_error());
+    return dev;
+}
+
+/* The same images from device 0, from the one-launch step and from the
+ * composed step, for the wide models (sample_step's vector columns and their
+ * tail) and the small ones; and teacher forcing through the one-launch step
+ * reproduces the full forward's logits for the wide model. Seed 77 again
+ * (see above: a ~1e-7 logit difference could flip a draw at some seed). */
+static void test_one_launch_step_draws_the_same_images(void **state)
+{
+    int d = device_of(state);
+    if (d == 0) {
+        print_message("  device 0 has no one-launch step: run with another device (test_sample_cl)\n");
+        skip();
+    }
+    pcnn_device *cpu = open_device(0);
+    for (int wide = 0; wide < 2; wide++) {
+        hidden_per_group = wide ? 11 : 4;
+        out_per_group = wide ? 10 : 4;
+        pcnn_model *ref = random_model(cpu, 3, 6, 5, 41);
+        size_t np = pcnn_model_param_count(ref);
+        float *params = malloc(np * sizeof(float));
+        assert_int_equal(pcnn_model_get_params(ref, params), PCNN_OK);
+        pcnn_sample_opts o = pcnn_sample_defaults();
+        o.n = 5; /* work-groups of several images and a last, partial one */
+        o.seed = 77;
+        size_t bytes = (size_t)o.n * 6 * 5 * 3;
+        uint8_t *want = malloc(bytes), *got = malloc(bytes);
+        assert_int_equal(pcnn_sample(ref, &o, want), PCNN_OK);
+        assert_true(distinct_values(want, bytes) > bytes / 4);
+        for (int composed = 0; composed < 2; composed++) {
+            pcnn_device *dev = open_device_composed(d, composed, 0, (pcnn_log){0});
+            pcnn_model *m = random_model(dev, 3, 6, 5, 41);
+            assert_int_equal(pcnn_model_set_params(m, params), PCNN_OK);
+            assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);
+            size_t differ = 0;
+            for (size_t i = 0; i < bytes; i++)
+                differ += want[i] != got[i];
+            print_message("  device %d %s, %d+%d channels a group: %zu of %zu sub-pixels differ from device 0\n", d,
+                          composed ? "composed step" : "one-launch step", hidden_per_group, out_per_group, differ,
+                          bytes);
+            assert_int_equal(differ, 0);
+            if (wide && !composed) { /* teacher forcing through sample_step */
+                int n = 2, H = 6, W = 5;
+                size_t pixels = (size_t)n * H * W * 3, nl = pixels * 256;
+                uint8_t *img = malloc(pixels);
+                float *lw = malloc(nl * sizeof(float)), *lg = malloc(nl * sizeof(float));
+                test_random_bytes(img, pixels, 99);
+                double loss;
+                assert_int_equal(pcnn_model_loss(m, img, n, H, W, 0, &loss), PCNN_OK);
+                assert_int_equal(pcnn_model_get_logits(m, lw), PCNN_OK);
+                fast_sampler *s;
+                assert_int_equal(fast_sampler_create(m, n, H, W, &s), PCNN_OK);
+                assert_int_equal(fast_sampler_teacher(s, img, lg), PCNN_OK);
+                assert_close("one-launch step, 11+10 channels a group, logits", lg, lw, nl, 1e-4);
+                fast_sampler_free(s);
+                free(img);
+                free(lw);
+                free(lg);
+            }
+            pcnn_model_free(m);
+            pcnn_device_close(dev);
+        }
+        free(want);
+        free(got);
+        free(params);
+        pcnn_model_free(ref);
+    }
+    hidden_per_group = out_per_group = 4;
+    pcnn_device_close(cpu);
+}
+
+/* The OpenCL profile table's "in N commands" line, caught from the log. */
+static void catch_commands(void *ctx, const char *line)
+{
+    const char *at = strstr(line, " s in ");
+    if (strncmp(line, "OpenCL profile", 14) == 0 && at)
+        *(long *)ctx = strtol(at + 6, NULL, 10);
+}
+
+/* Issue 17's goal: the fast sampler costs at most 4 OpenCL commands per
+ * sub-pixel (one sample_step), counted by the backend's profile counters over
+ * a whole run; the composed step, counted the same way, costs far more. */
+static void test_at_most_four_commands_per_subpixel(void **state)
+{
+    int d = device_of(state);
+    if (d == 0) {
+        print_message("  device 0 runs no OpenCL commands: run with another device (test_sample_cl)\n");
+        skip();
+    }
+    enum { H = 4, W = 4, C = 3, N = 16 };
+    long per_subpixel[2];
+    for (int composed = 0; composed < 2; composed++) {
+        long commands = -1;
+        pcnn_device *dev = open_device_composed(d, composed, 1, (pcnn_log){catch_commands, &commands});
+        pcnn_model *m = random_model(dev, C, H, W, 8);
+        pcnn_sample_opts o = pcnn_sample_defaults();
+        o.n = N;
+        uint8_t img[N * H * W * C];
+        assert_int_equal(pcnn_sample(m, &o, img), PCNN_OK);
+        pcnn_model_free(m);
+        pcnn_device_close(dev); /* prints the table: counts every command since the device opened */
+        assert_true(commands > 0);
+        per_subpixel[composed] = commands / (H * W * C);
+        print_message("  device %d %s: %ld OpenCL commands for %d sub-pixels of %d images (with the model's "
+                      "set-up): %ld per sub-pixel\n",
+                      d, composed ? "composed step" : "one-launch step", commands, H * W * C, N,
+                      per_subpixel[composed]);
+    }
+    assert_true(per_subpixel[0] <= 4);
+    assert_true(per_subpixel[1] > 4 * per_subpixel[0]);
+}
+
 /* --first-pixel uniform (the seed's rule): a model whose every logit row
  * says "7" (final_conv's kernel zero, its bias peaked at 7) draws 7
  * everywhere with the default rule; with the uniform rule the very first
@@ -407,11 +540,15 @@ int main(int argc, char **argv)
     static int device;
     device = argc > 1 ? atoi(argv[1]) : 0;
     pcnn_device *dev;
-    if (test_device_open(device, &dev)) {
-        /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE). Device 0
-         * always exists: failing to open it is a failure. */
-        fprintf(stderr, "test_sample: device %d: %s%s\n", device, pcnn_last_error(), device ? ": skipped" : "");
-        return device ? 77 : 1;
+    const char *why = NULL;
+    if (device >= pcnn_device_count(&why)) {
+        /* 77: ctest reports the test as skipped (SKIP_RETURN_CODE). */
+        printf("test_sample: no device %d (%s): skipped\n", device, why ? why : "none found");
+        return 77;
+    }
+    if (test_device_open(device, &dev)) { /* a device that is there but fails to open (a kernel that does not build) */
+        fprintf(stderr, "test_sample: device %d: %s\n", device, pcnn_last_error());
+        return 1;
     }
     int supported = sample_supported(dev);
     printf("test_sample on device %d: %s\n", device, pcnn_device_name(dev));
@@ -426,6 +563,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_naive_and_fast_draw_the_same_images, &device),
         cmocka_unit_test_prestate(test_samples_follow_the_softmax, &device),
         cmocka_unit_test_prestate(test_same_images_on_every_device, &device),
+        cmocka_unit_test_prestate(test_one_launch_step_draws_the_same_images, &device),
+        cmocka_unit_test_prestate(test_at_most_four_commands_per_subpixel, &device),
         cmocka_unit_test_prestate(test_first_pixel_uniform, &device),
         cmocka_unit_test_prestate(test_sample_api, &device),
     };

@@ -15,7 +15,9 @@
 const char *test_data_path(const char *rel)
 {
     static char path[4096];
-    snprintf(path, sizeof path, "%s/%s", PCNN_TEST_DATA, rel);
+    /* PCNN_TEST_DATA_DIR: tests/data elsewhere, as tools/gpu_check.sh's bundle carries it. */
+    const char *dir = getenv("PCNN_TEST_DATA_DIR");
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : PCNN_TEST_DATA, rel);
     return path;
 }
 

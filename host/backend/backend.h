@@ -180,6 +180,22 @@ typedef struct {
                                bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y, int x,
                                int colour, float inv_temperature, bview bad);
 
+    /* Optional (NULL: the sampler composes the step of the ops above, as the
+     * CPU backend does): the fast sampler's whole step at (y, x), colour g, in
+     * one launch. `program` (int32 words, laid out as enum sample_step_word
+     * says) lists the network's layers in order over `state` (the sampler's
+     * float caches) and `params`; each image's step is computed as
+     * host/sample/sample_fast.c's composed path computes it, every output
+     * element summed over its inputs in order (k = 0, 1, ...; fused
+     * multiply-adds where the device has them), then + bias, then ReLU.
+     * Then, if draw, sample_draw's draw for each of the n images (logits,
+     * pixels, the input ring and bad flags where the program's header
+     * says). Images are independent: one work-group per image or per few
+     * images. */
+    pcnn_status (*sample_step)(backend *be, bview program, bview state, bview params, bview pixels, int n,
+                               uint64_t seed, uint32_t image_base, int y, int x, int g, float inv_temperature,
+                               int draw);
+
     /* Keras Adam over n parameters (step_size = lr_t * sqrt(1-b2^t) / (1-b1^t)):
      * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= step_size * m / (sqrt(v) + eps). */
     pcnn_status (*adam)(backend *be, bview w, bview g, bview m, bview v, size_t n, float step_size,
@@ -190,6 +206,56 @@ typedef struct {
     /* Waits for all queued work (for timing). */
     pcnn_status (*finish)(backend *be);
 } backend_ops;
+
+/* sample_step's program: a header, then one record of SAMPLE_OP_WORDS words
+ * per operation, run in order. Offsets and strides are in floats, into the
+ * state (or, for weights and biases, the params) view. */
+enum sample_step_word {
+    /* header */
+    SS_N_OPS,
+    SS_W,
+    SS_C,
+    SS_IMAGE_BYTES, /* H*W*C: between images in pixels */
+    SS_LOGITS,      /* the final layer's output: [n, 256*C] */
+    SS_LOGITS_LD,
+    SS_RING0, /* input_conv's input ring, where the draw writes value / 255 */
+    SS_RING0_LD,
+    SS_RING0_R,
+    SS_BAD,    /* [n] flags of non-finite logits */
+    SS_PARAMS, /* floats in params: a kernel may read no further */
+    SS_HEADER_WORDS = 16,
+    /* every record: */
+    SO_KIND = 0, /* SAMPLE_OP_CONV or SAMPLE_OP_ADD */
+    /* SAMPLE_OP_CONV: out[img, g*go + j] = act(bias + sum_k in[img, k] w[k, g*go + j]), go = cout/C,
+     * k < (taps-1)*cin + (g or g+1 for mask B)*cin/C; in_r > 0: the input is a
+     * ring [n, in_r, W, cin] read at the live taps (gather_taps), else a vector
+     * [n, in_ld]; out_r > 0: the output is the ring slot (y % out_r, x) of
+     * such a ring, else a vector [n, out_ld]. */
+    SO_CIN = 1,
+    SO_COUT,
+    SO_KH,
+    SO_KW,
+    SO_TAPS,
+    SO_MASK_A,
+    SO_RELU,
+    SO_W_OFF,
+    SO_B_OFF,
+    SO_IN_OFF,
+    SO_IN_LD,
+    SO_IN_R,
+    SO_OUT_OFF,
+    SO_OUT_LD,
+    SO_OUT_R,
+    /* SAMPLE_OP_ADD: dst[img, g*cols + c] = act(a[..] + b[..]) (b_off < 0: a alone), c < cols. */
+    SO_ADD_COLS = 1,
+    SO_ADD_RELU,
+    SO_ADD_DST,
+    SO_ADD_A,
+    SO_ADD_B,
+    SO_ADD_LD,
+    SAMPLE_OP_WORDS = 16
+};
+enum { SAMPLE_OP_CONV = 1, SAMPLE_OP_ADD = 2 };
 
 struct backend {
     const backend_ops *ops;

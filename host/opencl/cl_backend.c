@@ -249,11 +249,28 @@ static pcnn_status cl_sample_draw(backend *be, bview pixels, size_t pixel_stride
     bview in = has_input ? input : logits, flags = has_bad ? bad : logits;
     /* Philox counter words 1..3 as rng_sample_block() forms them; the kernel
      * makes word 0, the image index. One work-group per image. */
-    return LAUNCH(c, K_SAMPLE_DRAW, (size_t)n * c->reduce_wg, A_MEM(pixels), A_U64(pixels.off), A_U64(pixel_stride),
-                  A_MEM(in), A_U64(in.off), A_U64(input_stride), A_INT(has_input), A_MEM(logits), A_U64(logits.off),
-                  A_U64(ld_logits), A_INT(n), A_U64(seed), A_U32(image_base), A_U32(y), A_U32(x),
+    return LAUNCH(c, K_SAMPLE_DRAW, (size_t)n * c->local[K_SAMPLE_DRAW], A_MEM(pixels), A_U64(pixels.off),
+                  A_U64(pixel_stride), A_MEM(in), A_U64(in.off), A_U64(input_stride), A_INT(has_input), A_MEM(logits),
+                  A_U64(logits.off), A_U64(ld_logits), A_INT(n), A_U64(seed), A_U32(image_base), A_U32(y), A_U32(x),
                   A_U32(RNG_SAMPLE_TAG | (uint32_t)colour), A_F32(inv_temperature), A_MEM(flags), A_U64(flags.off),
                   A_INT(has_bad));
+}
+
+static pcnn_status cl_sample_step(backend *be, bview program, bview state, bview params, bview pixels, int n,
+                                  uint64_t seed, uint32_t image_base, int y, int x, int g, float inv_temperature,
+                                  int draw)
+{
+    cl_backend *c = CL(be);
+    /* Images per work-group: all compute units busy, at most STEP_IMAGES. */
+    int units = c->dev->info.compute_units > 0 ? c->dev->info.compute_units : 1;
+    int per_group = (n + units - 1) / units;
+    if (per_group > cl_step_images(c))
+        per_group = cl_step_images(c);
+    size_t groups = ((size_t)n + (size_t)per_group - 1) / (size_t)per_group;
+    return LAUNCH(c, K_SAMPLE_STEP, groups * c->local[K_SAMPLE_STEP], A_MEM(program), A_U64(program.off), A_MEM(state),
+                  A_U64(state.off), A_MEM(params), A_U64(params.off), A_MEM(pixels), A_U64(pixels.off), A_INT(n),
+                  A_INT(per_group), A_U64(seed), A_U32(image_base), A_INT(y), A_INT(x), A_INT(g),
+                  A_F32(inv_temperature), A_INT(draw));
 }
 
 static pcnn_status cl_finish(backend *be)
@@ -315,6 +332,7 @@ static const backend_ops cl_ops = {
     .add_act_2d = cl_add_act_2d,
     .gather_taps = cl_gather_taps,
     .sample_draw = cl_sample_draw,
+    .sample_step = cl_sample_step,
     .adam = cl_adam,
     .rmsprop = cl_rmsprop,
     .finish = cl_finish,
@@ -370,6 +388,21 @@ static cl_gemm_tiles choose_tiles(const cl_backend *c, const pcnn_device_opts *o
     return c->tuning.have_tiles ? c->tuning.tiles : cl_gemm_tiles_default();
 }
 
+/* The device options' forced limits (device_types.h), where below the device's. */
+static void limit_device(cl_device_entry *d, const pcnn_device_opts *o)
+{
+    if (o->force_max_work_group && o->force_max_work_group < d->max_work_group)
+        d->max_work_group = o->force_max_work_group;
+    if (o->force_local_mem && o->force_local_mem < d->local_mem)
+        d->local_mem = (size_t)o->force_local_mem;
+    if (o->force_max_alloc && o->force_max_alloc < d->info.max_alloc)
+        d->info.max_alloc = o->force_max_alloc;
+    if (o->force_no_fp64)
+        d->fp64 = 0;
+    if (o->force_gpu_layout)
+        d->info.is_gpu = 1;
+}
+
 backend *backend_cl_create(int i, const pcnn_device_opts *opts)
 {
     const cl_device_entry *list;
@@ -383,7 +416,9 @@ backend *backend_cl_create(int i, const pcnn_device_opts *opts)
         pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the OpenCL backend");
         return NULL;
     }
-    c->dev = &list[i];
+    c->own = list[i];
+    limit_device(&c->own, opts);
+    c->dev = &c->own;
     c->log = opts->log;
     snprintf(c->build.kernel_dir, sizeof c->build.kernel_dir, "%s", opts->kernel_dir ? opts->kernel_dir : "");
     snprintf(c->build.cache_dir, sizeof c->build.cache_dir, "%s", opts->cache_dir ? opts->cache_dir : "");
@@ -393,6 +428,8 @@ backend *backend_cl_create(int i, const pcnn_device_opts *opts)
         c->ops.masked_gemm = cl_masked_gemm;
         c->ops.masked_gemm_tn = cl_masked_gemm_tn;
     }
+    if (opts->sample_composed) /* the fast sampler's step as a chain of ops, as device 0 runs it */
+        c->ops.sample_step = NULL;
     backend_install_generic(&c->ops); /* CLBlast per colour group, the unfused softmax */
     c->base.ops = &c->ops;
     c->profile.on = opts->profile;
@@ -428,6 +465,20 @@ void backend_cl_limits(const backend *be, size_t *max_work_group, size_t *local_
     const cl_device_entry *d = ((const cl_backend *)be)->dev;
     *max_work_group = d->max_work_group;
     *local_mem = d->local_mem;
+}
+
+void backend_cl_kernel_limits(const backend *be, size_t *largest_local, size_t *largest_local_mem)
+{
+    const cl_backend *c = (const cl_backend *)be;
+    *largest_local = *largest_local_mem = 0;
+    for (int k = 0; k < N_KERNELS; k++) {
+        if (!c->kernels[k])
+            continue;
+        if (c->local[k] > *largest_local)
+            *largest_local = c->local[k];
+        if (c->kernel_local_mem[k] > *largest_local_mem)
+            *largest_local_mem = c->kernel_local_mem[k];
+    }
 }
 
 pcnn_status backend_cl_apply_clblast(backend *be, const tune_set *set)

@@ -34,6 +34,11 @@ pcnn_status backend_cl_set_gemm_tiles(backend *be, const cl_gemm_tiles *t);
  * `set` (each checked first). */
 pcnn_status backend_cl_apply_clblast(backend *be, const tune_set *set);
 
+/* Over every kernel: the largest work-group it is launched with and the
+ * most local memory it takes (CL_KERNEL_LOCAL_MEM_SIZE), bytes (tests of the
+ * forced limits of device_types.h). */
+void backend_cl_kernel_limits(const backend *be, size_t *largest_local, size_t *largest_local_mem);
+
 /* Programs this backend compiled from source and programs it loaded from
  * the compile cache (tests: a second start builds nothing). */
 void backend_cl_program_counts(const backend *be, int *built, int *cached);

@@ -31,6 +31,7 @@ static const struct {
     [K_ADD_ACT_2D] = {"add_act_2d", P_SAMPLE},
     [K_GATHER_TAPS] = {"gather_taps", P_SAMPLE},
     [K_SAMPLE_DRAW] = {"sample_draw", P_SAMPLE},
+    [K_SAMPLE_STEP] = {"sample_step", P_SAMPLE},
     [K_PACK_B] = {"pack_b", P_GEMM},
     [K_MASKED_GEMM] = {"masked_gemm", P_GEMM},
     [K_MASKED_GEMM_TN] = {"masked_gemm_tn", P_GEMM},
@@ -91,13 +92,18 @@ pcnn_status cl_launch(cl_backend *c, int k, size_t items, const karg *args, int 
 
 /* ---- building ---------------------------------------------------------- */
 
+/* Whether the device has a fused multiply-add for float (CL_FP_FMA). */
+static int device_fma(const cl_device_entry *d)
+{
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(d->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    return (fp & CL_FP_FMA) != 0;
+}
+
 /* cl/gemm.cl's -D options for c->gemm. */
 static void gemm_options(const cl_backend *c, char *dst, size_t n)
 {
-    cl_device_fp_config fp = 0;
-    clGetDeviceInfo(c->dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
-    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc,
-             (fp & CL_FP_FMA) != 0);
+    snprintf(dst, n, " -DMR=%d -DNR=%d -DMC=%d -DHAVE_FMA=%d", c->gemm.mr, c->gemm.nr, c->gemm.mc, device_fma(c->dev));
 }
 
 void cl_kernels_release(cl_backend *c, int p)
@@ -118,12 +124,14 @@ pcnn_status cl_kernels_build(cl_backend *c, int p)
     /* Strict IEEE arithmetic (never -cl-fast-relaxed-math: it breaks -inf and
      * NaN handling); correctly rounded / and sqrt where offered, as on the CPU;
      * the sampler's CDF in double where the device has it (backend.h). */
-    char opts[400], extra[128] = "";
-    if (p == P_SAMPLE)
-        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d", d->fp64);
+    char opts[400], extra[160] = "";
+    if (p == P_SAMPLE) /* sample_step: images per work-group, columns per work-item */
+        snprintf(extra, sizeof extra, " -DSAMPLE_FP64=%d -DSTEP_IMAGES=%d -DSTEP_VEC=%d -DSTEP_WG=%zu -DHAVE_FMA=%d",
+                 d->fp64, cl_step_images(c), cl_step_vec(c), cl_step_wg(c), device_fma(d));
     if (p == P_GEMM)
         gemm_options(c, extra, sizeof extra);
-    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", c->reduce_wg,
+    size_t prog_wg = p == P_SAMPLE ? c->sample_wg : c->reduce_wg;
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWG=%zu%s%s", prog_wg,
              d->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", extra);
     if (cl_program_get(c->ctx, d, &c->build, program_files[p], opts, &c->programs[p], &c->counts))
         return PCNN_ERR_DEVICE;
@@ -135,15 +143,56 @@ pcnn_status cl_kernels_build(cl_backend *c, int p)
         if (st != CL_SUCCESS)
             return pcnn_fail(PCNN_ERR_DEVICE, "cl/%s: kernel %s on %s: %s", program_files[p], kernel_table[k].name,
                              d->info.name, cl_status_name(st));
-        size_t most = 0, wg = c->reduce_wg;
+        /* What a GPU driver enforces and a CPU one hardly does: the kernel's
+         * own work-group limit (registers) under the device's (forced) one,
+         * and its local memory under CL_DEVICE_LOCAL_MEM_SIZE. */
+        size_t most = 0;
+        cl_ulong local_bytes = 0;
         clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL);
-        int reduction = k == K_SAMPLE_DRAW;
-        if (reduction && most < wg)
-            return pcnn_fail(PCNN_ERR_DEVICE, "kernel %s on %s: takes work-groups of at most %zu items, needs %zu",
-                             kernel_table[k].name, d->info.name, most, wg);
-        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most > 0 ? most : 1);
+        clGetKernelWorkGroupInfo(c->kernels[k], d->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof local_bytes, &local_bytes,
+                                 NULL);
+        if (most == 0 || most > d->max_work_group)
+            most = d->max_work_group;
+        c->kernel_local_mem[k] = (size_t)local_bytes;
+        if (local_bytes > d->local_mem) {
+            if (p != P_SAMPLE)
+                return pcnn_fail(PCNN_ERR_DEVICE,
+                                 "kernel %s on %s: needs %llu bytes of local memory, the device has %zu",
+                                 kernel_table[k].name, d->info.name, (unsigned long long)local_bytes, d->local_mem);
+            c->no_sampling = 1; /* the draw's CDF in local memory does not fit: no sampling here */
+        }
+        int reduction = k == K_SAMPLE_DRAW || k == K_SAMPLE_STEP;
+        size_t wg = k == K_SAMPLE_STEP ? cl_step_wg(c) : prog_wg;
+        if (reduction && most < wg) {
+            /* Rebuild the sampler's kernels for the largest power of two that fits. */
+            size_t fit = 1;
+            while (fit * 2 <= most)
+                fit *= 2;
+            if (fit < 16 || fit >= c->sample_wg) {
+                c->no_sampling = 1;
+                pcnn_log_printf(&c->log,
+                                "warning: kernel %s on %s takes work-groups of at most %zu items (needs 16): "
+                                "no sampling on this device",
+                                kernel_table[k].name, d->info.name, most);
+                wg = most;
+            } else {
+                c->sample_wg = fit;
+                cl_kernels_release(c, p);
+                return cl_kernels_build(c, p);
+            }
+        }
+        c->local[k] = reduction ? wg : (most >= 128 ? 128 : most);
         if (k == K_MASKED_GEMM || k == K_MASKED_GEMM_TN) /* a work-item is a whole loop of tiles */
             c->local[k] = 1;
+    }
+    if (p == P_SAMPLE && c->no_sampling) {
+        if (c->ops.sample_draw)
+            pcnn_log_printf(&c->log,
+                            "warning: the sampler's kernels on %s need more local memory (%zu bytes) or "
+                            "larger work-groups than the device has (%zu bytes): no sampling on this device",
+                            d->info.name, c->kernel_local_mem[K_SAMPLE_DRAW], d->local_mem);
+        c->ops.sample_draw = NULL;
+        c->ops.sample_step = NULL;
     }
     return PCNN_OK;
 }
@@ -159,7 +208,7 @@ pcnn_status cl_kernels_build_all(cl_backend *c)
     if (wg < 16)
         return pcnn_fail(PCNN_ERR_DEVICE, "%s: work-groups of %u items are too small (need 16)", d->info.name,
                          d->max_work_group);
-    c->reduce_wg = wg;
+    c->reduce_wg = c->sample_wg = wg;
     for (int p = 0; p < N_PROGRAMS; p++)
         TRY(cl_kernels_build(c, p));
     return PCNN_OK;

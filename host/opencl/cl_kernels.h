@@ -39,6 +39,7 @@ enum {
     K_ADD_ACT_2D,
     K_GATHER_TAPS,
     K_SAMPLE_DRAW,
+    K_SAMPLE_STEP,
     K_PACK_B,
     K_MASKED_GEMM,
     K_MASKED_GEMM_TN,
@@ -50,13 +51,17 @@ enum {
 typedef struct {
     backend base;    /* first: a backend * is a cl_backend * */
     backend_ops ops; /* base.ops points here: which optional ops exist depends on the device */
-    const cl_device_entry *dev;
+    const cl_device_entry *dev; /* &own: the device's entry with the forced limits applied */
+    cl_device_entry own;
     cl_context ctx;
     cl_command_queue queue;
     cl_program programs[N_PROGRAMS];
     cl_kernel kernels[N_KERNELS];
     size_t local[N_KERNELS]; /* work-group size of each kernel's launches */
     size_t reduce_wg;        /* -DWG: the work-group size of the reductions */
+    size_t sample_wg;        /* cl/sample.cl's -DWG: reduce_wg, or less where a sampler kernel takes less */
+    size_t kernel_local_mem[N_KERNELS]; /* CL_KERNEL_LOCAL_MEM_SIZE of each kernel */
+    int no_sampling;                    /* the sampler's kernels do not fit the device's limits */
     int queued;              /* commands enqueued since the last marker */
     cl_event mark;           /* marker behind the commands before those */
     cl_program_counts counts;
@@ -71,6 +76,19 @@ typedef struct {
 } cl_backend;
 
 static inline cl_backend *CL(backend *be) { return (cl_backend *)be; }
+
+/* cl/sample.cl's sample_step: at most how many images a work-group computes
+ * (STEP_IMAGES), output columns per work-item (float8) and the work-group
+ * size. A CPU device runs a work-group on one core, its work-items one after
+ * the other: there several images share each weight load and 16 items share
+ * the work. A GPU gets a work-group of the reductions' size per image and a
+ * column per work-item. */
+static inline int cl_step_images(const cl_backend *c) { return c->dev->info.is_gpu ? 1 : 8; }
+static inline int cl_step_vec(const cl_backend *c) { return c->dev->info.is_gpu ? 1 : 8; }
+static inline size_t cl_step_wg(const cl_backend *c)
+{
+    return c->dev->info.is_gpu || c->sample_wg < 16 ? c->sample_wg : 16;
+}
 
 typedef struct {
     size_t size;

@@ -20,6 +20,7 @@
  * Per step: per layer one gemm (M = n images) and one add_act_2d, plus a
  * gather_taps for k x k layers and one sample_draw: no host round trip. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ struct fast_sampler {
     size_t h3, col, r, r2, o2, logits;
     size_t uniform; /* 256 zeros: the logits of the uniform first sub-pixel (--first-pixel uniform) */
     size_t bad; /* [cap] floats: 1 where an image's logits were ever non-finite */
+    bbuf *program;               /* sample_step's program (NULL: the step as a chain of ops) */
     volatile sig_atomic_t *stop; /* polled at every sub-pixel (NULL: never) */
 };
 
@@ -70,9 +72,99 @@ void fast_sampler_free(fast_sampler *s)
         return;
     s->be->ops->release(s->be, s->state);
     s->be->ops->release(s->be, s->pixels);
+    s->be->ops->release(s->be, s->program);
     free(s->ring);
     free(s->y);
     free(s);
+}
+
+/* ---- sample_step's program: position_step below, as a list ---------------- */
+
+/* One convolution record: layer li from `in` (ld_in floats between images; a
+ * k x k layer reads its ring instead) to `out` (a ring slot of layer out_ring's
+ * input when out_ring >= 0). */
+static void program_conv(const fast_sampler *s, int32_t *o, int li, size_t in, size_t ld_in, size_t out, size_t ld_out,
+                         int out_ring)
+{
+    const conv_layer *l = &s->m->convs[li];
+    o[SO_KIND] = SAMPLE_OP_CONV;
+    o[SO_CIN] = l->cin;
+    o[SO_COUT] = l->cout;
+    o[SO_KH] = l->kh;
+    o[SO_KW] = l->kw;
+    o[SO_TAPS] = l->taps;
+    o[SO_MASK_A] = l->mode == PCNN_MASK_A;
+    o[SO_RELU] = l->relu;
+    o[SO_W_OFF] = (int32_t)l->w_off;
+    o[SO_B_OFF] = (int32_t)l->b_off;
+    o[SO_IN_R] = s->ring_rows[li];
+    o[SO_IN_OFF] = (int32_t)(s->ring_rows[li] ? s->ring[li] : in);
+    o[SO_IN_LD] = (int32_t)(s->ring_rows[li] ? ring_ld(s, li) : ld_in);
+    o[SO_OUT_R] = out_ring >= 0 ? s->ring_rows[out_ring] : 0;
+    o[SO_OUT_OFF] = (int32_t)(out_ring >= 0 ? s->ring[out_ring] : out);
+    o[SO_OUT_LD] = (int32_t)(out_ring >= 0 ? ring_ld(s, out_ring) : ld_out);
+}
+
+static void program_add(int32_t *o, int cols, int relu, size_t dst, size_t a, long b, size_t ld)
+{
+    o[SO_KIND] = SAMPLE_OP_ADD;
+    o[SO_ADD_COLS] = cols;
+    o[SO_ADD_RELU] = relu;
+    o[SO_ADD_DST] = (int32_t)dst;
+    o[SO_ADD_A] = (int32_t)a;
+    o[SO_ADD_B] = (int32_t)b;
+    o[SO_ADD_LD] = (int32_t)ld;
+}
+
+/* Builds and uploads the program (position_step's layers, in its order);
+ * leaves s->program NULL, so the composed path runs, where an offset would
+ * not fit the program's int32 words. */
+static pcnn_status load_program(fast_sampler *s)
+{
+    const pcnn_config *cfg = &s->m->cfg;
+    int C = s->C, L = s->L;
+    size_t H2 = 2 * (size_t)cfg->hidden_dim * C, Hd = (size_t)cfg->hidden_dim * C, O = (size_t)cfg->out_dim * C;
+    size_t floats = s->uniform + 256, params = 0; /* the last of the state */
+    if (pcnn_config_param_count(cfg, &params) || floats > INT32_MAX || params > INT32_MAX ||
+        (size_t)s->H * s->W * C > INT32_MAX)
+        return PCNN_OK;
+    int n_ops = 1 + 4 * L + 4;
+    size_t words = SS_HEADER_WORDS + (size_t)n_ops * SAMPLE_OP_WORDS;
+    int32_t *w = calloc(words, sizeof *w), *o = w + SS_HEADER_WORDS;
+    if (!w)
+        return pcnn_fail(PCNN_ERR_MEMORY, "out of memory for the sampler's program");
+    w[SS_N_OPS] = n_ops;
+    w[SS_W] = s->W;
+    w[SS_C] = C;
+    w[SS_IMAGE_BYTES] = s->H * s->W * C;
+    w[SS_LOGITS] = (int32_t)s->logits;
+    w[SS_LOGITS_LD] = 256 * C;
+    w[SS_RING0] = (int32_t)s->ring[0];
+    w[SS_RING0_LD] = (int32_t)ring_ld(s, 0);
+    w[SS_RING0_R] = s->ring_rows[0];
+    w[SS_BAD] = (int32_t)s->bad;
+    w[SS_PARAMS] = (int32_t)params;
+    program_conv(s, o, model_input_conv_index(), 0, 0, s->y[0], H2, -1);
+    o += SAMPLE_OP_WORDS;
+    for (int i = 0; i < L; i++) {
+        int in = model_block_conv_index(i, BLOCK_CONV_IN), mid = model_block_conv_index(i, BLOCK_CONV_MID),
+            out = model_block_conv_index(i, BLOCK_CONV_OUT);
+        program_conv(s, o, in, s->y[i], H2, 0, 0, mid);
+        program_conv(s, o + SAMPLE_OP_WORDS, mid, 0, 0, s->h2[i], Hd, -1);
+        program_conv(s, o + 2 * SAMPLE_OP_WORDS, out, s->h2[i], Hd, s->h3, H2, -1);
+        program_add(o + 3 * SAMPLE_OP_WORDS, (int)(H2 / C), 0, s->y[i + 1], s->y[i], (long)s->h3, H2);
+        o += 4 * SAMPLE_OP_WORDS;
+    }
+    program_add(o, (int)(H2 / C), 1, s->r, s->y[L], -1, H2);
+    program_conv(s, o + SAMPLE_OP_WORDS, model_head_conv_index(s->m, HEAD_OUTPUT_CONV1), s->r, H2, s->r2, O, -1);
+    program_conv(s, o + 2 * SAMPLE_OP_WORDS, model_head_conv_index(s->m, HEAD_OUTPUT_CONV2), s->r2, O, s->o2, O, -1);
+    program_conv(s, o + 3 * SAMPLE_OP_WORDS, model_head_conv_index(s->m, HEAD_FINAL_CONV), s->o2, O, s->logits,
+                 (size_t)256 * C, -1);
+    backend *be = s->be;
+    s->program = be->ops->alloc(be, words * sizeof *w, "the sampler's program");
+    pcnn_status st = s->program ? be->ops->write(be, s->program, 0, w, words * sizeof *w) : PCNN_ERR_MEMORY;
+    free(w);
+    return st;
 }
 
 size_t fast_sampler_floats_per_image(const pcnn_model *m, int H, int W)
@@ -156,6 +248,10 @@ pcnn_status fast_sampler_create(pcnn_model *m, int n, int H, int W, fast_sampler
     s->state = s->be->ops->alloc(s->be, a * sizeof(float), "the sampler's caches");
     s->pixels = s->state ? s->be->ops->alloc(s->be, (size_t)n * H * W * C, "the sampled images") : NULL;
     if (!s->pixels) {
+        fast_sampler_free(s);
+        return PCNN_ERR_MEMORY;
+    }
+    if (s->be->ops->sample_step && load_program(s)) {
         fast_sampler_free(s);
         return PCNN_ERR_MEMORY;
     }
@@ -243,9 +339,18 @@ pcnn_status fast_sampler_run(fast_sampler *s, int n, uint64_t seed, uint32_t ima
                 if (max_steps >= 0 && step >= max_steps)
                     goto done;
                 TRY(sample_poll_stop(s->stop));
-                TRY(position_step(s, n, y, x, g)); /* also at step 0: the caches need it */
-                bview px = {s->pixels, ((size_t)y * W + x) * C + g};
                 int uniform = uniform_first && step == 0; /* the same 256 zeros for every image */
+                if (s->program) {
+                    /* the whole step and the draw in one launch (the uniform first draw apart) */
+                    TRY(be->ops->sample_step(be, (bview){s->program, 0}, S(s, 0), model_params(s->m),
+                                             (bview){s->pixels, 0}, n, seed, image_base, y, x, g, inv_temperature,
+                                             !uniform));
+                    if (!uniform)
+                        continue;
+                } else {
+                    TRY(position_step(s, n, y, x, g)); /* also at step 0: the caches need it */
+                }
+                bview px = {s->pixels, ((size_t)y * W + x) * C + g};
                 TRY(be->ops->sample_draw(be, px, image_bytes, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),
                                          S(s, uniform ? s->uniform : s->logits + (size_t)g * 256),
                                          uniform ? 0 : (size_t)256 * C, n, seed, image_base, y, x, g, inv_temperature,
@@ -270,7 +375,9 @@ pcnn_status fast_sampler_teacher(fast_sampler *s, const uint8_t *images, float *
     for (int y = 0; y < H && !st; y++)
         for (int x = 0; x < W && !st; x++) {
             for (int g = 0; g < C && !st; g++) {
-                st = position_step(s, n, y, x, g);
+                st = s->program ? be->ops->sample_step(be, (bview){s->program, 0}, S(s, 0), model_params(s->m),
+                                                       (bview){s->pixels, 0}, n, 0, 0, y, x, g, 1.0f, 0)
+                                : position_step(s, n, y, x, g);
                 /* Instead of a draw: the given sub-pixel goes into the input ring. */
                 if (!st)
                     st = be->ops->add_act_2d(be, bview_at(ring_slot(s, 0, y, x), (size_t)g), ring_ld(s, 0),

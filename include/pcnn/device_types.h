@@ -39,6 +39,16 @@ typedef struct {
     const char *kernel_dir; /* read the .cl sources from this directory, not the embedded copies (PCNN_CL_DIR) */
     int profile;            /* OpenCL: time every command, table to `log` at close (PCNN_CL_PROFILE=1) */
     int gemm_tiles[4];      /* cl/gemm.cl's MR, NR, MC, TN_CHUNK (PCNN_CL_GEMM_TILES); all 0: tuned or default */
+    int sample_composed;    /* OpenCL: the fast sampler's step as ~100 launches, not one sample_step (tests) */
+    /* OpenCL: limits below the device's own (0: the device's), so that a CPU
+     * device runs under what a GPU driver enforces (tests): the work-group size
+     * (CL_DEVICE_MAX_WORK_GROUP_SIZE, and every kernel's CL_KERNEL_WORK_GROUP_SIZE),
+     * local memory (CL_DEVICE_LOCAL_MEM_SIZE) and one allocation
+     * (CL_DEVICE_MAX_MEM_ALLOC_SIZE) in bytes, and no cl_khr_fp64. */
+    unsigned force_max_work_group;
+    uint64_t force_local_mem, force_max_alloc;
+    int force_no_fp64;
+    int force_gpu_layout;   /* treat the device as a GPU: its GEMM route and kernel shapes (tests) */
     int local_rank;         /* MPI: which entry of a comma-separated spec, which GPU of the default, to take */
     pcnn_log log;           /* warnings (an unusable tune file) and the profile table */
 } pcnn_device_opts;
