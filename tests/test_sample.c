@@ -304,8 +304,8 @@ static void test_same_images_on_every_device(void **state)
     pcnn_device_close(cpu);
 }
 
-/* An OpenCL device with the option sample_composed runs the fast sampler's
- * step as the chain of ops device 0 runs; without it, as one sample_step. */
+/* A device with the option sample_composed runs the fast sampler's step as
+ * a chain of small ops; without it, as one sample_step. */
 static pcnn_device *open_device_composed(int index, int composed, int profile, pcnn_log log)
 {
     pcnn_device_opts o = test_device_opts();
@@ -318,19 +318,16 @@ static pcnn_device *open_device_composed(int index, int composed, int profile, p
     return dev;
 }
 
-/* The same images from device 0, from the one-launch step and from the
- * composed step, for the wide models (sample_step's vector columns and their
+/* The same images as device 0's composed step, from the one-launch step and
+ * from the composed step (device 0 included: its sample_step in
+ * host/cpu/cpu_sample_step.c), for the wide models (sample_step's vector columns and their
  * tail) and the small ones; and teacher forcing through the one-launch step
  * reproduces the full forward's logits for the wide model. Seed 77 again
  * (see above: a ~1e-7 logit difference could flip a draw at some seed). */
 static void test_one_launch_step_draws_the_same_images(void **state)
 {
     int d = device_of(state);
-    if (d == 0) {
-        print_message("  device 0 has no one-launch step: run with another device (test_sample_cl)\n");
-        skip();
-    }
-    pcnn_device *cpu = open_device(0);
+    pcnn_device *cpu = open_device_composed(0, 1, 0, (pcnn_log){0});
     for (int wide = 0; wide < 2; wide++) {
         hidden_per_group = wide ? 11 : 4;
         out_per_group = wide ? 10 : 4;
@@ -339,7 +336,7 @@ static void test_one_launch_step_draws_the_same_images(void **state)
         float *params = malloc(np * sizeof(float));
         assert_int_equal(pcnn_model_get_params(ref, params), PCNN_OK);
         pcnn_sample_opts o = pcnn_sample_defaults();
-        o.n = 5; /* work-groups of several images and a last, partial one */
+        o.n = 9; /* groups of several images (8 a CPU task) and a last, partial one */
         o.seed = 77;
         size_t bytes = (size_t)o.n * 6 * 5 * 3;
         uint8_t *want = malloc(bytes), *got = malloc(bytes);
@@ -347,6 +344,8 @@ static void test_one_launch_step_draws_the_same_images(void **state)
         assert_true(distinct_values(want, bytes) > bytes / 4);
         for (int composed = 0; composed < 2; composed++) {
             pcnn_device *dev = open_device_composed(d, composed, 0, (pcnn_log){0});
+            if (d == 0) /* the native backend has the one-launch step, and the option removes it */
+                assert_int_equal(dev->ops->sample_step != NULL, !composed);
             pcnn_model *m = random_model(dev, 3, 6, 5, 41);
             assert_int_equal(pcnn_model_set_params(m, params), PCNN_OK);
             assert_int_equal(pcnn_sample(m, &o, got), PCNN_OK);

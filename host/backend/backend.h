@@ -180,8 +180,8 @@ typedef struct {
                                bview logits, size_t ld_logits, int n, uint64_t seed, uint32_t image_base, int y, int x,
                                int colour, float inv_temperature, bview bad);
 
-    /* Optional (NULL: the sampler composes the step of the ops above, as the
-     * CPU backend does): the fast sampler's whole step at (y, x), colour g, in
+    /* Optional (NULL: the sampler composes the step of the ops above, as
+     * either backend does with the device option sample_composed): the fast sampler's whole step at (y, x), colour g, in
      * one launch. `program` (int32 words, laid out as enum sample_step_word
      * says) lists the network's layers in order over `state` (the sampler's
      * float caches) and `params`; each image's step is computed as
@@ -267,8 +267,9 @@ struct backend {
     size_t generic_scratch_floats;
 };
 
-/* The native CPU backend (always available). */
-backend *backend_cpu_create(void);
+/* The native CPU backend (always available); sample_composed: without
+ * sample_step, so the fast sampler composes its step of the other ops (tests). */
+backend *backend_cpu_create(int sample_composed);
 
 /* The end of every allocation failure message: the flags that shrink the
  * tensors (train, eval, sample and bench all take --batch). */

@@ -13,6 +13,7 @@
 #include "backend/backend_generic.h"
 #include "base/base_rng.h"
 #include "cpu/cpu_gemm.h"
+#include "cpu/cpu_sample_step.h"
 #include "cpu/cpu_simd.h"
 #include "cpu/cpu_softmax.h"
 #include "pcnn/array.h"
@@ -27,6 +28,7 @@ static inline const uint8_t *U8(bview v) { return (const uint8_t *)v.buf->data +
 
 typedef struct {
     backend base; /* first, so a backend * is a cpu_backend * */
+    backend_ops ops;
     cpu_gemm_scratch gemm;
 } cpu_backend;
 
@@ -553,19 +555,35 @@ typedef struct {
     float inv_temperature;
 } draw_job;
 
+void cpu_draw_pixel(const float *z, float inv_t, uint64_t seed, uint32_t image, int y, int x, int colour,
+                    uint8_t *px, float *in, float *bad)
+{
+    philox_block r = rng_sample_block(seed, image, y, x, colour);
+    int v = draw_one(z, inv_t, r.v[0]);
+    if (bad && pcnn_first_nonfinite(z, 256) < 256)
+        *bad = 1.0f;
+    *px = (uint8_t)v;
+    if (in)
+        *in = (float)v / 255.0f;
+}
+
 static void draw_range(void *ctx, size_t i0, size_t i1)
 {
     const draw_job *j = ctx;
-    for (size_t i = i0; i < i1; i++) {
-        philox_block r = rng_sample_block(j->seed, j->image_base + (uint32_t)i, j->y, j->x, j->colour);
-        const float *zi = j->z + i * j->ld_logits;
-        int v = draw_one(zi, j->inv_temperature, r.v[0]);
-        if (j->bad && pcnn_first_nonfinite(zi, 256) < 256)
-            j->bad[i] = 1.0f;
-        j->px[i * j->pixel_stride] = (uint8_t)v;
-        if (j->in)
-            j->in[i * j->input_stride] = (float)v / 255.0f;
-    }
+    for (size_t i = i0; i < i1; i++)
+        cpu_draw_pixel(j->z + i * j->ld_logits, j->inv_temperature, j->seed, j->image_base + (uint32_t)i, j->y, j->x,
+                       j->colour, j->px + i * j->pixel_stride, j->in ? j->in + i * j->input_stride : NULL,
+                       j->bad ? j->bad + i : NULL);
+}
+
+static pcnn_status cpu_sample_step_op(backend *be, bview program, bview state, bview params, bview pixels, int n,
+                                      uint64_t seed, uint32_t image_base, int y, int x, int g, float inv_temperature,
+                                      int draw)
+{
+    cpu_sample_step(cpu_gemm_team(&((cpu_backend *)be)->gemm), (const int32_t *)program.buf->data + program.off,
+                    F(state), F(params), (uint8_t *)pixels.buf->data + pixels.off, n, seed, image_base, y, x, g,
+                    inv_temperature, draw);
+    return PCNN_OK;
 }
 
 static pcnn_status cpu_sample_draw(backend *be, bview pixels, size_t pixel_stride, bview input, size_t input_stride,
@@ -664,12 +682,13 @@ static const backend_ops cpu_ops = {
     .add_act_2d = cpu_add_act_2d,
     .gather_taps = cpu_gather_taps,
     .sample_draw = cpu_sample_draw,
+    .sample_step = cpu_sample_step_op,
     .adam = cpu_adam,
     .rmsprop = cpu_rmsprop,
     .finish = cpu_finish,
 };
 
-backend *backend_cpu_create(void)
+backend *backend_cpu_create(int sample_composed)
 {
     cpu_backend *cb = calloc(1, sizeof *cb);
     backend *be = cb ? &cb->base : NULL;
@@ -677,7 +696,10 @@ backend *backend_cpu_create(void)
         pcnn_fail(PCNN_ERR_MEMORY, "out of memory creating the CPU backend");
         return NULL;
     }
-    be->ops = &cpu_ops;
+    cb->ops = cpu_ops;
+    if (sample_composed) /* the fast sampler's step as a chain of ops */
+        cb->ops.sample_step = NULL;
+    be->ops = &cb->ops;
     be->gathers = 1;
     snprintf(be->name, sizeof be->name, "CPU (%s)", openblas_get_config());
     return be;

@@ -31,7 +31,7 @@ pcnn_status pcnn_device_describe(int index, pcnn_device_info *info)
     if (index < 0 || index >= pcnn_device_count(NULL))
         return pcnn_fail(PCNN_ERR_ARG, "no device %d (see pcnn-cl devices)", index);
     if (index == 0) {
-        backend *cpu = backend_cpu_create();
+        backend *cpu = backend_cpu_create(0);
         if (!cpu)
             return PCNN_ERR_MEMORY;
         snprintf(info->backend, sizeof info->backend, "cpu");
@@ -73,7 +73,7 @@ pcnn_status pcnn_device_open_index(int index, const pcnn_device_opts *opts, pcnn
     if (!opts)
         opts = &none;
     if (index == 0) { /* the CPU backend never needs OpenCL enumerated */
-        *out = backend_cpu_create();
+        *out = backend_cpu_create(opts->sample_composed);
         return *out ? PCNN_OK : PCNN_ERR_MEMORY;
     }
     const char *why = NULL;

@@ -39,7 +39,7 @@ typedef struct {
     const char *kernel_dir; /* read the .cl sources from this directory, not the embedded copies (PCNN_CL_DIR) */
     int profile;            /* OpenCL: time every command, table to `log` at close (PCNN_CL_PROFILE=1) */
     int gemm_tiles[4];      /* cl/gemm.cl's MR, NR, MC, TN_CHUNK (PCNN_CL_GEMM_TILES); all 0: tuned or default */
-    int sample_composed;    /* OpenCL: the fast sampler's step as ~100 launches, not one sample_step (tests) */
+    int sample_composed;    /* the fast sampler's step as ~100 launches, not one sample_step (tests) */
     /* OpenCL: limits below the device's own (0: the device's), so that a CPU
      * device runs under what a GPU driver enforces (tests): the work-group size
      * (CL_DEVICE_MAX_WORK_GROUP_SIZE, and every kernel's CL_KERNEL_WORK_GROUP_SIZE),
