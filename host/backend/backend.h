@@ -181,10 +181,9 @@ typedef struct {
                                int colour, float inv_temperature, bview bad);
 
     /* Optional (NULL: the sampler composes the step of the ops above, as
-     * either backend does with the device option sample_composed): the fast sampler's whole step at (y, x), colour g, in
-     * one launch. `program` (int32 words, laid out as enum sample_step_word
-     * says) lists the network's layers in order over `state` (the sampler's
-     * float caches) and `params`; each image's step is computed as
+     * either backend does with the device option sample_composed): the fast sampler's whole step at (y, x), colour g,
+     * in one launch. `program` (int32 words, laid out as enum sample_step_word says) lists the network's layers in
+     * order over `state` (the sampler's float caches) and `params`; each image's step is computed as
      * host/sample/sample_fast.c's composed path computes it, every output
      * element summed over its inputs in order (k = 0, 1, ...; fused
      * multiply-adds where the device has them), then + bias, then ReLU.

@@ -555,8 +555,8 @@ typedef struct {
     float inv_temperature;
 } draw_job;
 
-void cpu_draw_pixel(const float *z, float inv_t, uint64_t seed, uint32_t image, int y, int x, int colour,
-                    uint8_t *px, float *in, float *bad)
+void cpu_draw_pixel(const float *z, float inv_t, uint64_t seed, uint32_t image, int y, int x, int colour, uint8_t *px,
+                    float *in, float *bad)
 {
     philox_block r = rng_sample_block(seed, image, y, x, colour);
     int v = draw_one(z, inv_t, r.v[0]);

@@ -10,8 +10,8 @@
 /* backend.h's sample_draw for one image: the value drawn from softmax(z *
  * inv_t) goes to *px and, if in, value / 255 to *in; *bad = 1 (if bad) when
  * one of z[0..255] is not finite. (host/cpu/cpu_backend.c) */
-void cpu_draw_pixel(const float *z, float inv_t, uint64_t seed, uint32_t image, int y, int x, int colour,
-                    uint8_t *px, float *in, float *bad);
+void cpu_draw_pixel(const float *z, float inv_t, uint64_t seed, uint32_t image, int y, int x, int colour, uint8_t *px,
+                    float *in, float *bad);
 
 /* backend.h's sample_step on host memory: prog is the program's words,
  * state and params the floats its offsets point into. */
