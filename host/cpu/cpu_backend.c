@@ -525,8 +525,9 @@ static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, 
 static int draw_one(const float *z, float inv_t, uint32_t bits)
 {
     float m = z[0];
-    for (int v = 1; v < 256; v++)
-        m = fmaxf(m, z[v]);
+    for (int v = 1; v < 256; v++) /* fmaxf(m, z[v]), inline: a NaN loses to a number */
+        if (z[v] > m || isnan(m))
+            m = z[v];
     double e[256], sum = 0.0;
     int last_live = 0;
     for (int v = 0; v < 256; v++) {

@@ -34,16 +34,18 @@ typedef struct {
     float inv_t;
 } step_job;
 
-/* Columns [j, j + 16) of w's rows k0.. (pair: and [j + 16, j + 32) into acc1)
- * for kn inputs of each image row, zero: the inputs are zeros (a tap outside
- * the image). Rows past ni repeat the last one (computed, never stored). */
-static inline void columns(const float *const arow[IMGS], int zero, const float *w, size_t ldw, int kn, int pair,
-                           int tail, v16 acc[IMGS], v16 acc1[IMGS])
+/* Columns [j, j + 16) of w's rows 0..kn (pair: and [j + 16, j + 32) into
+ * acc1; tail < 16: only that many, the other lanes zero) for kn inputs of
+ * each image row; zero: the inputs are zeros (a tap outside the image). Rows
+ * past the task's images repeat its last one (computed, never stored). */
+static inline __attribute__((always_inline)) void columns_of(const float *const arow[IMGS], int zero, const float *w,
+                                                             size_t ldw, int kn, int pair, int tail, v16 acc[IMGS],
+                                                             v16 acc1[IMGS])
 {
     for (int c = 0; c < kn; c++) {
         const float *wk = w + (size_t)c * ldw;
         v16 b, b1 = {0};
-        if (tail < 16) { /* the group's last columns: lanes past them stay zero */
+        if (tail < 16) {
             b = (v16){0};
             memcpy(&b, wk, (size_t)tail * sizeof(float));
         } else {
@@ -58,6 +60,20 @@ static inline void columns(const float *const arow[IMGS], int zero, const float 
                 acc1[i] += a * b1;
         }
     }
+}
+
+/* columns_of, compiled for each case (no test inside the loop). */
+static void columns(const float *const arow[IMGS], int zero, const float *w, size_t ldw, int kn, int pair, int tail,
+                    v16 acc[IMGS], v16 acc1[IMGS])
+{
+    if (tail < 16)
+        columns_of(arow, zero, w, ldw, kn, 0, tail, acc, acc1);
+    else if (zero)
+        columns_of(arow, 1, w, ldw, kn, pair, 16, acc, acc1);
+    else if (pair)
+        columns_of(arow, 0, w, ldw, kn, 1, 16, acc, acc1);
+    else
+        columns_of(arow, 0, w, ldw, kn, 0, 16, acc, acc1);
 }
 
 static void conv_op(const step_job *j, const int32_t *o, int i0, int ni)
