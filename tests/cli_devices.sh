@@ -62,7 +62,7 @@ for case_dir in "$golden"/*/; do
   spaced=$(PCNN_DEVICE="1 " "$bin" "${args[@]}")
   grep -q '^images=.*device=.*OpenCL' <<<"$spaced" || { echo "$case: PCNN_DEVICE='1 ' is not device 1: $spaced"; exit 1; }
   spaced0=$(PCNN_DEVICE=" 0" "$bin" "${args[@]}")
-  grep -q '^images=.*device=CPU' <<<"$spaced0" || { echo "$case: PCNN_DEVICE=' 0' is not device 0: $spaced0"; exit 1; }
+  grep -q '^images=.*device=native CPU' <<<"$spaced0" || { echo "$case: PCNN_DEVICE=' 0' is not device 0: $spaced0"; exit 1; }
   name_cl=$(bpd "$("$bin" --device "$name" "${args[@]}")")
   want=$(sed -n 's/^bits_per_dim=//p' "$case_dir/loss.txt")
   awk -v c="$cl" -v d="$cpu" -v w="$want" -v n="$case" 'BEGIN {

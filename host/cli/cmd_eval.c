@@ -135,8 +135,9 @@ int cmd_eval(const cli_context *ctx, int argc, char **argv)
     if (st) {
         cli_report_error();
     } else {
+        char label[256];
         printf("images=%zu size=%dx%dx%d data=%s device=%s\n", data.n, data.height, data.width, data.channels, spec,
-               pcnn_device_name(dev));
+               pcnn_device_label(dev, label, sizeof label));
         printf("nats_per_dim=%.9g\n", nats);
         printf("nats_per_image=%.9g\n", nats * dims);
         printf("bits_per_dim=%.9g\n", nats / log(2.0));

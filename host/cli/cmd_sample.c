@@ -239,11 +239,12 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
         double t0 = clock_now_s();
         if (!st)
             st = pcnn_sample(m, &o, images);
+        char label[256];
         if (!st)
             printf("sampled %d images %dx%dx%d (%s, seed %ld, temperature %g%s) in %.2f s on %s\n", n, H, W,
                    cfg->channels, method, seed, temperature,
                    o.first_pixel == PCNN_FIRST_PIXEL_UNIFORM ? ", first pixel uniform" : "", clock_now_s() - t0,
-                   pcnn_device_name(dev));
+                   pcnn_device_label(dev, label, sizeof label));
         if (!st)
             st = write_outputs(out, images, n, H, W, cfg->channels, scale);
         if (!st) /* after the files: a failed write stays one line */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "base/base_sysinfo.h"
 #ifdef PCNN_OPENCL
 #include "opencl/cl_backend.h"
 #endif
@@ -184,4 +185,16 @@ void pcnn_device_close(pcnn_device *dev)
 }
 
 const char *pcnn_device_name(const pcnn_device *dev) { return dev->name; }
+
+const char *pcnn_device_label(const pcnn_device *dev, char *buf, size_t size)
+{
+    if (strncmp(dev->name, "CPU (OpenBLAS", 13) != 0) { /* device 0's name: cpu_backend.c */
+        snprintf(buf, size, "%s", dev->name);
+        return buf;
+    }
+    sysinfo si;
+    sysinfo_get(&si);
+    snprintf(buf, size, "native CPU (%s, %d cores)", si.cpu_model, si.cores);
+    return buf;
+}
 size_t pcnn_device_bytes_in_use(const pcnn_device *dev) { return dev->bytes_in_use; }

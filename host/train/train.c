@@ -521,20 +521,6 @@ static pcnn_status redo_cut_evaluation(job *j)
     return write_chart_and_page(j, "running");
 }
 
-/* "native CPU (model, N cores)" for device 0, whose full name carries the
- * OpenBLAS build string (that stays in `devices` and train.txt); others as named. */
-static void short_device_name(pcnn_device *dev, char *buf, size_t size)
-{
-    const char *name = pcnn_device_name(dev);
-    if (strncmp(name, "CPU (OpenBLAS", 13) != 0) {
-        snprintf(buf, size, "%s", name);
-        return;
-    }
-    sysinfo si;
-    sysinfo_get(&si);
-    snprintf(buf, size, "native CPU (%s, %d cores)", si.cpu_model, si.cores);
-}
-
 static pcnn_status one_step(job *j)
 {
     const pcnn_config *c = pcnn_model_config(j->m);
@@ -578,7 +564,7 @@ static pcnn_status run(job *j, pcnn_device *dev, train_result *r)
     const char *base = strrchr(j->o->run_dir, '/');
     snprintf(j->title, sizeof j->title, "%s (preset %s)", base && base[1] ? base + 1 : j->o->run_dir, j->f->preset);
     char device[256], n_train[32], n_test[32], params[32];
-    short_device_name(dev, device, sizeof device);
+    pcnn_device_label(dev, device, sizeof device);
     progress_format_count(n_train, sizeof n_train, j->train.n);
     progress_format_count(n_test, sizeof n_test, j->have_test ? eval_count(j) : 0);
     progress_format_count(params, sizeof params, pcnn_model_param_count(j->m));

@@ -37,6 +37,10 @@ pcnn_status pcnn_device_open(const char *spec, const pcnn_device_opts *opts, pcn
 pcnn_status pcnn_device_open_index(int index, const pcnn_device_opts *opts, pcnn_device **out);
 void pcnn_device_close(pcnn_device *dev);
 const char *pcnn_device_name(const pcnn_device *dev);
+/* The name for one-line headers: device 0 as "native CPU (model, N cores)"
+ * (its full name carries OpenBLAS's build string, kept for `devices` and
+ * train.txt), other devices by their name. Writes into buf; returns buf. */
+const char *pcnn_device_label(const pcnn_device *dev, char *buf, size_t size);
 /* Device bytes allocated now. */
 size_t pcnn_device_bytes_in_use(const pcnn_device *dev);
 
