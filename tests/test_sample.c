@@ -48,6 +48,22 @@ static pcnn_model *random_model(pcnn_device *dev, int colours, int H, int W, uin
     return m;
 }
 
+/* A model whose logits are the same rows at every position, whatever the
+ * image: final_conv's kernel zero, its bias the C x 256 `logits`. */
+static pcnn_model *constant_logits_model(pcnn_device *dev, int colours, int H, int W, uint64_t seed,
+                                         const float *logits)
+{
+    pcnn_model *m = random_model(dev, colours, H, W, seed);
+    int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
+    pcnn_tensor_info info;
+    pcnn_model_tensor_info(m, kernel, &info);
+    float *zeros = calloc(info.count, sizeof(float));
+    assert_int_equal(pcnn_model_set_tensor(m, kernel, zeros), PCNN_OK);
+    free(zeros);
+    assert_int_equal(pcnn_model_set_tensor(m, pcnn_model_tensor_find(m, "final_conv.bias"), logits), PCNN_OK);
+    return m;
+}
+
 /* Random123's kat_vectors for philox4x32 10: counter, key (k0, k1), output. */
 static void test_philox_known_answers(void **state)
 {
@@ -201,18 +217,12 @@ static void test_samples_follow_the_softmax(void **state)
     enum { C = 3, H = 8, W = 8, N = 64 };
     int d = device_of(state);
     pcnn_device *dev = open_device(d);
-    pcnn_model *m = random_model(dev, C, H, W, 31);
-    int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
-    int bias = pcnn_model_tensor_find(m, "final_conv.bias");
-    pcnn_tensor_info info;
-    pcnn_model_tensor_info(m, kernel, &info);
-    float *zeros = calloc(info.count, sizeof(float)), logits[C * 256];
-    assert_int_equal(pcnn_model_set_tensor(m, kernel, zeros), PCNN_OK);
+    float logits[C * 256];
     /* Shapes from nearly uniform to peaked, with values of tiny probability. */
     for (int c = 0; c < C; c++)
         for (int v = 0; v < 256; v++)
             logits[c * 256 + v] = (float)((c + 1) * 1.5 * sin(v * 0.07 * (c + 1)) - (c == 2 ? v * 0.02 : 0));
-    assert_int_equal(pcnn_model_set_tensor(m, bias, logits), PCNN_OK);
+    pcnn_model *m = constant_logits_model(dev, C, H, W, 31, logits);
     uint8_t *img = malloc((size_t)N * H * W * C);
     static const float temps[] = {1.0f, 0.5f};
     for (int t = 0; t < 2; t++) {
@@ -239,7 +249,6 @@ static void test_samples_follow_the_softmax(void **state)
         }
     }
     free(img);
-    free(zeros);
     pcnn_model_free(m);
     pcnn_device_close(dev);
 }
@@ -438,16 +447,10 @@ static void test_first_pixel_uniform(void **state)
     enum { N = 2560, C = 3, H = 2, W = 3 };
     int d = device_of(state);
     pcnn_device *dev = open_device(d);
-    pcnn_model *m = random_model(dev, C, H, W, 13);
-    int kernel = pcnn_model_tensor_find(m, "final_conv.kernel");
-    int bias = pcnn_model_tensor_find(m, "final_conv.bias");
-    pcnn_tensor_info info;
-    pcnn_model_tensor_info(m, kernel, &info);
-    float *zeros = calloc(info.count, sizeof(float)), logits[C * 256] = {0};
-    assert_int_equal(pcnn_model_set_tensor(m, kernel, zeros), PCNN_OK);
+    float logits[C * 256] = {0};
     for (int c = 0; c < C; c++)
         logits[c * 256 + 7] = 40.0f; /* p(7) = 1 - 255 e^-40 */
-    assert_int_equal(pcnn_model_set_tensor(m, bias, logits), PCNN_OK);
+    pcnn_model *m = constant_logits_model(dev, C, H, W, 13, logits);
     size_t image = (size_t)H * W * C, bytes = (size_t)N * image;
     uint8_t *fast = malloc(bytes), *naive = malloc(bytes);
     pcnn_sample_opts o = pcnn_sample_defaults();
@@ -482,7 +485,6 @@ static void test_first_pixel_uniform(void **state)
     assert_true(stat < chi_square_limit(df));
     free(fast);
     free(naive);
-    free(zeros);
     pcnn_model_free(m);
     pcnn_device_close(dev);
 }

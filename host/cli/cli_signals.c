@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "io/io_file.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -80,3 +81,5 @@ volatile sig_atomic_t *cli_catch_stop(const char *command, cli_stop_mode mode)
 }
 
 int cli_stop_signal(void) { return stop_signal; }
+
+int cli_stop_exit_code(pcnn_status st) { return st && stop_signal ? 128 + stop_signal : cli_exit_code(st); }

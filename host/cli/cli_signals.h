@@ -24,6 +24,8 @@
 
 #include <signal.h>
 
+#include "pcnn/error.h"
+
 /* At the start of main(): SIGPIPE and SIGXFSZ ignored. */
 void cli_signals_init(void);
 
@@ -36,5 +38,9 @@ volatile sig_atomic_t *cli_catch_stop(const char *command, cli_stop_mode mode);
 
 /* The stop signal that came (0: none), for the exit code 128 + it. */
 int cli_stop_signal(void);
+
+/* The exit code of a CLI_STOP_POLL command: 128 + the signal when it failed
+ * because one came, else cli_exit_code(st). */
+int cli_stop_exit_code(pcnn_status st);
 
 #endif

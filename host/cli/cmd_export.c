@@ -69,10 +69,8 @@ int cmd_export(const cli_context *ctx, int argc, char **argv)
     }
     if (st)
         cli_report_error();
-    if (st && cli_stop_signal()) /* as every command a signal stops: 128 + its number */
-        rc = 128 + cli_stop_signal();
-    else if (st)
-        rc = cli_exit_code(st);
+    if (st)
+        rc = cli_stop_exit_code(st);
     else
         printf("exported %s (%s) into %s: %d tensors, config.txt and manifest.txt\n", ckpt, step_text(o.step, buf), to,
                pcnn_model_tensor_count(m));

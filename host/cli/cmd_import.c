@@ -45,10 +45,8 @@ int cmd_import(const cli_context *ctx, int argc, char **argv)
     cli_catch_stop("import", CLI_STOP_EXIT);
     if (st)
         cli_report_error();
-    if (st && cli_stop_signal()) /* as every command a signal stops: 128 + its number */
-        rc = 128 + cli_stop_signal();
-    else if (st)
-        rc = cli_exit_code(st);
+    if (st)
+        rc = cli_stop_exit_code(st);
     else {
         char note[48] = "no training step recorded";
         if (step >= 0)

@@ -255,5 +255,5 @@ int cmd_sample(const cli_context *ctx, int argc, char **argv)
     free(images);
     pcnn_model_free(m);
     pcnn_device_close(dev);
-    return st && cli_stop_signal() ? 128 + cli_stop_signal() : cli_exit_code(st);
+    return cli_stop_exit_code(st);
 }
