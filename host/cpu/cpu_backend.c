@@ -78,8 +78,8 @@ static bbuf *cpu_alloc(backend *be, size_t bytes, const char *what)
     void *data = b ? aligned_alloc(64, (bytes + 63) / 64 * 64 + 64) : NULL;
     if (!data) {
         free(b);
-        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): " BACKEND_REDUCE_HINT,
-                  what, (double)bytes / (1 << 20));
+        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): " BACKEND_REDUCE_HINT, what,
+                  (double)bytes / (1 << 20));
         return NULL;
     }
     memset(data, 0, bytes);
@@ -153,19 +153,19 @@ static pcnn_status cpu_copy(backend *be, bview dst, bview src, size_t n)
     return PCNN_OK;
 }
 
-static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda,
-                            bview b, int ldb, float beta, bview c, int ldc)
+static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
+                            int ldb, float beta, bview c, int ldc)
 {
     if (!ta && !tb && alpha == 1.0f && beta == 0.0f &&
         cpu_small_gemm(&((cpu_backend *)be)->gemm, m, n, k, F(a), lda, F(b), ldb, F(c), ldc))
         return PCNN_OK;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha,
-                F(a), lda, F(b), ldb, beta, F(c), ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, F(a),
+                lda, F(b), ldb, beta, F(c), ldc);
     return PCNN_OK;
 }
 
-static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather,
-                                      bview b, int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu,
+static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b,
+                                      int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu,
                                       int accumulate, bview c, int ldc)
 {
     return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, gather, F(b), ldb, trans_b, seg,
@@ -200,9 +200,8 @@ static pcnn_status cpu_masked_gemm_xent_op(backend *be, int m, int n, bview a, i
                            bias.buf ? F(bias) : NULL, 0, 0, F(logits), n, &done);
 }
 
-static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda,
-                                         const gemm_gather *gather, bview b, int ldb, const gemm_segments *seg,
-                                         bview c, int ldc)
+static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda, const gemm_gather *gather,
+                                         bview b, int ldb, const gemm_segments *seg, bview c, int ldc)
 {
     return cpu_masked_gemm_tn(&((cpu_backend *)be)->gemm, K, n, m, F(a), lda, gather, F(b), ldb, seg, F(c), ldc);
 }
@@ -447,8 +446,8 @@ static void softmax_range(void *ctx, size_t r0, size_t r1)
                      x->grad_scale);
 }
 
-static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets, bview loss, size_t rows,
-                                       int classes, int want_grad, float grad_scale)
+static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets, bview loss, size_t rows, int classes,
+                                       int want_grad, float grad_scale)
 {
     /* groups holds the row length (classes) here */
     xent_rows x = {F(logits), F(loss), U8(targets), classes, want_grad, grad_scale};
@@ -480,8 +479,8 @@ static void add_act_range(void *ctx, size_t r0, size_t r1)
     }
 }
 
-static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview av, size_t ld_a, bview bv,
-                                  size_t ld_b, size_t rows, int cols, int relu)
+static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview av, size_t ld_a, bview bv, size_t ld_b,
+                                  size_t rows, int cols, int relu)
 {
     add_act_rows j = {F(dstv), F(av), bv.buf ? F(bv) : NULL, ld_dst, ld_a, ld_b, cols, relu};
     size_t per = PARALLEL_MIN / (cols > 0 ? (size_t)cols : 1);
@@ -512,8 +511,8 @@ static void gather_taps_range(void *ctx, size_t i0, size_t i1)
     }
 }
 
-static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, int R, int W, int cin, int kh,
-                                   int kw, int taps, int y, int x)
+static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, int R, int W, int cin, int kh, int kw,
+                                   int taps, int y, int x)
 {
     taps_rows j = {F(colv), F(ringv), R, W, cin, kh, kw, taps, y, x};
     size_t per = PARALLEL_MIN / ((size_t)taps * cin > 0 ? (size_t)taps * cin : 1);
@@ -521,28 +520,81 @@ static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, 
     return PCNN_OK;
 }
 
-/* The inversion documented in backend.h, step for step. */
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+
+/* exp(x) in eight lanes for -708 <= x <= 0: x = n ln2 + r with ln2 in two
+ * parts (the first has 21 trailing zero bits, so n * ln2_hi is exact), then
+ * exp(r), |r| <= ln2/2, by its Taylor series to r^13 (the next term is below
+ * 1e-17 of the result), times 2^n built from the exponent bits. Within an ulp
+ * of libm's exp, as the draw's contract allows (backend.h: any device's exp
+ * changes a choice only when t falls within rounding of a partial sum). */
+static inline v8d exp8d(v8d x)
+{
+    const double shifter = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    v8d n = (x * 1.4426950408889634 + shifter) - shifter;
+    v8d r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    v8d p = (v8d){0} + 1.0 / 6227020800.0;
+    static const double c[13] = {1.0 / 479001600.0,
+                                 1.0 / 39916800.0,
+                                 1.0 / 3628800.0,
+                                 1.0 / 362880.0,
+                                 1.0 / 40320.0,
+                                 1.0 / 5040.0,
+                                 1.0 / 720.0,
+                                 1.0 / 120.0,
+                                 1.0 / 24.0,
+                                 1.0 / 6.0,
+                                 0.5,
+                                 1.0,
+                                 1.0};
+    for (int i = 0; i < 13; i++)
+        p = p * r + c[i];
+    v8l bits = (__builtin_convertvector(n, v8l) + 1023) << 52;
+    return p * (v8d)bits;
+}
+
+/* The inversion documented in backend.h, step for step: the exponentials
+ * eight at a time (lanes outside exp8d's range, NaN among them, through libm;
+ * below -746 exp is 0), their sum in order with every partial sum kept, then the first v
+ * whose partial sum exceeds t by bisection: the partial sums never decrease,
+ * so it is the v the linear scan finds. */
 static int draw_one(const float *z, float inv_t, uint32_t bits)
 {
     float m = z[0];
     for (int v = 1; v < 256; v++) /* fmaxf(m, z[v]), inline: a NaN loses to a number */
         if (z[v] > m || isnan(m))
             m = z[v];
-    double e[256], sum = 0.0;
+    double e[256], cum[256], sum = 0.0;
+    for (int v = 0; v < 256; v += 8) {
+        v8d x, in_range;
+        for (int l = 0; l < 8; l++) {
+            x[l] = (double)(z[v + l] - m) * (double)inv_t;
+            in_range[l] = x[l] >= -708.0 && x[l] <= 0.0 ? x[l] : 0.0; /* NaN too: no lane converts a NaN */
+        }
+        v8d y = exp8d(in_range);
+        for (int l = 0; l < 8; l++)
+            e[v + l] = x[l] >= -708.0 && x[l] <= 0.0 ? y[l] : x[l] < -746.0 ? 0.0 : exp(x[l]);
+    }
     int last_live = 0;
     for (int v = 0; v < 256; v++) {
-        e[v] = exp((double)(z[v] - m) * (double)inv_t);
         sum += e[v];
+        cum[v] = sum;
         if (e[v] > 0.0)
             last_live = v;
     }
-    double t = (double)bits * (1.0 / 4294967296.0) * sum, cum = 0.0;
-    for (int v = 0; v < 256; v++) {
-        cum += e[v];
-        if (t < cum)
-            return v;
+    double t = (double)bits * (1.0 / 4294967296.0) * sum;
+    if (!(t < sum))
+        return last_live;
+    int lo = 0, hi = 255; /* cum[hi] > t */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (cum[mid] > t)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return last_live;
+    return lo;
 }
 
 typedef struct {
@@ -641,8 +693,8 @@ static void adam_range(void *ctx, size_t i0, size_t i1)
     }
 }
 
-static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size,
-                            float b1, float b2, float eps)
+static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size, float b1,
+                            float b2, float eps)
 {
     optim_job j = {F(wv), F(mv), F(vv), F(gv), step_size, b1, b2, eps};
     parallel_range(be, n, CHUNK, adam_range, &j);
