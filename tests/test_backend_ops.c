@@ -660,13 +660,15 @@ static void test_gather_taps(void **state)
 
 /* The same logits draw the same values on every device: logits from flat
  * (scale 1) to peaked (scale 30, most values with probability ~1e-20), at
- * temperatures 1, 0.5 and 3, seeds with both key words set, strided outputs. */
+ * temperatures 1, 0.5, 3 and 1/30 (exponents down past -746, where exp
+ * underflows: device 0's vector exp hands those lanes to libm or to 0),
+ * seeds with both key words set, strided outputs. */
 static void test_sample_draw(void **state)
 {
     /* n, pixel stride, input stride, ld_logits pad, y, x, colour, image_base, logit scale, 1/T (x10) */
     int shapes[][10] = {{1, 1, 1, 0, 0, 0, 0, 0, 1, 10},        {16, 3, 5, 512, 7, 3, 2, 0, 4, 10},
                         {64, 768, 0, 0, 31, 31, 1, 1000, 30, 10}, {37, 1, 2, 256, 2, 9, 0, 7, 4, 5},
-                        {200, 2, 1, 0, 1, 1, 0, 123456, 2, 30}};
+                        {200, 2, 1, 0, 1, 1, 0, 123456, 2, 30},   {48, 1, 1, 0, 5, 5, 2, 99, 30, 300}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         const int *p = shapes[s];
         int n = p[0], ld = 256 + p[3];
