@@ -78,8 +78,8 @@ static bbuf *cpu_alloc(backend *be, size_t bytes, const char *what)
     void *data = b ? aligned_alloc(64, (bytes + 63) / 64 * 64 + 64) : NULL;
     if (!data) {
         free(b);
-        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): " BACKEND_REDUCE_HINT, what,
-                  (double)bytes / (1 << 20));
+        pcnn_fail(PCNN_ERR_MEMORY, "out of host memory allocating %s (%.1f MiB): " BACKEND_REDUCE_HINT,
+                  what, (double)bytes / (1 << 20));
         return NULL;
     }
     memset(data, 0, bytes);
@@ -153,19 +153,19 @@ static pcnn_status cpu_copy(backend *be, bview dst, bview src, size_t n)
     return PCNN_OK;
 }
 
-static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda, bview b,
-                            int ldb, float beta, bview c, int ldc)
+static pcnn_status cpu_gemm(backend *be, int ta, int tb, int m, int n, int k, float alpha, bview a, int lda,
+                            bview b, int ldb, float beta, bview c, int ldc)
 {
     if (!ta && !tb && alpha == 1.0f && beta == 0.0f &&
         cpu_small_gemm(&((cpu_backend *)be)->gemm, m, n, k, F(a), lda, F(b), ldb, F(c), ldc))
         return PCNN_OK;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, F(a),
-                lda, F(b), ldb, beta, F(c), ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha,
+                F(a), lda, F(b), ldb, beta, F(c), ldc);
     return PCNN_OK;
 }
 
-static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather, bview b,
-                                      int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu,
+static pcnn_status cpu_masked_gemm_op(backend *be, int m, int n, bview a, int lda, const gemm_gather *gather,
+                                      bview b, int ldb, int trans_b, const gemm_segments *seg, bview bias, int relu,
                                       int accumulate, bview c, int ldc)
 {
     return cpu_masked_gemm(&((cpu_backend *)be)->gemm, m, n, F(a), lda, gather, F(b), ldb, trans_b, seg,
@@ -200,8 +200,9 @@ static pcnn_status cpu_masked_gemm_xent_op(backend *be, int m, int n, bview a, i
                            bias.buf ? F(bias) : NULL, 0, 0, F(logits), n, &done);
 }
 
-static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda, const gemm_gather *gather,
-                                         bview b, int ldb, const gemm_segments *seg, bview c, int ldc)
+static pcnn_status cpu_masked_gemm_tn_op(backend *be, int K, int n, int m, bview a, int lda,
+                                         const gemm_gather *gather, bview b, int ldb, const gemm_segments *seg,
+                                         bview c, int ldc)
 {
     return cpu_masked_gemm_tn(&((cpu_backend *)be)->gemm, K, n, m, F(a), lda, gather, F(b), ldb, seg, F(c), ldc);
 }
@@ -446,8 +447,8 @@ static void softmax_range(void *ctx, size_t r0, size_t r1)
                      x->grad_scale);
 }
 
-static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets, bview loss, size_t rows, int classes,
-                                       int want_grad, float grad_scale)
+static pcnn_status cpu_softmax_xent_op(backend *be, bview logits, bview targets, bview loss, size_t rows,
+                                       int classes, int want_grad, float grad_scale)
 {
     /* groups holds the row length (classes) here */
     xent_rows x = {F(logits), F(loss), U8(targets), classes, want_grad, grad_scale};
@@ -479,8 +480,8 @@ static void add_act_range(void *ctx, size_t r0, size_t r1)
     }
 }
 
-static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview av, size_t ld_a, bview bv, size_t ld_b,
-                                  size_t rows, int cols, int relu)
+static pcnn_status cpu_add_act_2d(backend *be, bview dstv, size_t ld_dst, bview av, size_t ld_a, bview bv,
+                                  size_t ld_b, size_t rows, int cols, int relu)
 {
     add_act_rows j = {F(dstv), F(av), bv.buf ? F(bv) : NULL, ld_dst, ld_a, ld_b, cols, relu};
     size_t per = PARALLEL_MIN / (cols > 0 ? (size_t)cols : 1);
@@ -511,17 +512,14 @@ static void gather_taps_range(void *ctx, size_t i0, size_t i1)
     }
 }
 
-static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, int R, int W, int cin, int kh, int kw,
-                                   int taps, int y, int x)
+static pcnn_status cpu_gather_taps(backend *be, bview colv, bview ringv, int n, int R, int W, int cin, int kh,
+                                   int kw, int taps, int y, int x)
 {
     taps_rows j = {F(colv), F(ringv), R, W, cin, kh, kw, taps, y, x};
     size_t per = PARALLEL_MIN / ((size_t)taps * cin > 0 ? (size_t)taps * cin : 1);
     parallel_range(be, (size_t)n, per ? per : 1, gather_taps_range, &j);
     return PCNN_OK;
 }
-
-typedef double v8d __attribute__((vector_size(64)));
-typedef int64_t v8l __attribute__((vector_size(64)));
 
 /* exp(x) in eight lanes for -708 <= x <= 0: x = n ln2 + r with ln2 in two
  * parts (the first has 21 trailing zero bits, so n * ln2_hi is exact), then
@@ -554,6 +552,8 @@ static inline v8d exp8d(v8d x)
     return p * (v8d)bits;
 }
 
+static inline int exp8d_domain(double x) { return x >= -708.0 && x <= 0.0; }
+
 /* The inversion documented in backend.h, step for step: the exponentials
  * eight at a time (lanes outside exp8d's range, NaN among them, through libm;
  * below -746 exp is 0), their sum in order with every partial sum kept, then the first v
@@ -570,11 +570,11 @@ static int draw_one(const float *z, float inv_t, uint32_t bits)
         v8d x, in_range;
         for (int l = 0; l < 8; l++) {
             x[l] = (double)(z[v + l] - m) * (double)inv_t;
-            in_range[l] = x[l] >= -708.0 && x[l] <= 0.0 ? x[l] : 0.0; /* NaN too: no lane converts a NaN */
+            in_range[l] = exp8d_domain(x[l]) ? x[l] : 0.0; /* NaN too: no lane converts a NaN */
         }
         v8d y = exp8d(in_range);
         for (int l = 0; l < 8; l++)
-            e[v + l] = x[l] >= -708.0 && x[l] <= 0.0 ? y[l] : x[l] < -746.0 ? 0.0 : exp(x[l]);
+            e[v + l] = exp8d_domain(x[l]) ? y[l] : x[l] < -746.0 ? 0.0 : exp(x[l]);
     }
     int last_live = 0;
     for (int v = 0; v < 256; v++) {
@@ -693,8 +693,8 @@ static void adam_range(void *ctx, size_t i0, size_t i1)
     }
 }
 
-static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size, float b1,
-                            float b2, float eps)
+static pcnn_status cpu_adam(backend *be, bview wv, bview gv, bview mv, bview vv, size_t n, float step_size,
+                            float b1, float b2, float eps)
 {
     optim_job j = {F(wv), F(mv), F(vv), F(gv), step_size, b1, b2, eps};
     parallel_range(be, n, CHUNK, adam_range, &j);

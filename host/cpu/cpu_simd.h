@@ -15,6 +15,8 @@
  * otherwise (GCC splits it). */
 typedef float v16 __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
 
 static inline v16 load16(const float *p)
 {

@@ -12,8 +12,6 @@
 
 #include "cpu/cpu_simd.h"
 
-typedef double v8d __attribute__((vector_size(64)));
-
 /* lo += e[0..8), hi += e[8..16) in double. GCC's generic conversion of a half
  * goes through four xmm pieces; AVX-512 converts eight floats at once. */
 static inline void add_doubles(v8d *lo, v8d *hi, v16 e)
